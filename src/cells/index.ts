@@ -1,0 +1,28 @@
+export type { CellKind, HeadActivation, HeadWeights, LayerWeights, ModelState } from './types.js';
+export type { CellDefinition } from './cellDefinition.js';
+export { sigmoid } from './cellDefinition.js';
+export { rnn } from './rnn.js';
+export { lstm } from './lstm.js';
+export { gru } from './gru.js';
+export { cellFor } from './cellFor.js';
+export { stepLayer, createStepScratch, type StepScratch } from './stepLayer.js';
+export { applyHead } from './head.js';
+export { seededRandom } from './random.js';
+export {
+  RecurrentModel,
+  resolveConfig,
+  nest,
+  type ModelConfig,
+  type ResolvedModelConfig,
+  type CreateModelOptions,
+  type Parameter,
+  type ModelJSON,
+  type ModelTensors,
+  type NestedNumbers,
+} from './model.js';
+export { snapshotState, restoreState, type StateSnapshot } from './stateSnapshot.js';
+export { validateInput } from './validateInput.js';
+export { stepTensors, headTensors, type TensorState } from './tensorStep.js';
+export { runSequence, type RunSequenceOptions, type SequenceResult } from './runSequence.js';
+export { loadStateDict, type StateDict, type LoadStateDictOptions } from './stateDict.js';
+export { parseSafetensors, writeSafetensors, type SafetensorsEntry } from './safetensors.js';

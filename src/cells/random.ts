@@ -1,0 +1,20 @@
+/**
+ * A small seeded generator (mulberry32) returning floats in [0, 1): the same seed gives the
+ * same weights on every machine.
+ *
+ * @example
+ * ```ts
+ * const next = seededRandom(42);
+ * next(); // 0.6011037519201636, always
+ * ```
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
