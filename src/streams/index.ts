@@ -1,0 +1,4 @@
+export { recurrentByKey, type RecurrentByKeyOptions, type KeyedEvent, type KeyedCheckpointOptions, type KeyedOutput, type Eviction, type EvictionReason, type KeyedStats } from './recurrentByKey.js';
+export { KeyedRecurrentControl } from './keyedRecurrentControl.js';
+export { MemoryStateStore } from './memoryStateStore.js';
+export type { StateStore, KeyedCheckpoint } from './stateStore.js';
