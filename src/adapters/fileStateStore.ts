@@ -1,0 +1,194 @@
+import { createHash } from 'node:crypto';
+import { endianness } from 'node:os';
+import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InvalidOptionError, SeqstreamError } from '../errors.js';
+import type { KeyedCheckpoint, StateStore } from '../streams/stateStore.js';
+
+/** Options of {@link FileStateStore}. */
+export interface FileStateStoreOptions {
+  /** File name prefix inside the directory. Default `'keyed'`. */
+  prefix?: string;
+  /** Checkpoints kept; older ones are deleted after a new one is durable. At least 2 so a torn newest file still leaves a good one. Default 2. */
+  keep?: number;
+  /** fsync the file and the directory (turn off only for tests on throwaway data). Default true. */
+  fsync?: boolean;
+  /** Called for each checkpoint file `load` skips as unreadable (code `SEQ_STORE_CORRUPT`). Default none. */
+  onCorrupt?: (file: string, error: SeqstreamError) => void;
+}
+
+const MAGIC = Buffer.from('SEQKCP01', 'latin1');
+const DIGEST = 32;
+const PREAMBLE = 16; // magic + u32 header length + u32 reserved
+
+/**
+ * A {@link StateStore} in a directory: each checkpoint is one binary file (JSON header with keys,
+ * offset and model, then the float32 states, then a sha256 of all of it), written atomically —
+ * temp file, fsync, rename, fsync of the directory — and the last `keep` (2) are kept. `load`
+ * returns the newest file whose checksum holds, so a torn or corrupt newest file falls back to
+ * the previous one. Keys must be strings or finite numbers.
+ *
+ * @example
+ * ```ts
+ * import { FileStateStore } from 'seqstream/adapters/fileStateStore';
+ * const store = new FileStateStore('./state');
+ * const cp = await store.load();                    // newest intact checkpoint or undefined
+ * const model = cp?.model ? RecurrentModel.fromJSON(cp.model) : freshModel;
+ * replayFrom((cp?.offset ?? -1) + 1).pipe(
+ *   recurrentByKey(model, { resumeFrom: cp, checkpoint: { store, everyEvents: 10_000, everyMs: 5_000 } }),
+ * );
+ * ```
+ */
+export class FileStateStore<K extends string | number = string | number> implements StateStore<K> {
+  readonly dir: string;
+  private readonly prefix: string;
+  private readonly keep: number;
+  private readonly fsync: boolean;
+  private readonly onCorrupt?: (file: string, error: SeqstreamError) => void;
+  private seq = -1;
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(dir: string, options: FileStateStoreOptions = {}) {
+    if (typeof dir !== 'string' || dir.length === 0) throw new InvalidOptionError('dir', 'a directory path', dir);
+    const prefix = options.prefix ?? 'keyed';
+    if (typeof prefix !== 'string' || !/^[A-Za-z0-9_-]+$/.test(prefix)) throw new InvalidOptionError('prefix', 'letters, digits, _ or -', prefix);
+    const keep = options.keep ?? 2;
+    if (!Number.isInteger(keep) || keep < 2) throw new InvalidOptionError('keep', 'an integer >= 2', keep);
+    if (options.fsync !== undefined && typeof options.fsync !== 'boolean') throw new InvalidOptionError('fsync', 'a boolean', options.fsync);
+    if (options.onCorrupt !== undefined && typeof options.onCorrupt !== 'function') throw new InvalidOptionError('onCorrupt', 'a function', options.onCorrupt);
+    this.dir = dir;
+    this.prefix = prefix;
+    this.keep = keep;
+    this.fsync = options.fsync ?? true;
+    this.onCorrupt = options.onCorrupt;
+  }
+
+  /** Writes one checkpoint atomically, then deletes all but the newest `keep`. Saves run one at a time. */
+  save(checkpoint: KeyedCheckpoint<K>): Promise<void> {
+    const run = this.chain.then(() => this.saveNow(checkpoint));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The newest checkpoint whose checksum and header are intact, or `undefined`. */
+  load(): Promise<KeyedCheckpoint<K> | undefined> {
+    const run = this.chain.then(() => this.loadNow());
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Checkpoint file names, newest first. */
+  async files(): Promise<string[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+    const re = new RegExp(`^${this.prefix}-(\\d{12})\\.ckpt$`);
+    return names
+      .filter((n) => re.test(n))
+      .sort()
+      .reverse();
+  }
+
+  private async saveNow(cp: KeyedCheckpoint<K>): Promise<void> {
+    const bytes = encodeCheckpoint(cp);
+    await mkdir(this.dir, { recursive: true });
+    if (this.seq < 0) {
+      const existing = await this.files();
+      this.seq = existing.length ? Number(existing[0].slice(this.prefix.length + 1, this.prefix.length + 13)) : 0;
+    }
+    const seq = ++this.seq;
+    const name = `${this.prefix}-${String(seq).padStart(12, '0')}.ckpt`;
+    const tmp = join(this.dir, `.${name}.tmp-${process.pid}`);
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(bytes);
+      if (this.fsync) await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, join(this.dir, name));
+    if (this.fsync) {
+      // The rename is durable only once the directory entry is.
+      const dh = await open(this.dir, 'r');
+      try {
+        await dh.sync();
+      } finally {
+        await dh.close();
+      }
+    }
+    const all = await this.files();
+    for (const old of all.slice(this.keep)) await unlink(join(this.dir, old)).catch(() => undefined);
+  }
+
+  private async loadNow(): Promise<KeyedCheckpoint<K> | undefined> {
+    const names = await this.files();
+    // Temp files are leftovers of a crash mid-save; they were never checkpoints.
+    try {
+      for (const n of await readdir(this.dir)) if (n.startsWith(`.${this.prefix}-`) && n.includes('.tmp-')) await unlink(join(this.dir, n)).catch(() => undefined);
+    } catch {
+      /* no directory yet */
+    }
+    for (const name of names) {
+      const file = join(this.dir, name);
+      try {
+        return decodeCheckpoint<K>(await readFile(file), file);
+      } catch (e) {
+        if (!(e instanceof SeqstreamError) || e.code !== 'SEQ_STORE_CORRUPT') throw e;
+        this.onCorrupt?.(file, e);
+      }
+    }
+    return undefined;
+  }
+}
+
+/** Serialises a checkpoint: magic, header length, JSON header, float32 states (little-endian), sha256. */
+export function encodeCheckpoint<K>(cp: KeyedCheckpoint<K>): Buffer {
+  if (endianness() !== 'LE') throw new SeqstreamError('SEQ_STORE_PLATFORM', 'FileStateStore writes little-endian floats and needs a little-endian host', {});
+  for (const k of cp.keys) {
+    if (typeof k !== 'string' && !(typeof k === 'number' && Number.isFinite(k))) {
+      throw new SeqstreamError('SEQ_STORE_KEY', `FileStateStore stores string or finite number keys, received ${typeof k}`, { key: String(k) });
+    }
+  }
+  const { state, ...rest } = cp;
+  const header = Buffer.from(JSON.stringify({ ...rest, stateLength: state.length }), 'utf8');
+  const pad = (4 - ((PREAMBLE + header.length) % 4)) % 4;
+  const pre = Buffer.alloc(PREAMBLE);
+  MAGIC.copy(pre, 0);
+  pre.writeUInt32LE(header.length, 8);
+  pre.writeUInt32LE(pad, 12);
+  const body = Buffer.from(state.buffer, state.byteOffset, state.byteLength);
+  const hash = createHash('sha256').update(pre).update(header).update(Buffer.alloc(pad)).update(body).digest();
+  return Buffer.concat([pre, header, Buffer.alloc(pad), body, hash]);
+}
+
+/** Parses {@link encodeCheckpoint} output; throws `SEQ_STORE_CORRUPT` when anything does not add up. */
+export function decodeCheckpoint<K>(buf: Buffer, file = 'checkpoint'): KeyedCheckpoint<K> {
+  const corrupt = (why: string): never => {
+    throw new SeqstreamError('SEQ_STORE_CORRUPT', `Checkpoint ${file} is unreadable: ${why}`, { file, why });
+  };
+  if (buf.length < PREAMBLE + DIGEST || !buf.subarray(0, 8).equals(MAGIC)) corrupt('bad magic or too short');
+  const payload = buf.subarray(0, buf.length - DIGEST);
+  const digest = createHash('sha256').update(payload).digest();
+  if (!digest.equals(buf.subarray(buf.length - DIGEST))) corrupt('checksum mismatch (torn or damaged file)');
+  const headerLen = buf.readUInt32LE(8);
+  const pad = buf.readUInt32LE(12);
+  if (PREAMBLE + headerLen + pad > payload.length) corrupt('header length out of range');
+  let header: Omit<KeyedCheckpoint<K>, 'state'> & { stateLength: number };
+  try {
+    header = JSON.parse(payload.subarray(PREAMBLE, PREAMBLE + headerLen).toString('utf8'));
+  } catch {
+    return corrupt('header is not JSON');
+  }
+  const start = PREAMBLE + headerLen + pad;
+  if (header.format !== 'seqstream-keyed-checkpoint' || header.version !== 1) corrupt('not a seqstream keyed checkpoint v1');
+  if ((payload.length - start) !== header.stateLength * 4) corrupt('state length does not match header');
+  // Copy into a fresh, aligned buffer that the checkpoint owns.
+  const state = new Float32Array(header.stateLength);
+  new Uint8Array(state.buffer).set(payload.subarray(start));
+  const { stateLength: _n, ...rest } = header;
+  return { ...rest, state };
+}
