@@ -1,3 +1,12 @@
+export {
+  recurrent,
+  type RecurrentInput,
+  type SequenceEvent,
+  type RecurrentEmit,
+  type RecurrentStep,
+  type RecurrentOptions,
+} from './recurrent.js';
+export { RecurrentControl } from './recurrentControl.js';
 export { recurrentByKey, type RecurrentByKeyOptions, type KeyedEvent, type KeyedCheckpointOptions, type KeyedOutput, type Eviction, type EvictionReason, type KeyedStats } from './recurrentByKey.js';
 export { KeyedRecurrentControl } from './keyedRecurrentControl.js';
 export { MemoryStateStore } from './memoryStateStore.js';
