@@ -1,0 +1,221 @@
+/**
+ * Many keyed streams at once: recurrentByKey (micro-batched fused steps) vs the per-key baseline
+ * (groupBy + one recurrent() per key, batch 1), LSTM I=40, H=32 and 128, with 1, 64, 1,024 and
+ * 10,000 active keys. Each round every active key sends one event (synchronously, like a burst of
+ * sensor readings); events/s over the run and per-event latency (next() to output) p50/p99.
+ * Also: share of the keyed time spent outside the stepper (our overhead), and bytes per key at
+ * 100,000 keys.
+ *
+ *   npx tsx bench/keyed.ts [--quick]          (node --expose-gc --import tsx bench/keyed.ts for exact memory)
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { groupBy, map, mergeMap, Subject } from 'rxjs';
+import { createFusedStepper, RecurrentModel, seededRandom } from '../src/cells/index.js';
+import { KeyedRecurrentControl, recurrent, recurrentByKey, type KeyedEvent } from '../src/streams/index.js';
+import { percentile, printTable } from './stats.js';
+
+/** PyTorch 1.13 (OpenBLAS, one thread) on this machine, 1,024 streams stepped as one batch (events/s). */
+const PYTORCH_1024: Record<number, number> = { 32: 1_700_000, 128: 274_000 };
+const I = 40;
+
+interface Result {
+  eventsPerSec: number;
+  p50: number;
+  p99: number;
+  outsideStepShare?: number;
+  overheadUsPerEvent?: number;
+}
+
+type Runner = (input: Subject<KeyedEvent<number>>, onOut: (key: number) => void) => { stop(): void; stepMs(): number };
+
+const keyedRunner =
+  (model: RecurrentModel): Runner =>
+  (input, onOut) => {
+    const control = new KeyedRecurrentControl<number>();
+    const sub = input.pipe(recurrentByKey<number>(model, { control, profile: true, maxBatch: 1024, emit: 'hidden' })).subscribe((o) => onOut(o.key));
+    return {
+      stop: () => sub.unsubscribe(),
+      stepMs: () => control.stats().stepMs,
+    };
+  };
+
+const perKeyRunner =
+  (model: RecurrentModel): Runner =>
+  (input, onOut) => {
+    const sub = input
+      .pipe(
+        groupBy((e) => e.key),
+        mergeMap((g) =>
+          g.pipe(
+            map((e) => e.x),
+            recurrent(model, { emit: 'hidden' }),
+            map(() => g.key),
+          ),
+        ),
+      )
+      .subscribe(onOut);
+    return { stop: () => sub.unsubscribe(), stepMs: () => NaN };
+  };
+
+/** Rounds of one event per key until `budgetMs` is spent; returns throughput and latency. */
+async function measure(runner: Runner, keys: number, budgetMs: number, xs: Float32Array[]): Promise<Result> {
+  const input = new Subject<KeyedEvent<number>>();
+  const sent = new Float64Array(keys);
+  const lat: number[] = [];
+  let received = 0;
+  const r = runner(input, (key) => {
+    lat.push(performance.now() - sent[key]);
+    received++;
+  });
+  // Warm-up: a few rounds, not counted.
+  for (let w = 0; w < 3; w++) {
+    for (let k = 0; k < keys; k++) input.next({ key: k, x: xs[(k + w) % xs.length] });
+    await Promise.resolve();
+    await new Promise((res) => setImmediate(res));
+  }
+  lat.length = 0;
+  received = 0;
+  const step0 = r.stepMs();
+  const t0 = performance.now();
+  let sentCount = 0;
+  let round = 0;
+  while (performance.now() - t0 < budgetMs || round < 2) {
+    for (let k = 0; k < keys; k++) {
+      sent[k] = performance.now();
+      input.next({ key: k, x: xs[(k + round) % xs.length] });
+    }
+    sentCount += keys;
+    round++;
+    // Let the keyed operator flush (microtask), then yield to the loop like real I/O would.
+    await Promise.resolve();
+    if (round % 8 === 0) await new Promise((res) => setImmediate(res));
+  }
+  await new Promise((res) => setImmediate(res));
+  const elapsed = performance.now() - t0;
+  const stepMs = r.stepMs() - step0;
+  r.stop();
+  if (received !== sentCount) throw new Error(`lost events: ${received}/${sentCount}`);
+  const res: Result = { eventsPerSec: (received / elapsed) * 1000, p50: percentile(lat, 0.5) * 1000, p99: percentile(lat, 0.99) * 1000 };
+  if (!Number.isNaN(stepMs)) {
+    res.outsideStepShare = 1 - stepMs / elapsed;
+    res.overheadUsPerEvent = ((elapsed - stepMs) / received) * 1000;
+  }
+  return res;
+}
+
+/** The stepper alone on one contiguous batch (no gather/scatter/RxJS): the kernel's ceiling. */
+function kernelOnly(model: RecurrentModel, batch: number, budgetMs: number, xs: Float32Array[]): number {
+  const stepper = createFusedStepper(model);
+  const state = model.createState(batch);
+  const x = new Float32Array(batch * I);
+  for (let b = 0; b < batch; b++) x.set(xs[b % xs.length], b * I);
+  stepper.stepInPlace(state, x);
+  let steps = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < budgetMs || steps < 2) {
+    stepper.stepInPlace(state, x);
+    steps++;
+  }
+  return ((steps * batch) / (performance.now() - t0)) * 1000;
+}
+
+function gcFn(): (() => void) | null {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (g) return g;
+  try {
+    setFlagsFromString('--expose-gc');
+    return runInNewContext('gc') as () => void;
+  } catch {
+    return null;
+  }
+}
+
+function usedBytes(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
+/** Bytes per key with `n` keys held (string keys 'sensor-<i>'), measured as heap + array-buffer growth. */
+async function bytesPerKey(H: number, n: number, which: 'keyed' | 'perKey'): Promise<{ perKey: number; state: number }> {
+  const gc = gcFn();
+  const model = RecurrentModel.create({ cell: 'lstm', inputSize: I, hiddenSize: H, seed: 1 });
+  const x = new Float32Array(I).fill(0.1);
+  const settle = async () => {
+    for (let i = 0; i < 3; i++) {
+      gc?.();
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+  await settle();
+  const before = usedBytes();
+  const input = new Subject<KeyedEvent<string>>();
+  const sub =
+    which === 'keyed'
+      ? input.pipe(recurrentByKey<string>(model, { maxKeys: n, maxBatch: 1024, emit: 'hidden' })).subscribe()
+      : input.pipe(groupBy((e) => e.key), mergeMap((g) => g.pipe(map((e) => e.x), recurrent(model, { emit: 'hidden' })))).subscribe();
+  for (let i = 0; i < n; i++) {
+    input.next({ key: `sensor-${i}`, x });
+    if (i % 4096 === 4095) await Promise.resolve();
+  }
+  await Promise.resolve();
+  await settle();
+  const after = usedBytes();
+  sub.unsubscribe();
+  return { perKey: (after - before) / n, state: 2 * H * 4 };
+}
+
+/** Runs the keyed benchmark and prints its tables. */
+export async function run(options: { quick?: boolean } = {}): Promise<void> {
+  const quick = options.quick ?? false;
+  const budget = quick ? 250 : 1500;
+  const rnd = seededRandom(5);
+  const xs = Array.from({ length: 64 }, () => Float32Array.from({ length: I }, () => rnd() * 2 - 1));
+  const rows: Array<Array<string | number>> = [];
+  const overheadRows: Array<Array<string | number>> = [];
+  for (const H of [32, 128]) {
+    const model = RecurrentModel.create({ cell: 'lstm', inputSize: I, hiddenSize: H, seed: 1 });
+    for (const keys of [1, 64, 1024, 10_000]) {
+      const keyed = await measure(keyedRunner(model), keys, budget, xs);
+      const base = await measure(perKeyRunner(model), keys, budget, xs);
+      const kernel = kernelOnly(model, Math.min(keys, 1024), budget / 3, xs);
+      rows.push([
+        H,
+        keys,
+        Math.round(keyed.eventsPerSec),
+        `${keyed.p50.toFixed(0)}/${keyed.p99.toFixed(0)}`,
+        Math.round(base.eventsPerSec),
+        `${base.p50.toFixed(0)}/${base.p99.toFixed(0)}`,
+        (keyed.eventsPerSec / base.eventsPerSec).toFixed(2) + 'x',
+        keys === 1024 ? (keyed.eventsPerSec / PYTORCH_1024[H]).toFixed(3) + 'x' : '',
+      ]);
+      overheadRows.push([
+        H,
+        keys,
+        Math.round(kernel),
+        ((keyed.outsideStepShare ?? 0) * 100).toFixed(1) + '%',
+        (keyed.overheadUsPerEvent ?? 0).toFixed(2),
+        (keyed.eventsPerSec / kernel).toFixed(2),
+      ]);
+    }
+  }
+  console.log(`LSTM I=${I}; one event per active key per round; latency = next() to output (µs); stepper kind: ${createFusedStepper(RecurrentModel.create({ cell: 'lstm', inputSize: 1, hiddenSize: 1 })).kind}`);
+  printTable(['H', 'keys', 'keyed ev/s', 'keyed p50/p99 µs', 'per-key ev/s', 'per-key p50/p99 µs', 'keyed/per-key', 'keyed/PyTorch'], rows);
+  console.log(`PyTorch 1.13 reference, 1,024 streams in one batch: H=32 ${PYTORCH_1024[32].toLocaleString('en')} ev/s, H=128 ${PYTORCH_1024[128].toLocaleString('en')} ev/s`);
+  console.log('\nWhere the keyed time goes (kernel = stepper alone on one contiguous batch of min(keys,1024) rows):');
+  printTable(['H', 'keys', 'kernel ev/s', 'outside stepper', 'overhead µs/event', 'keyed/kernel'], overheadRows);
+
+  const n = quick ? 20_000 : 100_000;
+  const memRows: Array<Array<string | number>> = [];
+  for (const H of [32, 128]) {
+    const keyed = await bytesPerKey(H, n, 'keyed');
+    const base = await bytesPerKey(H, n, 'perKey');
+    memRows.push([H, n, keyed.state, Math.round(keyed.perKey), (keyed.perKey / keyed.state).toFixed(2), Math.round(base.perKey), (base.perKey / keyed.perKey).toFixed(1) + 'x']);
+  }
+  console.log(`\nMemory per key with ${n.toLocaleString('en')} keys (heapUsed + arrayBuffers growth${gcFn() ? ', after gc' : ', no gc available'}; keys are 'sensor-<i>' strings):`);
+  printTable(['H', 'keys', 'state B/key', 'keyed B/key', 'keyed/state', 'per-key B/key', 'per-key/keyed'], memRows);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await run({ quick: process.argv.includes('--quick') });
+}
