@@ -327,14 +327,28 @@ export class KeyedSlab<K> {
     const state = this.batchState(n);
     const idx = this.subIdx;
     // 1. Gather each event's key row (zeroed if the event asks for a reset).
+    const gh = state.h;
+    const gc = state.c;
     for (let j = 0; j < n; j++) {
       const i = idx[j];
       const src = this.pendRow[i] * H;
       const dst = j * H;
-      const zero = this.pendReset[i] === 1;
+      if (this.pendReset[i] === 1) {
+        for (let k = 0; k < L; k++) {
+          gh[k].fill(0, dst, dst + H);
+          if (hasC) (gc as Float32Array[])[k].fill(0, dst, dst + H);
+        }
+        continue;
+      }
       for (let k = 0; k < L; k++) {
-        copyRow(this.hSlab[k], src, state.h[k], dst, H, zero);
-        if (hasC) copyRow(this.cSlab[k], src, (state.c as Float32Array[])[k], dst, H, zero);
+        const a = this.hSlab[k];
+        const b = gh[k];
+        for (let t = 0; t < H; t++) b[dst + t] = a[src + t];
+        if (hasC) {
+          const ca = this.cSlab[k];
+          const cb = (gc as Float32Array[])[k];
+          for (let t = 0; t < H; t++) cb[dst + t] = ca[src + t];
+        }
       }
     }
     // 2. One fused step for the whole sub-batch.
@@ -348,33 +362,50 @@ export class KeyedSlab<K> {
     if (this.o.profile) this.st.stepMs += performance.now() - t0;
     this.st.steps++;
     this.st.events += n;
-    // 3. Scatter rows back to the slab and build outputs.
+    // 3. Scatter rows back to the slab and build outputs (copies by hand: typed-array slice()
+    //    and subarray() cost more than the loop for vectors this short).
     const O = this.O;
     const version = this.model.version;
     const emit = this.o.emit;
+    const { pendRow, pendOffset, lastOffset, rowKey, outs, pendCount, resetNext, hSlab, cSlab } = this;
+    const sh = state.h;
+    const sc = state.c;
     for (let j = 0; j < n; j++) {
       const i = idx[j];
-      const row = this.pendRow[i];
+      const row = pendRow[i];
       const dst = row * H;
+      const src = j * H;
       for (let k = 0; k < L; k++) {
-        copyRow(state.h[k], j * H, this.hSlab[k], dst, H, false);
-        if (hasC) copyRow((state.c as Float32Array[])[k], j * H, this.cSlab[k], dst, H, false);
+        const a = sh[k];
+        const b = hSlab[k];
+        for (let t = 0; t < H; t++) b[dst + t] = a[src + t];
+        if (hasC) {
+          const ca = (sc as Float32Array[])[k];
+          const cb = cSlab[k];
+          for (let t = 0; t < H; t++) cb[dst + t] = ca[src + t];
+        }
       }
-      const off = this.pendOffset[i];
-      if (off === off) {
-        this.lastOffset[row] = off;
+      let yv: Float32Array;
+      if (y !== null) {
+        yv = new Float32Array(O);
+        for (let t = 0; t < O; t++) yv[t] = y[j * O + t];
+      } else {
+        yv = new Float32Array(H);
+        for (let t = 0; t < H; t++) yv[t] = top[src + t];
       }
-      const out: KeyedOutput<K> = {
-        key: this.rowKey[row] as K,
-        y: y && emit !== 'hidden' ? y.slice(j * O, j * O + O) : top.slice(j * H, j * H + H),
-        modelVersion: version,
-      };
-      if (emit === 'all') out.h = top.slice(j * H, j * H + H);
-      if (off === off) out.offset = off;
-      this.outs[i] = out;
-      if (--this.pendCount[row] === 0 && this.resetNext[row] === 1) {
+      let hv: Float32Array | undefined;
+      if (emit === 'all') {
+        hv = new Float32Array(H);
+        for (let t = 0; t < H; t++) hv[t] = top[src + t];
+      }
+      const off = pendOffset[i];
+      const hasOff = off === off;
+      if (hasOff) lastOffset[row] = off;
+      // One object shape for every output keeps downstream code monomorphic.
+      outs[i] = { key: rowKey[row] as K, y: yv, h: hv, offset: hasOff ? off : undefined, modelVersion: version };
+      if (--pendCount[row] === 0 && resetNext[row] === 1) {
         // A reset (from the reset stream) that waited for this key's queued events.
-        this.resetNext[row] = 0;
+        resetNext[row] = 0;
         this.zeroRow(row);
       }
     }
@@ -701,13 +732,5 @@ export class KeyedSlab<K> {
     this.pendOffset = grow(this.pendOffset, cap, (n) => new Float64Array(n));
     this.pendRound = grow(this.pendRound, cap, (n) => new Int32Array(n));
     this.pendCap = cap;
-  }
-}
-
-function copyRow(src: Float32Array, so: number, dst: Float32Array, d: number, H: number, zero: boolean): void {
-  if (zero) {
-    for (let t = 0; t < H; t++) dst[d + t] = 0;
-  } else {
-    for (let t = 0; t < H; t++) dst[d + t] = src[so + t];
   }
 }
