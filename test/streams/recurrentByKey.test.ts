@@ -1,8 +1,9 @@
-import { EMPTY, from, NEVER, Subject, throwError, concat, of, take } from 'rxjs';
+import { EMPTY, from, NEVER, Subject, throwError, concat, of, take, groupBy, mergeMap, map, lastValueFrom, toArray } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RecurrentModel, seededRandom, type CellKind, type StateSnapshot } from '../../src/cells/index.js';
 import { SeqstreamError } from '../../src/errors.js';
 import {
+  recurrent,
   KeyedRecurrentControl,
   MemoryStateStore,
   recurrentByKey,
@@ -127,6 +128,34 @@ describe('recurrentByKey', () => {
           }
         }
       });
+    }
+  });
+
+  it('equals groupBy + one recurrent() per key on random interleavings and policies', async () => {
+    for (const [trial, cell] of (['lstm', 'gru', 'rnn_tanh'] as CellKind[]).entries()) {
+      const model = makeModel(cell, { layers: 2 });
+      const events = randomEvents(800, [5, 60, 300][trial], 900 + trial, 0.02);
+      // Reference: per-key operators, each stepping batch 1 with the same model.
+      const perKey = await lastValueFrom(
+        from(events).pipe(
+          groupBy((e) => e.key),
+          mergeMap((g) => {
+            // recurrent() emits bare vectors: remember each event's offset to pair them up.
+            const offsets: number[] = [];
+            return g.pipe(
+              map((e) => (offsets.push(e.offset as number), { x: e.x, reset: e.reset === true })),
+              recurrent(model, { emit: 'output' }),
+              map((y) => [offsets.shift() as number, y] as const),
+            );
+          }),
+          toArray(),
+        ),
+      );
+      const ref = new Map(perKey);
+      expect(ref.size).toBe(events.length);
+      const rnd = seededRandom(trial);
+      const outs = await runBursty(events, { maxBatch: 1 + Math.floor(rnd() * 100), maxWaitMs: trial }, model, 50 + trial);
+      for (const o of outs) expectClose(o.y, ref.get(o.offset as number) as Float32Array);
     }
   });
 
