@@ -463,7 +463,8 @@ describe('recurrentByKey', () => {
       const s = control.stats();
       expect(s.keys).toBe(5000);
       expect(s.stateBytesPerKey).toBe(2 * 32 * 4);
-      expect(s.slabBytes / s.capacity).toBeLessThan(s.stateBytesPerKey + 64);
+      // Per row: the state plus ~41 bytes of bookkeeping; plus the maxBatch-row batch area once.
+      expect(s.slabBytes).toBeLessThan(s.capacity * (s.stateBytesPerKey + 64) + 1024 * s.stateBytesPerKey);
       expect(s.capacity).toBeLessThanOrEqual(5000);
     });
   });
@@ -550,7 +551,8 @@ describe('recurrentByKey', () => {
         .pipe(recurrentByKey<string>(resumedModel, { maxBatch: 5, resumeFrom: cp }))
         .subscribe((o) => second.push(o));
       expect(second[0].offset).toBe((cp.offset as number) + 1);
-      for (const o of second) expect(Array.from(o.y)).toEqual(Array.from(full[o.offset as number].y));
+      // Float32 tolerance, not bit equality: a SIMD kernel may round differently with other batch sizes.
+      for (const o of second) expectClose(o.y, full[o.offset as number].y, 1e-5);
     });
 
     it('control.checkpoint() saves on demand; complete waits for the last save', async () => {

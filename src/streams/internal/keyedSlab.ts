@@ -22,9 +22,13 @@ export interface Eviction<K> {
 /** One output of the keyed step, in the order its event arrived. */
 export interface KeyedOutput<K> {
   key: K;
-  /** Head output (`emit: 'output' | 'all'`) or a copy of the top layer's `h` (`emit: 'hidden'`). */
+  /**
+   * Head output (`emit: 'output' | 'all'`) or the top layer's `h` (`emit: 'hidden'`). Yours to keep:
+   * a view on its own range of a buffer shared with the outputs of the same batch (`y.buffer` is
+   * that buffer; use `y.slice()` for a compact copy, e.g. before sending `y.buffer` somewhere).
+   */
   y: Float32Array;
-  /** Copy of the top layer's `h`, only with `emit: 'all'`. */
+  /** The top layer's `h` (same kind of view), only with `emit: 'all'`. */
   h?: Float32Array;
   /** The event's `offset`, when it had one. */
   offset?: number;
@@ -40,7 +44,7 @@ export interface KeyedStats {
   capacity: number;
   /** Bytes of hidden state per key (`(1 or 2) * numLayers * hiddenSize * 4`). */
   stateBytesPerKey: number;
-  /** Bytes held by the slab and the per-row bookkeeping arrays (excludes the key Map). */
+  /** Bytes held by the slab (key rows plus the maxBatch-row batch area) and the per-row bookkeeping arrays (excludes the key Map). */
   slabBytes: number;
   /** Events stepped. */
   events: number;
@@ -89,8 +93,11 @@ export class KeyedSlab<K> {
 
   // Slab and per-row bookkeeping; index = row.
   private capacity = 0;
+  // One buffer per layer for h (and c): rows [0, maxBatch) are the batch being stepped, key row r
+  // lives at maxBatch + r, so gather/scatter are native copyWithin calls inside one buffer.
   private hSlab: Float32Array[] = [];
   private cSlab: Float32Array[] = [];
+  private readonly rowBase: number;
   private rowKey: (K | undefined)[] = [];
   private prev = new Int32Array(0);
   private next = new Int32Array(0);
@@ -121,8 +128,6 @@ export class KeyedSlab<K> {
   private readonly subY: Float32Array | null;
   private readonly subIdx: Int32Array;
   private readonly batchStates: (ModelState | undefined)[];
-  private readonly hBuf: Float32Array[];
-  private readonly cBuf: Float32Array[];
   private outs: (KeyedOutput<K> | undefined)[] = [];
   private flushSeq = 0;
   private emitting = false;
@@ -151,8 +156,7 @@ export class KeyedSlab<K> {
     this.subX = new Float32Array(B * this.I);
     this.subY = head ? new Float32Array(B * this.O) : null;
     this.subIdx = new Int32Array(B);
-    this.hBuf = Array.from({ length: this.L }, () => new Float32Array(B * this.H));
-    this.cBuf = this.hasC ? Array.from({ length: this.L }, () => new Float32Array(B * this.H)) : [];
+    this.rowBase = B * this.H;
     this.batchStates = new Array(B + 1);
     this.grow(Math.min(options.maxKeys, 1024));
   }
@@ -326,28 +330,19 @@ export class KeyedSlab<K> {
     const { H, L, hasC } = this;
     const state = this.batchState(n);
     const idx = this.subIdx;
-    // 1. Gather each event's key row (zeroed if the event asks for a reset).
-    const gh = state.h;
-    const gc = state.c;
+    // 1. Gather each event's key row into batch row j (zeroed if the event asks for a reset).
+    const { hSlab, cSlab, rowBase } = this;
     for (let j = 0; j < n; j++) {
       const i = idx[j];
-      const src = this.pendRow[i] * H;
+      const src = rowBase + this.pendRow[i] * H;
       const dst = j * H;
-      if (this.pendReset[i] === 1) {
-        for (let k = 0; k < L; k++) {
-          gh[k].fill(0, dst, dst + H);
-          if (hasC) (gc as Float32Array[])[k].fill(0, dst, dst + H);
-        }
-        continue;
-      }
+      const zero = this.pendReset[i] === 1;
       for (let k = 0; k < L; k++) {
-        const a = this.hSlab[k];
-        const b = gh[k];
-        for (let t = 0; t < H; t++) b[dst + t] = a[src + t];
+        if (zero) hSlab[k].fill(0, dst, dst + H);
+        else hSlab[k].copyWithin(dst, src, src + H);
         if (hasC) {
-          const ca = this.cSlab[k];
-          const cb = (gc as Float32Array[])[k];
-          for (let t = 0; t < H; t++) cb[dst + t] = ca[src + t];
+          if (zero) cSlab[k].fill(0, dst, dst + H);
+          else cSlab[k].copyWithin(dst, src, src + H);
         }
       }
     }
@@ -362,42 +357,26 @@ export class KeyedSlab<K> {
     if (this.o.profile) this.st.stepMs += performance.now() - t0;
     this.st.steps++;
     this.st.events += n;
-    // 3. Scatter rows back to the slab and build outputs (copies by hand: typed-array slice()
-    //    and subarray() cost more than the loop for vectors this short).
+    // 3. Scatter rows back to the slab and build the outputs.
     const O = this.O;
     const version = this.model.version;
     const emit = this.o.emit;
-    const { pendRow, pendOffset, lastOffset, rowKey, outs, pendCount, resetNext, hSlab, cSlab } = this;
-    const sh = state.h;
-    const sc = state.c;
+    const { pendRow, pendOffset, lastOffset, rowKey, outs, pendCount, resetNext } = this;
+    // One fresh buffer per sub-batch; each output gets a view of its own range (far cheaper
+    // than an allocation per output). Outputs are independent: nothing writes these buffers again.
+    const yLen = y !== null ? O : H;
+    const yBuf = (y !== null ? y.slice() : top.slice(0, n * H)).buffer;
+    const hBuf = emit === 'all' ? top.slice(0, n * H).buffer : null;
     for (let j = 0; j < n; j++) {
       const i = idx[j];
       const row = pendRow[i];
-      const dst = row * H;
       const src = j * H;
       for (let k = 0; k < L; k++) {
-        const a = sh[k];
-        const b = hSlab[k];
-        for (let t = 0; t < H; t++) b[dst + t] = a[src + t];
-        if (hasC) {
-          const ca = (sc as Float32Array[])[k];
-          const cb = cSlab[k];
-          for (let t = 0; t < H; t++) cb[dst + t] = ca[src + t];
-        }
+        hSlab[k].copyWithin(rowBase + row * H, src, src + H);
+        if (hasC) cSlab[k].copyWithin(rowBase + row * H, src, src + H);
       }
-      let yv: Float32Array;
-      if (y !== null) {
-        yv = new Float32Array(O);
-        for (let t = 0; t < O; t++) yv[t] = y[j * O + t];
-      } else {
-        yv = new Float32Array(H);
-        for (let t = 0; t < H; t++) yv[t] = top[src + t];
-      }
-      let hv: Float32Array | undefined;
-      if (emit === 'all') {
-        hv = new Float32Array(H);
-        for (let t = 0; t < H; t++) hv[t] = top[src + t];
-      }
+      const yv = new Float32Array(yBuf, j * yLen * 4, yLen);
+      const hv = hBuf === null ? undefined : new Float32Array(hBuf, src * 4, H);
       const off = pendOffset[i];
       const hasOff = off === off;
       if (hasOff) lastOffset[row] = off;
@@ -425,8 +404,8 @@ export class KeyedSlab<K> {
       const H = this.H;
       s = {
         batch: n,
-        h: this.hBuf.map((b) => b.subarray(0, n * H)),
-        c: this.hasC ? this.cBuf.map((b) => b.subarray(0, n * H)) : null,
+        h: this.hSlab.map((b) => b.subarray(0, n * H)),
+        c: this.hasC ? this.cSlab.map((b) => b.subarray(0, n * H)) : null,
       };
       this.batchStates[n] = s;
     }
@@ -485,7 +464,7 @@ export class KeyedSlab<K> {
       keys: this.used,
       capacity: this.capacity,
       stateBytesPerKey: rowBytes,
-      slabBytes: perRow * this.capacity,
+      slabBytes: perRow * this.capacity + rowBytes * this.o.maxBatch,
       events: this.st.events,
       steps: this.st.steps,
       rejected: this.st.rejected,
@@ -509,8 +488,9 @@ export class KeyedSlab<K> {
       keys.push(this.rowKey[r] as K);
       const base = n * rowFloats;
       for (let k = 0; k < L; k++) {
-        state.set(this.hSlab[k].subarray(r * H, r * H + H), base + k * H);
-        if (hasC) state.set(this.cSlab[k].subarray(r * H, r * H + H), base + (L + k) * H);
+        const at = this.rowBase + r * H;
+        state.set(this.hSlab[k].subarray(at, at + H), base + k * H);
+        if (hasC) state.set(this.cSlab[k].subarray(at, at + H), base + (L + k) * H);
       }
       n++;
     }
@@ -547,8 +527,9 @@ export class KeyedSlab<K> {
       this.touch(row);
       const base = n * rowFloats;
       for (let k = 0; k < L; k++) {
-        this.hSlab[k].set(cp.state.subarray(base + k * H, base + k * H + H), row * H);
-        if (hasC) this.cSlab[k].set(cp.state.subarray(base + (L + k) * H, base + (L + k) * H + H), row * H);
+        const at = this.rowBase + row * H;
+        this.hSlab[k].set(cp.state.subarray(base + k * H, base + k * H + H), at);
+        if (hasC) this.cSlab[k].set(cp.state.subarray(base + (L + k) * H, base + (L + k) * H + H), at);
       }
     }
     if (cp.offset !== null && cp.offset !== undefined) this.offset = cp.offset;
@@ -649,22 +630,25 @@ export class KeyedSlab<K> {
   private zeroRow(row: number): void {
     const H = this.H;
     for (let k = 0; k < this.L; k++) {
-      this.hSlab[k].fill(0, row * H, row * H + H);
-      if (this.hasC) this.cSlab[k].fill(0, row * H, row * H + H);
+      const at = this.rowBase + row * H;
+      this.hSlab[k].fill(0, at, at + H);
+      if (this.hasC) this.cSlab[k].fill(0, at, at + H);
     }
   }
 
   private writeRow(row: number, src: ModelState, srcRow: number): void {
     const H = this.H;
     for (let k = 0; k < this.L; k++) {
-      this.hSlab[k].set(src.h[k].subarray(srcRow * H, srcRow * H + H), row * H);
-      if (this.hasC && src.c) this.cSlab[k].set(src.c[k].subarray(srcRow * H, srcRow * H + H), row * H);
+      const at = this.rowBase + row * H;
+      this.hSlab[k].set(src.h[k].subarray(srcRow * H, srcRow * H + H), at);
+      if (this.hasC && src.c) this.cSlab[k].set(src.c[k].subarray(srcRow * H, srcRow * H + H), at);
     }
   }
 
   private snapshotRow(row: number): StateSnapshot {
     const H = this.H;
-    const take = (arrs: Float32Array[]) => arrs.map((a) => Array.from(a.subarray(row * H, row * H + H)));
+    const at = this.rowBase + row * H;
+    const take = (arrs: Float32Array[]) => arrs.map((a) => Array.from(a.subarray(at, at + H)));
     const snap: StateSnapshot = {
       format: 'seqstream-state',
       version: 1,
@@ -681,13 +665,15 @@ export class KeyedSlab<K> {
     const old = this.capacity;
     if (newCap <= old) return;
     const H = this.H;
+    const size = this.rowBase + newCap * H;
     const f32 = (a: Float32Array) => {
-      const b = new Float32Array(newCap * H);
+      const b = new Float32Array(size);
       b.set(a);
       return b;
     };
-    this.hSlab = old === 0 ? Array.from({ length: this.L }, () => new Float32Array(newCap * H)) : this.hSlab.map(f32);
-    if (this.hasC) this.cSlab = old === 0 ? Array.from({ length: this.L }, () => new Float32Array(newCap * H)) : this.cSlab.map(f32);
+    this.hSlab = old === 0 ? Array.from({ length: this.L }, () => new Float32Array(size)) : this.hSlab.map(f32);
+    if (this.hasC) this.cSlab = old === 0 ? Array.from({ length: this.L }, () => new Float32Array(size)) : this.cSlab.map(f32);
+    this.batchStates.fill(undefined); // their views point at the old buffers
     const i32 = (a: Int32Array) => {
       const b = new Int32Array(newCap);
       b.set(a);
