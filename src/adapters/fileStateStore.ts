@@ -145,7 +145,16 @@ export class FileStateStore<K extends string | number = string | number> impleme
   }
 }
 
-/** Serialises a checkpoint: magic, header length, JSON header, float32 states (little-endian), sha256. */
+/**
+ * Serialises a checkpoint: magic `SEQKCP01`, header length, JSON header (everything but the
+ * states), float32 states (little-endian), sha256 of all that.
+ *
+ * @example
+ * ```ts
+ * const bytes = encodeCheckpoint(control.capture());
+ * const back = decodeCheckpoint(bytes); // same checkpoint
+ * ```
+ */
 export function encodeCheckpoint<K>(cp: KeyedCheckpoint<K>): Buffer {
   if (endianness() !== 'LE') throw new SeqstreamError('SEQ_STORE_PLATFORM', 'FileStateStore writes little-endian floats and needs a little-endian host', {});
   for (const k of cp.keys) {
@@ -165,7 +174,15 @@ export function encodeCheckpoint<K>(cp: KeyedCheckpoint<K>): Buffer {
   return Buffer.concat([pre, header, Buffer.alloc(pad), body, hash]);
 }
 
-/** Parses {@link encodeCheckpoint} output; throws `SEQ_STORE_CORRUPT` when anything does not add up. */
+/**
+ * Parses {@link encodeCheckpoint} output; throws `SEQ_STORE_CORRUPT` when the magic, checksum,
+ * header or lengths do not add up.
+ *
+ * @example
+ * ```ts
+ * try { decodeCheckpoint(readFileSync(file)); } catch (e) { if (e.code === 'SEQ_STORE_CORRUPT') useThePreviousOne(); }
+ * ```
+ */
 export function decodeCheckpoint<K>(buf: Buffer, file = 'checkpoint'): KeyedCheckpoint<K> {
   const corrupt = (why: string): never => {
     throw new SeqstreamError('SEQ_STORE_CORRUPT', `Checkpoint ${file} is unreadable: ${why}`, { file, why });

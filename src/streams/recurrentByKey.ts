@@ -32,6 +32,8 @@ export interface KeyedCheckpointOptions<K> {
   includeModel?: boolean;
   /** Write a last checkpoint when the source completes (complete is delayed until it is durable). Default true. */
   onComplete?: boolean;
+  /** Called at each capture; its JSON-safe result is stored as `checkpoint.extra` in the same atomic write (e.g. an optimizer's `toJSON()`). Default none. */
+  extra?: () => unknown;
 }
 
 /** Options of {@link recurrentByKey}. */
@@ -158,6 +160,7 @@ export function recurrentByKey<K = string | number>(
           waiting = null;
           if (closed) throw new SeqstreamError('SEQ_KEYED_NOT_RUNNING', 'recurrentByKey stopped before the checkpoint was taken', {});
           const cp = slab.capture(o.includeModel);
+          if (cpo.extra) cp.extra = cpo.extra();
           try {
             await cpo.store.save(cp);
           } catch (e) {
@@ -343,6 +346,7 @@ function resolveOptions<K>(model: RecurrentModel, options: RecurrentByKeyOptions
     if (everyMs > 0 && everyMs < 1) throw new InvalidOptionError('checkpoint.everyMs', '0 (off) or >= 1', everyMs);
     if (cp.includeModel !== undefined && typeof cp.includeModel !== 'boolean') throw new InvalidOptionError('checkpoint.includeModel', 'a boolean', cp.includeModel);
     if (cp.onComplete !== undefined && typeof cp.onComplete !== 'boolean') throw new InvalidOptionError('checkpoint.onComplete', 'a boolean', cp.onComplete);
+    if (cp.extra !== undefined && typeof cp.extra !== 'function') throw new InvalidOptionError('checkpoint.extra', 'a function', cp.extra);
     includeModel = cp.includeModel ?? true;
     checkpointOnComplete = cp.onComplete ?? true;
   }

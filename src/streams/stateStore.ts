@@ -26,6 +26,8 @@ export interface KeyedCheckpoint<K = string | number> {
   modelVersion: number;
   /** `model.toJSON()` when captured, or null if the checkpoint was taken without the model. */
   model: ModelJSON | null;
+  /** JSON-safe value from `checkpoint.extra()` (e.g. a trainer's optimizer state), saved in the same atomic write; null without. */
+  extra?: unknown;
 }
 
 /**

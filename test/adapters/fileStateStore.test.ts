@@ -78,7 +78,7 @@ function runWorker(dir: string, out: string, kill?: { atEvents?: number; afterMs
 
 describe('FileStateStore', () => {
   it('round-trips a checkpoint through its binary form', () => {
-    const cp = { ...checkpointOf(['a', 'b'], 41, 0.25), keys: ['a', 'b'] };
+    const cp = { ...checkpointOf(['a', 'b'], 41, 0.25), extra: { optimizer: { step: 3, m: [0.5] } } };
     cp.state[1] = -1.5e-7;
     const back = decodeCheckpoint<string>(encodeCheckpoint(cp));
     expect(back).toEqual(cp);

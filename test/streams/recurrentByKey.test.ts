@@ -487,6 +487,7 @@ describe('recurrentByKey', () => {
       { reset: [] as never },
       { checkpoint: { store: {} as never } },
       { checkpoint: { store: new MemoryStateStore(), everyEvents: -1 } },
+      { checkpoint: { store: new MemoryStateStore(), extra: {} as never } },
       { resumeFrom: {} as never },
       { profile: 'yes' as never },
     ];
@@ -561,12 +562,14 @@ describe('recurrentByKey', () => {
       const model = makeModel();
       const subject = new Subject<KeyedEvent<string>>();
       let completed = false;
-      subject.pipe(recurrentByKey<string>(model, { control, checkpoint: { store, includeModel: false } })).subscribe({ complete: () => (completed = true) });
+      let extras = 0;
+      subject.pipe(recurrentByKey<string>(model, { control, checkpoint: { store, includeModel: false, extra: () => ({ optimizer: ++extras }) } })).subscribe({ complete: () => (completed = true) });
       randomEvents(10, 3, 1, 0).forEach((e) => subject.next(e));
       const cp = await control.checkpoint();
       expect(cp.offset).toBe(9);
       expect(cp.events).toBe(10);
       expect(cp.model).toBeNull();
+      expect(cp.extra).toEqual({ optimizer: 1 });
       expect(cp.keys.length).toBe(control.size);
       subject.next({ key: 'z', x: [1, 1, 1, 1, 1], offset: 10 });
       subject.complete();
