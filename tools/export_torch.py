@@ -34,9 +34,7 @@ Needs PyTorch (Debian: `apt-get install python3-torch`); numpy is optional.
 """
 
 import argparse
-import copy
 import json
-import math
 import os
 import platform
 import struct
@@ -44,7 +42,6 @@ import sys
 
 try:
     import torch
-    import torch.nn.functional as F
 except ImportError:  # pragma: no cover - reported by main() / on use
     torch = None
 

@@ -17,7 +17,6 @@ Needs PyTorch (Debian/Ubuntu: `apt-get install python3-torch`). Random draws, in
 """
 
 import argparse
-import copy
 import json
 import os
 import sys
@@ -35,7 +34,6 @@ except ImportError:
 
 SCRIPT = 'tools/make_fixtures.py'
 DEFAULT_OUT = os.path.join(os.path.dirname(HERE), 'test', 'fixtures', 'pytorch')
-NAMES = {'rnn_tanh': 'RNN_TANH', 'rnn_relu': 'RNN_RELU', 'lstm': 'LSTM', 'gru': 'GRU'}
 
 
 def new_module(cell, I, H, L=1):
