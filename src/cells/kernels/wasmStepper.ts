@@ -145,6 +145,7 @@ class KernelContext {
 
   step(state: ModelState, x: ArrayLike<number>): Float32Array {
     const B = state.batch;
+    if (B === 0) return state.h[this.layers.length - 1];
     this.prepare(B);
     const { f32, k, H, Hp, I, layers } = this;
     const n = B * I;

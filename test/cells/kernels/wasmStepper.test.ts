@@ -150,6 +150,13 @@ describe('WebAssembly SIMD step kernel', () => {
     expectClose(wasm.headInPlace(got, new Float32Array(6)), yRef, 'y');
   });
 
+  it('accepts an empty batch', () => {
+    const model = RecurrentModel.create({ cell: 'lstm', inputSize: 2, hiddenSize: 4, seed: 2 });
+    const wasm = createWasmStepper(model)!;
+    expect(wasm.stepInPlace(model.createState(0), []).length).toBe(0);
+    compare('lstm', 2, 4, 1, 2, 2);
+  });
+
   it('propagates NaN inputs like the JS path', () => {
     const model = RecurrentModel.create({ cell: 'lstm', inputSize: 2, hiddenSize: 4, seed: 2 });
     const s = model.createState();
