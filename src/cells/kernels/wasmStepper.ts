@@ -21,6 +21,11 @@ let compiled: WebAssembly.Module | null | undefined;
  * The compiled kernel, or `null` when this runtime cannot compile it (no WebAssembly, or no SIMD128).
  * Compiled synchronously once per process. Browsers refuse synchronous compilation of modules over
  * 4 KB on their main thread; there this returns `null` and the JavaScript loops run instead.
+ *
+ * @example
+ * ```ts
+ * if (!gatesKernelModule()) console.warn('no WebAssembly SIMD: using the JavaScript loops');
+ * ```
  */
 export function gatesKernelModule(): WebAssembly.Module | null {
   if (compiled !== undefined) return compiled;
