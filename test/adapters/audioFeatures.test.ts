@@ -141,7 +141,7 @@ describe('audioFeatures (sample blocks)', () => {
 
   it('rejects bad blocks with stable codes, one stream at a time', async () => {
     const op = audioFeatures({ sampleRate: rate, features: ['rms'], channels: 2 });
-    expect((await errorOf(of('not audio' as never).pipe(op))).code).toBe('SEQ_AUDIO_BLOCK_TYPE');
+    expect((await errorOf(of('not audio' as unknown as Float32Array).pipe(op))).code).toBe('SEQ_AUDIO_BLOCK_TYPE');
     expect((await errorOf(of(new Float32Array(3)).pipe(op))).code).toBe('SEQ_AUDIO_BLOCK_SHAPE');
     expect((await errorOf(of(Float32Array.from([0, 1, Infinity, 0])).pipe(op))).code).toBe('SEQ_AUDIO_NON_FINITE');
     // a healthy stream sharing the operator is unaffected
