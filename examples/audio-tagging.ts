@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { map } from 'rxjs';
 import { audioFromWav } from '../src/adapters/audioFromWav.js';
 import { RecurrentModel } from '../src/cells/index.js';
+import { recurrent } from '../src/streams/index.js';
 
 // 1. A 16 kHz, 16-bit mono WAV: 0.5 s silence, 1 s of 440 Hz, 0.5 s of noise.
 const rate = 16000;
@@ -41,20 +42,24 @@ writeFileSync(path, Buffer.concat([header, Buffer.from(samples.buffer)]));
 const frames$ = audioFromWav(path, { features: ['mfcc', 'rms'], bufferSize: 512, hopSize: 256 });
 console.log(`feature vector: ${frames$.layout.length} values (${frames$.layout.labels.join(', ')})`);
 
-// 3. An LSTM sized from the layout, with a 3-way softmax head; one step per frame.
+// 3. An LSTM sized from the layout, with a 3-way softmax head. recurrent() takes the frames as
+//    they are (they carry their vector in `x`) and steps once per frame, carrying the state.
 const model = RecurrentModel.create({
   cell: 'lstm', inputSize: frames$.layout.length, hiddenSize: 16, head: { outputSize: 3, activation: 'softmax' }, seed: 1,
 });
-const state = model.createState();
 const tags = ['silence', 'tone', 'noise'];
+const secondsPerFrame = 256 / rate;
 
 frames$
-  .pipe(map((frame) => ({ frame, y: model.step(state, frame.x) })))
+  .pipe(
+    recurrent(model),
+    map((y, index) => ({ time: index * secondsPerFrame, y })),
+  )
   .subscribe({
-    next: ({ frame, y }) => {
-      if (frame.index % 25 !== 0) return;
+    next: ({ time, y }) => {
+      if (Math.round(time / secondsPerFrame) % 25 !== 0) return;
       const best = y.indexOf(Math.max(...y));
-      console.log(`t=${frame.time.toFixed(2)}s rms=${frame.x[13].toFixed(3)} mfcc0=${frame.x[0].toFixed(2)} -> ${tags[best]} (${y[best].toFixed(2)}, untrained)`);
+      console.log(`t=${time.toFixed(2)}s -> ${tags[best]} (p=${y[best].toFixed(2)}, untrained)`);
     },
     complete: () => console.log('done'),
   });

@@ -3,6 +3,8 @@ import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import { audioFromWav } from '../../src/adapters/audioFromWav.js';
 import type { AudioFrame } from '../../src/adapters/audioFeatures.js';
 import { SeqstreamError } from '../../src/errors.js';
+import { RecurrentModel } from '../../src/cells/index.js';
+import { recurrent } from '../../src/streams/index.js';
 import { encodeWav, noise, tempDir, tone, type WavFormat } from './helpers/wav.js';
 import { maxRelDiff, referenceFeatures, referenceFrames } from './helpers/referenceFeatures.js';
 
@@ -219,6 +221,15 @@ describe('audioFromWav', () => {
     ]);
     const frame = await firstValueFrom(src);
     expect(frame.x.length).toBe(10);
+  });
+
+  it('pipes straight into recurrent(): one output per frame, the same as stepping by hand', async () => {
+    const src = audioFromWav(good16(), { features: ['mfcc', 'rms', 'zcr'], hopSize: 128 });
+    const model = RecurrentModel.create({ cell: 'gru', inputSize: src.layout.length, hiddenSize: 6, head: { outputSize: 2, activation: 'sigmoid' }, seed: 3 });
+    const [frames, outputs] = await Promise.all([collect(src), lastValueFrom(src.pipe(recurrent(model), toArray()))]);
+    expect(outputs).toHaveLength(frames.length);
+    const state = model.createState();
+    frames.forEach((f, k) => expect(Array.from(outputs[k] as Float32Array)).toEqual(Array.from(model.step(state, f.x))));
   });
 
   function good16(): Buffer {
