@@ -92,7 +92,10 @@ export function audioFeatures(options: AudioFeaturesOptions): AudioFeaturesOpera
           }
         },
       });
-      return () => subscription.unsubscribe();
+      return () => {
+        pipeline.stop();
+        subscription.unsubscribe();
+      };
     });
   return Object.assign(operator, { layout });
 }

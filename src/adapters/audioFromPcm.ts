@@ -135,6 +135,7 @@ export function audioFromPcm(input: PcmReadable, options: AudioFromPcmOptions): 
     input.on('error', onError);
     input.on('close', onClose);
     return () => {
+      pipeline.stop();
       detach();
       if (!ended) input.pause();
     };

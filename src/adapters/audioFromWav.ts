@@ -77,17 +77,18 @@ export function audioFromWav(source: string | Uint8Array, options: AudioFromWavO
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let immediate: ReturnType<typeof setImmediate> | undefined;
+    let pipeline: FeaturePipeline | undefined;
 
     const run = async (): Promise<void> => {
       const bytes = typeof source === 'string' ? await readWav(source, maxFileBytes) : checkSize(source, maxFileBytes, where);
       if (stopped) return;
       const wav = parseWav(bytes, where, allowTruncated);
-      const pipeline = new FeaturePipeline(resolved, wav.sampleRate, (frame) => subscriber.next(frame));
+      const p = (pipeline = new FeaturePipeline(resolved, wav.sampleRate, (frame) => subscriber.next(frame)));
       const decoder = new PcmDecoder(wav.encoding, wav.channels);
       const isFloat = wav.encoding === 'f32le' || wav.encoding === 'f64le';
       const blockFrames = pace === 'fast'
         ? FAST_BLOCK_FRAMES
-        : Math.max(1, Math.ceil((resolved.hopSize * wav.sampleRate) / pipeline.sampleRate));
+        : Math.max(1, Math.ceil((resolved.hopSize * wav.sampleRate) / p.sampleRate));
       const started = performance.now();
       let done = 0;
       const step = (): void => {
@@ -98,10 +99,10 @@ export function audioFromWav(source: string | Uint8Array, options: AudioFromWavO
           const samples = decoder.decode(wav.data.subarray(done * decoder.bytesPerFrame, end * decoder.bytesPerFrame));
           if (isFloat) checkSamples(samples, `${where} at sample frame ${done}`);
           done = end;
-          pipeline.push(samples);
+          p.push(samples);
           if (stopped) return;
           if (done >= wav.frames) {
-            pipeline.end();
+            p.end();
             subscriber.complete();
           } else if (pace === 'fast') {
             immediate = setImmediate(step);
@@ -121,6 +122,7 @@ export function audioFromWav(source: string | Uint8Array, options: AudioFromWavO
 
     return () => {
       stopped = true;
+      pipeline?.stop();
       if (timer !== undefined) clearTimeout(timer);
       if (immediate !== undefined) clearImmediate(immediate);
     };

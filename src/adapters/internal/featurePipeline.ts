@@ -24,6 +24,7 @@ export class FeaturePipeline {
   private readonly resampler: Resampler | null;
   private readonly framer: Framer;
   private readonly emitFrame: (frame: Float32Array, index: number) => void;
+  private stopped = false;
 
   constructor(
     private readonly options: ResolvedAudioOptions,
@@ -48,6 +49,7 @@ export class FeaturePipeline {
     this.framer = new Framer(options.bufferSize, options.hopSize);
     const secondsPerHop = options.hopSize / sampleRate;
     this.emitFrame = (frame, index) => {
+      if (this.stopped) return;
       const x = this.extractor.extract(frame);
       this.checkFinite(x, index);
       emit({ x, index, time: index * secondsPerHop });
@@ -63,6 +65,11 @@ export class FeaturePipeline {
   end(): void {
     if (this.resampler) this.framer.push(this.resampler.flush(), this.emitFrame);
     if (this.options.lastFrame === 'pad') this.framer.flush(this.emitFrame);
+  }
+
+  /** Teardown: frames still being cut from the current block are no longer analysed. */
+  stop(): void {
+    this.stopped = true;
   }
 
   private checkFinite(x: Float32Array, index: number): void {
