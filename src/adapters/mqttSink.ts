@@ -1,6 +1,7 @@
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import { InvalidOptionError, SeqstreamError } from '../errors.js';
+import { requireOptional } from './internal/requireOptional.js';
 import { positiveInteger } from './internal/sensorOptions.js';
 
 /** Options of {@link mqttSink}. */
@@ -40,6 +41,9 @@ export function toJsonPayload(value: unknown): string {
  * Publishes every value to MQTT and passes it on unchanged (a tap), so outputs of a pipeline
  * reach dashboards or actuators.
  *
+ * Needs the optional peer `mqtt` (`npm install mqtt`); without it creation throws
+ * `SEQ_DEPENDENCY_MISSING`.
+ *
  * 1. On subscribe, connect to `url` (reconnecting every `reconnectPeriodMs` while it is away).
  * 2. For each value: topic from `topic`, payload from `serialize`, publish with `qos`/`retain`;
  *    the value is passed downstream at once. Publishes made while offline are queued by the
@@ -69,6 +73,7 @@ export function mqttSink<T>(options: MqttSinkOptions<T>): MonoTypeOperatorFuncti
   if (typeof serialize !== 'function') throw new InvalidOptionError('serialize', 'a function', serialize);
   const maxInFlight = positiveInteger('maxInFlight', options.maxInFlight, 1000);
   const reconnectPeriodMs = positiveInteger('reconnectPeriodMs', options.reconnectPeriodMs, 1000);
+  const mqtt = requireOptional<typeof import('mqtt')>('mqtt', 'mqttSink');
   const topicOf =
     typeof topicOption === 'function'
       ? topicOption

@@ -1,9 +1,10 @@
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { parse as parseCsvSync } from 'csv-parse/sync';
 import { Observable } from 'rxjs';
 import { describe, InvalidInputError, InvalidOptionError, SeqstreamError } from '../errors.js';
 import { EventAssembler } from './internal/eventAssembler.js';
 import { compileTopic } from './internal/mqttTopic.js';
+import { requireOptional } from './internal/requireOptional.js';
 import { positiveInteger, resolveMapping, type SensorEvent, type SensorMappingOptions } from './internal/sensorOptions.js';
 
 export type { MissingPolicy, OrderPolicy, SensorEvent, SensorMappingOptions } from './internal/sensorOptions.js';
@@ -61,6 +62,9 @@ const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 /**
  * Sensor readings from MQTT topics (the `mqtt` package), reconnecting when the broker goes away.
  *
+ * Needs the optional peer `mqtt` (`npm install mqtt`); without it creation throws
+ * `SEQ_DEPENDENCY_MISSING`.
+ *
  * 1. On subscribe, connect to `url` and subscribe to `topics` with `qos` (again after every
  *    reconnect: sessions are clean). A refused subscription errors with `SEQ_MQTT_SUBSCRIBE`,
  *    a refused connection (bad credentials, not authorised) with `SEQ_MQTT_REFUSED`.
@@ -112,6 +116,7 @@ export function mqttSource(options: MqttSourceOptions): Observable<SensorEvent> 
     throw new InvalidOptionError('maxReconnectAttempts', 'an integer >= 0 or Infinity', maxReconnectAttempts);
   }
   const valueField = mapping.value[0];
+  const mqtt = requireOptional<typeof import('mqtt')>('mqtt', 'mqttSource');
 
   return new Observable<SensorEvent>((subscriber) => {
     const assembler = new EventAssembler(mapping, (e) => subscriber.next(e), (err) => subscriber.error(err));

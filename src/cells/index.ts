@@ -26,4 +26,4 @@ export { stepTensors, headTensors, type TensorState } from './tensorStep.js';
 export { runSequence, type RunSequenceOptions, type SequenceResult } from './runSequence.js';
 export { loadStateDict, type StateDict, type LoadStateDictOptions } from './stateDict.js';
 export { parseSafetensors, writeSafetensors, type SafetensorsEntry } from './safetensors.js';
-export { createFusedStepper, type FusedStepper } from './fusedStepper.js';
+export { createFusedStepper, createJsStepper, type FusedStepper } from './fusedStepper.js';

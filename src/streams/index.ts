@@ -1,1 +1,10 @@
+export {
+  recurrent,
+  type RecurrentInput,
+  type SequenceEvent,
+  type RecurrentEmit,
+  type RecurrentStep,
+  type RecurrentOptions,
+} from './recurrent.js';
+export { RecurrentControl } from './recurrentControl.js';
 export { standardize, StandardizeControl, type StandardizeOptions, type StandardizeSnapshot, type StandardizeKeyState, type StandardizeInput, type Standardized } from './standardize.js';
