@@ -40,22 +40,14 @@ export class LineSplitter {
   /** Feeds one chunk; calls the sink for every line it completes. */
   push(chunk: Buffer): void {
     let from = 0;
-    // A UTF-8 byte order mark at the very start of a source is not data.
-    if (this.atStart) {
-      this.atStart = false;
-      if (chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) {
-        from = 3;
-        this.offset += 3;
-        this.lineStart = this.offset;
-      }
-    }
     while (from < chunk.length) {
       const nl = chunk.indexOf(NEWLINE, from);
       const end = nl === -1 ? chunk.length : nl;
       const piece = end - from;
       if (this.skipping) {
         this.skippedLength += piece;
-      } else if (this.partLength + piece > this.maxLineLength && !(nl !== -1 && this.fitsWithoutCr(chunk, from, end))) {
+      } else if (this.partLength + piece > this.maxLineLength + 1) {
+        // One byte of slack for the '\r' of a CRLF line; the exact length is checked at the newline.
         this.skipping = true;
         this.skippedLength = this.partLength + piece;
         this.parts = [];
@@ -82,11 +74,6 @@ export class LineSplitter {
     return { line: this.lineNumber, byteOffset: this.lineStart };
   }
 
-  /** A line of exactly `max + 1` bytes whose last byte is `\r` still fits (CRLF files). */
-  private fitsWithoutCr(chunk: Buffer, from: number, end: number): boolean {
-    return this.partLength + (end - from) === this.maxLineLength + 1 && end > from && chunk[end - 1] === CR;
-  }
-
   private finishLine(): void {
     const lineNumber = this.lineNumber;
     const byteOffset = this.lineStart;
@@ -94,16 +81,29 @@ export class LineSplitter {
     this.lineStart = this.offset;
     if (this.skipping) {
       this.skipping = false;
+      this.atStart = false;
       const length = this.skippedLength;
       this.skippedLength = 0;
       this.sink.overlong(lineNumber, byteOffset, length);
       return;
     }
-    const buf = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.partLength);
+    let buf = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.partLength);
     this.parts = [];
     this.partLength = 0;
-    let text = buf.toString('utf8');
-    if (text.endsWith('\r')) text = text.slice(0, -1);
-    this.sink.line(text, lineNumber, byteOffset);
+    let start = byteOffset;
+    // A UTF-8 byte order mark at the very start of a source is not data.
+    if (this.atStart) {
+      this.atStart = false;
+      if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
+        buf = buf.subarray(3);
+        start += 3;
+      }
+    }
+    if (buf.length > 0 && buf[buf.length - 1] === CR) buf = buf.subarray(0, buf.length - 1);
+    if (buf.length > this.maxLineLength) {
+      this.sink.overlong(lineNumber, start, buf.length);
+      return;
+    }
+    this.sink.line(buf.toString('utf8'), lineNumber, start);
   }
 }
