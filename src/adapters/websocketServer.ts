@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import { Observable, Subject, tap, type MonoTypeOperatorFunction } from 'rxjs';
 import { WebSocket, WebSocketServer as WsServer, type RawData } from 'ws';
 import { describe, InvalidOptionError, SeqstreamError } from '../errors.js';
+import { jsonReplacer } from './internal/jsonReplacer.js';
 
 /** Close codes the server sends (besides ws's own 1007 invalid UTF-8 and 1009 message too big). */
 export const WS_CLOSE = Object.freeze({
@@ -580,10 +581,6 @@ function defaultProject(value: { key: string }): unknown {
   return { type: 'output', ...rest };
 }
 
-/** JSON replacer: typed arrays as plain arrays (JSON.stringify would make them index-keyed objects). */
-export function jsonReplacer(_key: string, value: unknown): unknown {
-  return ArrayBuffer.isView(value) && !(value instanceof DataView) ? Array.from(value as unknown as ArrayLike<number>) : value;
-}
 
 const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' };
 
