@@ -60,7 +60,7 @@ export interface WebSocketServerOptions {
   maxPayload?: number;
   /** Open connections plus handshakes in progress; beyond it the upgrade gets HTTP 503. Default 1024. */
   maxConnections?: number;
-  /** Sessions held (connected or waiting for a reconnect); the oldest waiting one ends first. Default 10000 (>= maxConnections). */
+  /** Sessions held (connected or waiting for a reconnect); beyond it the one waiting longest ends. Default `max(2048, 2 × maxConnections)`; must be >= maxConnections. */
   maxSessions?: number;
   /** Token bucket refill rate per connection, messages per second. Default 100. */
   messagesPerSecond?: number;
@@ -70,7 +70,12 @@ export interface WebSocketServerOptions {
   idleTimeoutMs?: number;
   /** Keep a disconnected session (its key, seq and queued replies) this long for a reconnect, ms; `0` ends it at once. Default 60000. */
   sessionHoldMs?: number;
-  /** Bytes of replies queued per connection (ws `bufferedAmount` plus the server's queue) before `slowReaderPolicy` applies. Default 1048576 (1 MiB). */
+  /**
+   * Bytes of replies queued per session (ws `bufferedAmount` plus the server's own queue, which
+   * also holds replies while a session waits for a reconnect) before `slowReaderPolicy` applies.
+   * Worst-case reply memory is about `maxSessions × 2 × maxBufferedBytes` (1 GiB with the defaults;
+   * lower either for many slow clients). Default 262144 (256 KiB).
+   */
   maxBufferedBytes?: number;
   /** What to do with a reader that falls `maxBufferedBytes` behind: drop the oldest queued replies (the client then gets `{"type":"dropped","count":n}`), or close with 4002. Default `'drop-oldest'`. */
   slowReaderPolicy?: 'drop-oldest' | 'close';
@@ -465,11 +470,12 @@ async function start(options: WebSocketServerOptions, o: Resolved): Promise<WebS
     counters.errorsReplied++;
     const error = new SeqstreamError(code, message, { key: conn.session.key, connectionId: conn.id });
     errors.next({ key: conn.session.key, connectionId: conn.id, error });
-    // Error replies skip the reply queue so they are not stuck behind (or dropped with) outputs.
-    if (conn.ws.readyState === WebSocket.OPEN) {
+    // Error replies skip the reply queue so they are not stuck behind outputs, but a client that
+    // floods without reading must not grow memory: past the buffer limit they are dropped.
+    if (conn.ws.readyState === WebSocket.OPEN && conn.ws.bufferedAmount < o.maxBufferedBytes) {
       conn.ws.send(JSON.stringify({ type: 'error', code, message }));
       counters.messagesOut++;
-    }
+    } else counters.dropped++;
   }
 
   // 4. Replies out.
@@ -617,12 +623,12 @@ function resolveOptions(options: WebSocketServerOptions): Resolved {
     path: options.path,
     maxPayload: options.maxPayload ?? 65536,
     maxConnections: options.maxConnections ?? 1024,
-    maxSessions: options.maxSessions ?? Math.max(10000, options.maxConnections ?? 0),
+    maxSessions: options.maxSessions ?? Math.max(2048, 2 * (options.maxConnections ?? 0)),
     messagesPerSecond: options.messagesPerSecond ?? 100,
     burst: options.burst ?? 200,
     idleTimeoutMs: options.idleTimeoutMs ?? 60000,
     sessionHoldMs: options.sessionHoldMs ?? 60000,
-    maxBufferedBytes: options.maxBufferedBytes ?? 1048576,
+    maxBufferedBytes: options.maxBufferedBytes ?? 262144,
     slowReaderPolicy: options.slowReaderPolicy ?? 'drop-oldest',
     tokens: options.tokens,
     authenticate: options.authenticate,
