@@ -29,6 +29,7 @@ export type WebSocketErrorCode =
   | 'SEQ_WS_BAD_MESSAGE'
   | 'SEQ_WS_BINARY'
   | 'SEQ_WS_RATE_LIMIT'
+  | 'SEQ_WS_REPLY_UNSERIALIZABLE'
   | 'SEQ_INPUT_TYPE'
   | 'SEQ_INPUT_SHAPE'
   | 'SEQ_INPUT_NON_FINITE';
@@ -123,7 +124,7 @@ export type WebSocketLifecycleEvent =
   | { type: 'end'; key: string; reason: 'expired' | 'evicted' | 'shutdown' }
   | { type: 'rejected'; status: number; code: string; remoteAddress: string | undefined };
 
-/** A message that was refused with an error reply (it never reached `events`). */
+/** A message refused with an error reply (it never reached `events`), or a reply that could not be serialised (`SEQ_WS_REPLY_UNSERIALIZABLE`). */
 export interface WebSocketClientError {
   key: string;
   connectionId: string;
@@ -485,7 +486,16 @@ async function start(options: WebSocketServerOptions, o: Resolved): Promise<WebS
       counters.dropped++;
       return false;
     }
-    const text = JSON.stringify(payload, jsonReplacer);
+    let text: string;
+    try {
+      text = JSON.stringify(payload, jsonReplacer);
+    } catch (e) {
+      // A reply that cannot be serialised (BigInt, cycles) fails only its own key, not the pipeline.
+      const error = new SeqstreamError('SEQ_WS_REPLY_UNSERIALIZABLE', `Reply for key ${JSON.stringify(key)} is not JSON-serialisable: ${(e as Error).message}`, { key });
+      errors.next({ key, connectionId: session.conn?.id ?? '', error });
+      counters.dropped++;
+      text = JSON.stringify({ type: 'error', code: error.code, message: 'The server could not serialise this output' });
+    }
     const conn = session.conn;
     if (conn && session.outbox.length === 0 && canSend(conn)) {
       transmit(session, conn, text);

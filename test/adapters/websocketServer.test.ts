@@ -142,6 +142,47 @@ describe('websocketServer: keyed streams', () => {
     [...first, ...second].forEach((m, t) => expect((m.y as number[])[0]).toBeCloseTo(want[t][0], 6));
   });
 
+  it('queues replies while a session waits for its reconnect and delivers them after the hello', async () => {
+    const server = await start();
+    const a = await open(`${server.url}/?session=erin`);
+    await a.next();
+    const gone = nextLifecycle(server, (e) => e.type === 'close');
+    await a.close();
+    await gone;
+    expect(server.send('erin', { n: 1 })).toBe(true);
+    expect(server.send('erin', { n: 2 })).toBe(true);
+    const b = await open(`${server.url}/?session=erin`);
+    expect(await b.waitFor(3)).toEqual([expect.objectContaining({ type: 'hello', resumed: true }), { n: 1 }, { n: 2 }]);
+  });
+
+  it('a reply that cannot be serialised fails only its own key', async () => {
+    const server = await start();
+    const errs = firstValueFrom(server.errors);
+    server.events.pipe(map((e) => ({ key: e.key, seq: e.seq, y: e.text === 'bad' ? BigInt(1) : e.text })), server.reply()).subscribe();
+    const a = await open(server.url);
+    const b = await open(server.url);
+    await a.next();
+    await b.next();
+    a.send('bad');
+    b.send('good');
+    expect(await a.next()).toMatchObject({ type: 'error', code: 'SEQ_WS_REPLY_UNSERIALIZABLE' });
+    expect(await b.next()).toMatchObject({ type: 'output', y: 'good' });
+    expect((await errs).error.code).toBe('SEQ_WS_REPLY_UNSERIALIZABLE');
+    a.send('fine now');
+    expect(await a.next()).toMatchObject({ type: 'output', seq: 2, y: 'fine now' });
+  });
+
+  it('events is hot: a late subscriber sees later messages; unsubscribing does not stop the server', async () => {
+    const server = await start();
+    const c = await open(server.url);
+    await c.next();
+    const first = server.events.subscribe();
+    first.unsubscribe();
+    const got = firstValueFrom(server.events);
+    c.send('later');
+    expect((await got).text).toBe('later');
+  });
+
   it('ends a session after sessionHoldMs; a later reconnect starts fresh', async () => {
     const server = await start({ sessionHoldMs: 50 });
     const a = await open(`${server.url}/?session=bob`);
@@ -227,6 +268,19 @@ describe('websocketServer: limits and security', () => {
     const got = firstValueFrom(server.events);
     other.send({ text: 'a'.repeat(900) });
     expect((await got).text).toHaveLength(900);
+  });
+
+  it('a text frame that is not valid UTF-8 closes only that connection with 1007', async () => {
+    const server = await start();
+    const bad = await open(server.url);
+    const other = await open(server.url);
+    await bad.next();
+    await other.next();
+    bad.ws.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false });
+    expect((await bad.closed).code).toBe(WS_CLOSE.INVALID_UTF8);
+    const got = firstValueFrom(server.events);
+    other.send('still fine');
+    expect((await got).text).toBe('still fine');
   });
 
   it('maxConnections: the next upgrade gets 503 SEQ_WS_TOO_MANY_CONNECTIONS until one leaves', async () => {
