@@ -1,12 +1,6 @@
 import { SeqstreamError, ModelFormatError } from '../errors.js';
-import {
-  Vocabulary,
-  readTokenizerJSON,
-  requireText,
-  type BuildVocabularyOptions,
-  type TokenizerJSON,
-  type VocabularyOptions,
-} from './internal/vocabulary.js';
+import { readTokenizerJSON, requireText } from './internal/tokenizerJSON.js';
+import { Vocabulary, type BuildVocabularyOptions, type TokenizerJSON, type VocabularyOptions } from './vocabulary.js';
 
 /** Options of {@link CharTokenizer.fromText}. */
 export interface CharTokenizerBuildOptions extends BuildVocabularyOptions {

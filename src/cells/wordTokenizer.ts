@@ -1,12 +1,6 @@
 import { InvalidOptionError, ModelFormatError, SeqstreamError } from '../errors.js';
-import {
-  Vocabulary,
-  readTokenizerJSON,
-  requireText,
-  type BuildVocabularyOptions,
-  type TokenizerJSON,
-  type VocabularyOptions,
-} from './internal/vocabulary.js';
+import { readTokenizerJSON, requireText } from './internal/tokenizerJSON.js';
+import { Vocabulary, type BuildVocabularyOptions, type TokenizerJSON, type VocabularyOptions } from './vocabulary.js';
 
 /**
  * Default word pattern: runs of letters/digits (with inner apostrophes, so "don't" is one word)

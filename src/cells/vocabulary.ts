@@ -1,6 +1,6 @@
-import { describe, InvalidInputError, InvalidOptionError, ModelFormatError } from '../../errors.js';
+import { describe, InvalidInputError, InvalidOptionError } from '../errors.js';
 
-/** Vocabulary shared by the character and word tokenizers: token <-> id, with an unknown token. */
+/** Options of the {@link Vocabulary} constructor. */
 export interface VocabularyOptions {
   /** Token that stands for anything not in the vocabulary. Default `'<unk>'`. */
   unknownToken?: string;
@@ -8,7 +8,7 @@ export interface VocabularyOptions {
   padToken?: string | null;
 }
 
-/** Options for building a vocabulary from text. */
+/** Options of {@link Vocabulary.build}. */
 export interface BuildVocabularyOptions extends VocabularyOptions {
   /** Keep at most this many tokens, specials included (most frequent first). Default 65536. */
   maxSize?: number;
@@ -16,8 +16,8 @@ export interface BuildVocabularyOptions extends VocabularyOptions {
   minCount?: number;
 }
 
-export const DEFAULT_UNKNOWN = '<unk>';
-export const DEFAULT_MAX_VOCAB = 65536;
+const DEFAULT_UNKNOWN = '<unk>';
+const DEFAULT_MAX_VOCAB = 65536;
 
 /** Serialised tokenizer, see the tokenizers' `toJSON()`. */
 export interface TokenizerJSON {
@@ -30,7 +30,19 @@ export interface TokenizerJSON {
   lowercase: boolean;
 }
 
-/** An immutable token <-> id table. */
+/**
+ * An immutable token <-> id table with an unknown token (and optionally a pad token), used by
+ * {@link CharTokenizer} and {@link WordTokenizer}.
+ *
+ * @example
+ * ```ts
+ * import { Vocabulary } from 'seqstream/cells';
+ * const v = Vocabulary.build(['b', 'a', 'b'], { padToken: '<pad>' }); // ['<pad>', '<unk>', 'b', 'a']
+ * v.id('b');   // 2
+ * v.id('zz');  // 1 (unknown)
+ * v.token(3);  // 'a'
+ * ```
+ */
 export class Vocabulary {
   readonly tokens: readonly string[];
   readonly unknownToken: string;
@@ -105,24 +117,4 @@ export class Vocabulary {
     }
     return this.tokens[id];
   }
-}
-
-/** Checks the text argument of `encode`. */
-export function requireText(text: unknown): string {
-  if (typeof text !== 'string') throw new InvalidInputError('SEQ_INPUT_TYPE', `Input 'text' must be a string, received ${describe(text)}`, { received: describe(text) });
-  return text;
-}
-
-/** Reads and checks a serialised tokenizer of the given kind. */
-export function readTokenizerJSON(json: unknown, kind: 'char' | 'word'): TokenizerJSON {
-  const j = json as Partial<TokenizerJSON> | null;
-  if (!j || typeof j !== 'object' || j.format !== 'seqstream-tokenizer') {
-    throw new ModelFormatError('SEQ_TOKENIZER_FORMAT', "Not a seqstream tokenizer: expected format 'seqstream-tokenizer'", {});
-  }
-  if (j.version !== 1) throw new ModelFormatError('SEQ_TOKENIZER_FORMAT', `Unsupported tokenizer format version ${String(j.version)} (this build reads 1)`, { version: j.version });
-  if (j.kind !== kind) throw new ModelFormatError('SEQ_TOKENIZER_FORMAT', `Expected a '${kind}' tokenizer, received kind ${describe(j.kind)}`, { kind: j.kind });
-  if (!Array.isArray(j.vocab) || typeof j.unknownToken !== 'string') {
-    throw new ModelFormatError('SEQ_TOKENIZER_FORMAT', 'Tokenizer JSON needs a vocab array and an unknownToken string', {});
-  }
-  return { format: 'seqstream-tokenizer', version: 1, kind, vocab: j.vocab, unknownToken: j.unknownToken, padToken: j.padToken ?? null, lowercase: j.lowercase === true };
 }
