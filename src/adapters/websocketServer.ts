@@ -267,7 +267,12 @@ async function start(options: WebSocketServerOptions, o: Resolved): Promise<WebS
   // 1. Upgrade checks, all before the handshake completes.
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      return reject(socket, req, 400, 'SEQ_WS_BAD_REQUEST', 'Request URL does not parse');
+    }
     if (o.path !== undefined && url.pathname !== o.path) {
       // With an attached server, other paths may belong to someone else's upgrade handler.
       if (!options.server) reject(socket, req, 404, 'SEQ_WS_NOT_FOUND', `No websocket endpoint at ${url.pathname}`);

@@ -1,3 +1,4 @@
+import { createConnection } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { filter, firstValueFrom, map, toArray, take } from 'rxjs';
 import { WebSocket } from 'ws';
@@ -374,6 +375,17 @@ describe('websocketServer: limits and security', () => {
     expect(await refused(`${server.url}?session=${encodeURIComponent('a b/c')}`)).toMatchObject({ status: 400, body: { error: { code: 'SEQ_WS_BAD_SESSION' } } });
     expect(await refused(server.url.replace('/ws', '/other'))).toMatchObject({ status: 404, body: { error: { code: 'SEQ_WS_NOT_FOUND' } } });
     expect(await (await open(`${server.url}?session=ok`)).next()).toMatchObject({ key: 'ok' });
+    // A request line whose URL does not parse: 400, and the server keeps serving.
+    const reply = await new Promise<string>((resolve) => {
+      const sock = createConnection(server.port, '127.0.0.1', () =>
+        sock.write('GET http://[ HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n'),
+      );
+      let data = '';
+      sock.on('data', (d) => (data += d));
+      sock.on('close', () => resolve(data));
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 400/);
+    expect(await (await open(`${server.url}?session=ok2`)).next()).toMatchObject({ key: 'ok2' });
   });
 
   it('invalid options throw SEQ_INVALID_OPTION synchronously', () => {
