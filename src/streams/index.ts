@@ -11,3 +11,4 @@ export { recurrentByKey, type RecurrentByKeyOptions, type KeyedEvent, type Keyed
 export { KeyedRecurrentControl } from './keyedRecurrentControl.js';
 export { MemoryStateStore } from './memoryStateStore.js';
 export type { StateStore, KeyedCheckpoint } from './stateStore.js';
+export { standardize, StandardizeControl, type StandardizeOptions, type StandardizeSnapshot, type StandardizeKeyState, type StandardizeInput, type Standardized } from './standardize.js';
