@@ -136,37 +136,6 @@ ALWAYS_INLINE void micro(const int R, const int V, const float *x, int xs, int k
     for (int v = 0; v < V; v++) wasm_v128_store(out + r * os + 4 * v, acc[r][v]);
 }
 
-/* One row, one full 16-column block: two accumulator sets (even/odd k) to hide add latency. */
-ALWAYS_INLINE void accum1(const float *in, int n, const float **wp, v128_t *a0, v128_t *a1) {
-  const float *w = *wp;
-  int k = 0;
-  for (; k + 1 < n; k += 2, w += 2 * CW) {
-    v128_t s0 = wasm_v128_load32_splat(in + k), s1 = wasm_v128_load32_splat(in + k + 1);
-    for (int v = 0; v < 4; v++) {
-      a0[v] = wasm_f32x4_add(a0[v], wasm_f32x4_mul(s0, wasm_v128_load(w + 4 * v)));
-      a1[v] = wasm_f32x4_add(a1[v], wasm_f32x4_mul(s1, wasm_v128_load(w + CW + 4 * v)));
-    }
-  }
-  if (k < n) {
-    v128_t s0 = wasm_v128_load32_splat(in + k);
-    for (int v = 0; v < 4; v++) a0[v] = wasm_f32x4_add(a0[v], wasm_f32x4_mul(s0, wasm_v128_load(w + 4 * v)));
-    w += CW;
-  }
-  *wp = w;
-}
-
-ALWAYS_INLINE void micro1x16(const float *x, int kx, const float *h, int kh, const float *w, const float *bias,
-                             float *out) {
-  v128_t a0[4], a1[4];
-  for (int v = 0; v < 4; v++) {
-    a0[v] = wasm_v128_load(bias + 4 * v);
-    a1[v] = wasm_f32x4_splat(0.0f);
-  }
-  accum1(x, kx, &w, a0, a1);
-  accum1(h, kh, &w, a0, a1);
-  for (int v = 0; v < 4; v++) wasm_v128_store(out + 4 * v, wasm_f32x4_add(a0[v], a1[v]));
-}
-
 /* Pre-activations of rows [0, rows) for one segment, into out (row stride os). */
 static void gemm_segment(const float *x, int xs, int kx, const float *h, int hs, int kh, const float *w,
                          const float *bias, int ncols, float *out, int os, int rows) {
@@ -182,7 +151,9 @@ static void gemm_segment(const float *x, int xs, int kx, const float *h, int hs,
         micro(4, 2, x + r * xs, xs, kx, h + r * hs, hs, kh, wb, CW, bb, ob + r * os, os);
         micro(4, 2, x + r * xs, xs, kx, h + r * hs, hs, kh, wb + 8, CW, bb + 8, ob + r * os + 8, os);
       }
-      for (; r < rows; r++) micro1x16(x + r * xs, kx, h + r * hs, kh, wb, bb, ob + r * os);
+      /* Leftover rows use the same in-order sum over k as the 4-row tiles, so a row's result is
+         bit-identical whatever batch it is stepped in (keyed replay after a crash relies on it). */
+      for (; r < rows; r++) micro(1, 4, x + r * xs, xs, kx, h + r * hs, hs, kh, wb, CW, bb, ob + r * os, os);
     } else {
       /* A narrow last block (4, 8 or 12 columns): one vector at a time. */
       for (int v = 0; v < wd / 4; v++) {

@@ -164,3 +164,24 @@ describe('WebAssembly SIMD step kernel', () => {
     expect(Array.from(s.h[0]).every(Number.isNaN)).toBe(true);
   });
 });
+
+describe('batch invariance', () => {
+  it.each(['lstm', 'gru', 'rnn_tanh'] as const)('%s: a row steps bit-identically alone or at any position of any batch', (cell) => {
+    const model = RecurrentModel.create({ cell, inputSize: 5, hiddenSize: 37, numLayers: 2, seed: 21 });
+    const stepper = createFusedStepper(model);
+    const rowX = Float32Array.from({ length: 5 }, (_, i) => Math.sin(i + 1));
+    const alone = model.createState(1);
+    stepper.stepInPlace(alone, rowX);
+    stepper.stepInPlace(alone, rowX);
+    for (const batch of [2, 4, 5, 9]) {
+      for (const pos of [0, batch - 1, Math.floor(batch / 2)]) {
+        const state = model.createState(batch);
+        const x = Float32Array.from({ length: batch * 5 }, (_, i) => Math.cos(i));
+        x.set(rowX, pos * 5);
+        stepper.stepInPlace(state, x);
+        stepper.stepInPlace(state, x);
+        for (let k = 0; k < 2; k++) expect(Array.from(state.h[k].subarray(pos * 37, (pos + 1) * 37))).toEqual(Array.from(alone.h[k]));
+      }
+    }
+  });
+});
