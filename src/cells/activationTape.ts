@@ -1,0 +1,75 @@
+import type { RecurrentModel } from './model.js';
+
+/**
+ * Per-step activations of a model recorded during a forward pass, in `capacity` slots (used as
+ * a ring by the online learner), for `batch` rows. Everything backpropagation through time needs
+ * is here, in float64: layer inputs, the state before and after each step, gate activations, and
+ * the head's pre-activation `z` and output `y`. Allocated once; recording allocates nothing.
+ *
+ * Layouts, per layer `l`, slot `s`, row `b` (H = hidden size, G = gates, I_l = layer input):
+ * `x[s*B*I + b*I + k]` (layer 0 input), `hPrev[l][(s*B + b)*H + j]`, `hNew[l]` likewise,
+ * `act[l][(s*B + b)*G*H + g*H + j]` (LSTM i,f,g,o; GRU r,z,n; unused for RNN),
+ * `cPrev/cNew/tanhC` (LSTM), `ghn` (GRU: `W_hn h + b_hn`), `z/y/target[(s*B + b)*O + o]`.
+ */
+export interface ActivationTape {
+  readonly capacity: number;
+  readonly batch: number;
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly gates: number;
+  /** Head output size, or H when the model has no head (then `y = z = hNew` of the top layer). */
+  readonly outputSize: number;
+  readonly x: Float64Array;
+  readonly hPrev: Float64Array[];
+  readonly hNew: Float64Array[];
+  readonly cPrev: Float64Array[] | null;
+  readonly cNew: Float64Array[] | null;
+  readonly tanhC: Float64Array[] | null;
+  readonly act: Float64Array[];
+  readonly ghn: Float64Array[] | null;
+  readonly z: Float64Array;
+  readonly y: Float64Array;
+  readonly target: Float64Array;
+  /** 1 when the slot's step has a target. */
+  readonly hasTarget: Uint8Array;
+  /** `model.version` the slot was computed with. */
+  readonly version: Float64Array;
+}
+
+/**
+ * Allocates an {@link ActivationTape} for `model` with `capacity` steps of `batch` rows.
+ *
+ * @example
+ * ```ts
+ * const tape = createActivationTape(model, 32);
+ * ```
+ */
+export function createActivationTape(model: RecurrentModel, capacity: number, batch = 1): ActivationTape {
+  const { inputSize: I, hiddenSize: H, numLayers: L, cell } = model.config;
+  const G = model.cellDefinition.gates;
+  const O = model.head ? model.head.outputSize : H;
+  const n = capacity * batch;
+  const per = (size: number): Float64Array[] => Array.from({ length: L }, () => new Float64Array(n * size));
+  const isLstm = cell === 'lstm';
+  return {
+    capacity,
+    batch,
+    inputSize: I,
+    hiddenSize: H,
+    gates: G,
+    outputSize: O,
+    x: new Float64Array(n * I),
+    hPrev: per(H),
+    hNew: per(H),
+    cPrev: isLstm ? per(H) : null,
+    cNew: isLstm ? per(H) : null,
+    tanhC: isLstm ? per(H) : null,
+    act: cell === 'lstm' || cell === 'gru' ? per(G * H) : per(0),
+    ghn: cell === 'gru' ? per(H) : null,
+    z: new Float64Array(n * O),
+    y: new Float64Array(n * O),
+    target: new Float64Array(n * O),
+    hasTarget: new Uint8Array(capacity),
+    version: new Float64Array(capacity),
+  };
+}

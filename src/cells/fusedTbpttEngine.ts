@@ -1,0 +1,139 @@
+import { createActivationTape, type ActivationTape } from './activationTape.js';
+import { backwardWindow, createBpttScratch } from './bptt.js';
+import type { RecurrentModel } from './model.js';
+import { recordStep } from './recordStep.js';
+import type { TbpttEngine, TbpttEngineOptions, TbpttWindow } from './tbpttEngine.js';
+
+/**
+ * The fast TBPTT engine: float loops with hand-derived gradients (see `backwardWindow`).
+ *
+ * Algorithm:
+ * 1. Each online step records its activations into a ring of k2 slots (the state before the
+ *    step, gates, the new state, the head output) with the weights of that moment.
+ * 2. When a window is due, if every step in it ran with the current weights (always true for
+ *    k1 = k2 unless someone else changed the model), the recorded pass *is* the re-run TBPTT
+ *    asks for: backpropagate straight from the ring. Otherwise re-run the window from the saved
+ *    state at its start into a second tape with the current weights, then backpropagate.
+ * 3. The online state carries on untouched.
+ * Nothing is allocated per step or per window.
+ *
+ * @example
+ * ```ts
+ * const engine = createFusedTbpttEngine(model, { k1: 32, k2: 32, loss: 'mse' });
+ * const y = new Float32Array(1);
+ * engine.step(x, target, y);
+ * if (engine.windowDue()) engine.backward(grads);
+ * ```
+ */
+export function createFusedTbpttEngine(model: RecurrentModel, options: TbpttEngineOptions): TbpttEngine {
+  const { k1, k2, loss } = options;
+  const B = options.batch ?? 1;
+  const { hiddenSize: H, inputSize: I, numLayers: L } = model.config;
+  const tape = createActivationTape(model, k2, B);
+  let rerun: ActivationTape | null = null;
+  const scratch = createBpttScratch(model, k2, B);
+  const O = tape.outputSize;
+  const lstm = tape.cPrev !== null;
+  const hCur = Array.from({ length: L }, () => new Float64Array(B * H));
+  const cCur = lstm ? Array.from({ length: L }, () => new Float64Array(B * H)) : null;
+  let steps = 0;
+  let since = 0;
+
+  const engine: TbpttEngine = {
+    kind: 'fused',
+    batch: B,
+    k1,
+    k2,
+    get steps() {
+      return steps;
+    },
+    get stepsSinceReset() {
+      return since;
+    },
+    step(x, target, y) {
+      const s = steps % k2;
+      const BH = B * H;
+      for (let k = 0; k < B * I; k++) tape.x[s * B * I + k] = x[k];
+      for (let l = 0; l < L; l++) {
+        copy(tape.hPrev[l], s * BH, hCur[l], 0, BH);
+        if (cCur) copy((tape.cPrev as Float64Array[])[l], s * BH, cCur[l], 0, BH);
+      }
+      if (target) {
+        for (let k = 0; k < B * O; k++) tape.target[s * B * O + k] = target[k];
+        tape.hasTarget[s] = 1;
+      } else tape.hasTarget[s] = 0;
+      tape.version[s] = model.version;
+      recordStep(model, tape, s);
+      // Copied with loops: subarray() would allocate a view per step.
+      for (let l = 0; l < L; l++) {
+        copy(hCur[l], 0, tape.hNew[l], s * BH, BH);
+        if (cCur) copy(cCur[l], 0, (tape.cNew as Float64Array[])[l], s * BH, BH);
+      }
+      for (let k = 0; k < B * O; k++) y[k] = tape.y[s * B * O + k];
+      steps++;
+      since++;
+    },
+    labelLast(target) {
+      if (since === 0) return;
+      const s = (steps - 1) % k2;
+      for (let k = 0; k < B * O; k++) tape.target[s * B * O + k] = target[k];
+      tape.hasTarget[s] = 1;
+    },
+    windowDue() {
+      return steps > 0 && since > 0 && steps % k1 === 0;
+    },
+    backward(grads): TbpttWindow {
+      const n = Math.min(k2, since);
+      const lossLength = Math.min(k1, since);
+      const start = steps - n;
+      const first = start % k2;
+      let fresh = true;
+      for (let j = 0; j < n; j++) if (tape.version[(first + j) % k2] !== model.version) fresh = false;
+      let result;
+      if (fresh) {
+        result = backwardWindow(model, tape, first, n, lossLength, loss, grads, scratch);
+      } else {
+        const rt = (rerun ??= createActivationTape(model, k2, B));
+        const BH = B * H;
+        for (let j = 0; j < n; j++) {
+          const s = (first + j) % k2;
+          rt.x.set(tape.x.subarray(s * B * I, (s + 1) * B * I), j * B * I);
+          rt.target.set(tape.target.subarray(s * B * O, (s + 1) * B * O), j * B * O);
+          rt.hasTarget[j] = tape.hasTarget[s];
+          for (let l = 0; l < L; l++) {
+            const src = j === 0 ? tape.hPrev[l].subarray(s * BH, (s + 1) * BH) : rt.hNew[l].subarray((j - 1) * BH, j * BH);
+            rt.hPrev[l].set(src, j * BH);
+            if (lstm) {
+              const cp = j === 0 ? (tape.cPrev as Float64Array[])[l].subarray(s * BH, (s + 1) * BH) : (rt.cNew as Float64Array[])[l].subarray((j - 1) * BH, j * BH);
+              (rt.cPrev as Float64Array[])[l].set(cp, j * BH);
+            }
+          }
+          rt.version[j] = model.version;
+          recordStep(model, rt, j);
+        }
+        result = backwardWindow(model, rt, 0, n, lossLength, loss, grads, scratch);
+      }
+      return { start, length: n, lossStart: steps - lossLength, lossLength, loss: result.loss, rows: result.rows };
+    },
+    reset(h, c) {
+      for (let l = 0; l < L; l++) {
+        if (h) hCur[l].set(h[l]);
+        else hCur[l].fill(0);
+        if (cCur) {
+          if (c) cCur[l].set(c[l]);
+          else cCur[l].fill(0);
+        }
+      }
+      since = 0;
+    },
+    state() {
+      return { h: hCur.map((a) => Float32Array.from(a)), c: cCur ? cCur.map((a) => Float32Array.from(a)) : null };
+    },
+    dispose() {},
+  };
+  return engine;
+}
+
+function copy(dst: Float64Array, dOff: number, src: Float64Array, sOff: number, n: number): void {
+  for (let k = 0; k < n; k++) dst[dOff + k] = src[sOff + k];
+}
