@@ -7,7 +7,9 @@ import type { RecurrentModel } from './model.js';
  * the head's pre-activation `z` and output `y`. Allocated once; recording allocates nothing.
  *
  * Layouts, per layer `l`, slot `s`, row `b` (H = hidden size, G = gates, I_l = layer input):
- * `x[s*B*I + b*I + k]` (layer 0 input), `hPrev[l][(s*B + b)*H + j]`, `hNew[l]` likewise,
+ * `xh[l][(s*B + b)*(I_l + H) + k]` holds the layer's input (`k < I_l`) followed by the state
+ * before the step (`h_prev`, `k >= I_l`), so a pre-activation is one dot product;
+ * `hNew[l][(s*B + b)*H + j]`,
  * `act[l][(s*B + b)*G*H + g*H + j]` (LSTM i,f,g,o; GRU r,z,n; unused for RNN),
  * `cPrev/cNew/tanhC` (LSTM), `ghn` (GRU: `W_hn h + b_hn`), `z/y/target[(s*B + b)*O + o]`.
  */
@@ -19,8 +21,8 @@ export interface ActivationTape {
   readonly gates: number;
   /** Head output size, or H when the model has no head (then `y = z = hNew` of the top layer). */
   readonly outputSize: number;
-  readonly x: Float64Array;
-  readonly hPrev: Float64Array[];
+  /** Per layer: `[input | h_prev]` rows, see above. */
+  readonly xh: Float64Array[];
   readonly hNew: Float64Array[];
   readonly cPrev: Float64Array[] | null;
   readonly cNew: Float64Array[] | null;
@@ -58,8 +60,7 @@ export function createActivationTape(model: RecurrentModel, capacity: number, ba
     hiddenSize: H,
     gates: G,
     outputSize: O,
-    x: new Float64Array(n * I),
-    hPrev: per(H),
+    xh: model.layers.map((l) => new Float64Array(n * (l.inputSize + H))),
     hNew: per(H),
     cPrev: isLstm ? per(H) : null,
     cNew: isLstm ? per(H) : null,

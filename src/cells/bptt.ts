@@ -1,20 +1,17 @@
 import type { ActivationTape } from './activationTape.js';
 import { lossDivisor, lossRow, type LossKind } from './losses.js';
 import type { RecurrentModel } from './model.js';
+import type { PackedWeights } from './packedWeights.js';
+import { dot } from './recordStep.js';
 
 /**
- * Work buffers of {@link backwardWindow} for windows of up to `maxSteps` steps: transposed
- * weights (refreshed when `model.version` changes) and per-window gradient columns. Allocate
- * once per learner with {@link createBpttScratch}.
+ * Work buffers of {@link backwardWindow} for windows of up to `maxSteps` steps: per-step
+ * gradients and the per-window gradient columns. Allocate once per learner with
+ * {@link createBpttScratch}.
  */
 export interface BpttScratch {
   readonly maxSteps: number;
   readonly batch: number;
-  /** Model version the transposed weights were built from (-1: never). */
-  weightsVersion: number;
-  readonly whhT: Float64Array[];
-  readonly wihT: Float64Array[];
-  readonly headWT: Float64Array;
   readonly dhRec: Float64Array[];
   readonly dcRec: Float64Array[];
   readonly dh: Float64Array;
@@ -25,8 +22,8 @@ export interface BpttScratch {
   readonly dz: Float64Array;
   readonly dgiT: Float64Array[];
   readonly dghT: Float64Array[];
-  readonly inT: Float64Array[];
-  readonly hpT: Float64Array[];
+  /** Per layer, `[input | h_prev]` of every column, transposed: `(I_l + H) x columns`. */
+  readonly catT: Float64Array[];
   readonly dzT: Float64Array;
   readonly topT: Float64Array;
 }
@@ -49,10 +46,6 @@ export function createBpttScratch(model: RecurrentModel, maxSteps: number, batch
   return {
     maxSteps,
     batch,
-    weightsVersion: -1,
-    whhT: model.layers.map(() => new Float64Array(H * GH)),
-    wihT: model.layers.map((l, k) => new Float64Array(k === 0 ? 0 : l.inputSize * GH)),
-    headWT: new Float64Array(model.head ? H * O : 0),
     dhRec: Array.from({ length: L }, () => new Float64Array(batch * H)),
     dcRec: Array.from({ length: L }, () => new Float64Array(batch * H)),
     dh: new Float64Array(batch * H),
@@ -63,8 +56,7 @@ export function createBpttScratch(model: RecurrentModel, maxSteps: number, batch
     dz: new Float64Array(batch * O),
     dgiT: model.layers.map(() => new Float64Array(GH * N)),
     dghT: model.layers.map(() => new Float64Array(gru ? GH * N : 0)),
-    inT: model.layers.map((l) => new Float64Array(l.inputSize * N)),
-    hpT: model.layers.map(() => new Float64Array(H * N)),
+    catT: model.layers.map((l) => new Float64Array((l.inputSize + H) * N)),
     dzT: new Float64Array(O * N),
     topT: new Float64Array(H * N),
   };
@@ -97,11 +89,12 @@ export interface WindowLoss {
  * @example
  * ```ts
  * const grads = model.parameters().map((p) => new Float64Array(p.data.length));
- * const { loss } = backwardWindow(model, tape, 0, 4, 4, 'mse', grads, createBpttScratch(model, 4));
+ * const { loss } = backwardWindow(model, packed, tape, 0, 4, 4, 'mse', grads, createBpttScratch(model, 4));
  * ```
  */
 export function backwardWindow(
   model: RecurrentModel,
+  weights: PackedWeights,
   tape: ActivationTape,
   first: number,
   length: number,
@@ -118,7 +111,6 @@ export function backwardWindow(
   const kind = model.config.cell;
   const head = model.head;
   const activation = head ? head.activation : 'identity';
-  refreshTransposes(model, scratch);
 
   // Count target rows in the loss range first: the mean's divisor scales every gradient.
   let targetSteps = 0;
@@ -132,7 +124,8 @@ export function backwardWindow(
     scratch.dhRec[l].fill(0);
     scratch.dcRec[l].fill(0);
   }
-  const { dh, dhNext, dx, dgi, dgh, dz, dzT, topT, headWT } = scratch;
+  const { dh, dhNext, dx, dgi, dgh, dz, dzT, topT } = scratch;
+  const headWT = weights.headWT;
   const top = tape.hNew[L - 1];
 
   for (let j = length - 1; j >= 0; j--) {
@@ -165,19 +158,20 @@ export function backwardWindow(
     // 2. Layers, top to bottom; `dh` holds the gradient reaching layer l's output at this step.
     for (let l = L - 1; l >= 0; l--) {
       const I = model.layers[l].inputSize;
-      const hp = tape.hPrev[l];
+      const C = I + H;
+      const xh = tape.xh[l];
       const hn = tape.hNew[l];
       const act = tape.act[l];
-      const xs = l === 0 ? tape.x : tape.hNew[l - 1];
       const dc = scratch.dcRec[l];
       const dgiT = scratch.dgiT[l];
       const dghT = kind === 'gru' ? scratch.dghT[l] : dgiT;
-      const inT = scratch.inT[l];
-      const hpT = scratch.hpT[l];
+      const catT = scratch.catT[l];
+      const wcatT = weights.layers[l].wcatT;
       for (let b = 0; b < B; b++) {
         const row = s * B + b;
         const ho = row * H;
         const ao = row * GH;
+        const xo = row * C;
         const bo = b * H;
         const go = b * GH;
         if (kind === 'lstm') {
@@ -207,7 +201,7 @@ export function backwardWindow(
             const d = dh[bo + q];
             const dnp = d * (1 - z) * (1 - n * n);
             const drp = dnp * ghn[ho + q] * r * (1 - r);
-            const dzp = d * (hp[ho + q] - n) * z * (1 - z);
+            const dzp = d * (xh[xo + I + q] - n) * z * (1 - z);
             dgi[go + q] = dgh[go + q] = drp;
             dgi[go + H + q] = dgh[go + H + q] = dzp;
             dgi[go + 2 * H + q] = dnp;
@@ -223,20 +217,14 @@ export function backwardWindow(
           }
         }
         const dghRow = kind === 'gru' ? dgh : dgi;
-        // dh_prev += W_hhᵀ dgh (transposed copy: contiguous dot products)
-        const whhT = scratch.whhT[l];
-        for (let k = 0; k < H; k++) dhNext[bo + k] += dot(whhT, k * GH, dghRow, go, GH);
+        // dh_prev += W_hhᵀ dgh, dx = W_ihᵀ dgi: contiguous dot products over the transposed rows.
+        for (let k = 0; k < H; k++) dhNext[bo + k] += dot(wcatT, (I + k) * GH, dghRow, go, GH);
+        if (l > 0) for (let k = 0; k < I; k++) dx[bo + k] = dot(wcatT, k * GH, dgi, go, GH);
         // Columns for the weight gradients, summed after the loop.
         const col = j * B + b;
         for (let r = 0; r < GH; r++) dgiT[r * NS + col] = dgi[go + r];
         if (kind === 'gru') for (let r = 0; r < GH; r++) dghT[r * NS + col] = dgh[go + r];
-        const xo = row * I;
-        for (let k = 0; k < I; k++) inT[k * NS + col] = xs[xo + k];
-        for (let k = 0; k < H; k++) hpT[k * NS + col] = hp[ho + k];
-        if (l > 0) {
-          const wihT = scratch.wihT[l];
-          for (let k = 0; k < I; k++) dx[bo + k] = dot(wihT, k * GH, dgi, go, GH);
-        }
+        for (let k = 0; k < C; k++) catT[k * NS + col] = xh[xo + k];
       }
       scratch.dhRec[l].set(dhNext);
       if (l > 0) {
@@ -256,12 +244,11 @@ export function backwardWindow(
     const gBh = grads[4 * l + 3];
     const dgiT = scratch.dgiT[l];
     const dghT = kind === 'gru' ? scratch.dghT[l] : dgiT;
-    const inT = scratch.inT[l];
-    const hpT = scratch.hpT[l];
+    const catT = scratch.catT[l];
     for (let r = 0; r < GH; r++) {
       const ro = r * NS;
-      for (let k = 0; k < I; k++) gIh[r * I + k] = dot(dgiT, ro, inT, k * NS, N);
-      for (let k = 0; k < H; k++) gHh[r * H + k] = dot(dghT, ro, hpT, k * NS, N);
+      for (let k = 0; k < I; k++) gIh[r * I + k] = dot(dgiT, ro, catT, k * NS, N);
+      for (let k = 0; k < H; k++) gHh[r * H + k] = dot(dghT, ro, catT, (I + k) * NS, N);
       gBi[r] = sum(dgiT, ro, N);
       gBh[r] = kind === 'gru' ? sum(dghT, ro, N) : gBi[r];
     }
@@ -277,47 +264,8 @@ export function backwardWindow(
   return { loss: rows > 0 ? lossSum / divisor : NaN, rows };
 }
 
-function dot(a: Float64Array, ao: number, b: Float64Array, bo: number, n: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let k = 0;
-  for (; k + 3 < n; k += 4) {
-    s0 += a[ao + k] * b[bo + k];
-    s1 += a[ao + k + 1] * b[bo + k + 1];
-    s2 += a[ao + k + 2] * b[bo + k + 2];
-    s3 += a[ao + k + 3] * b[bo + k + 3];
-  }
-  for (; k < n; k++) s0 += a[ao + k] * b[bo + k];
-  return s0 + s1 + s2 + s3;
-}
-
 function sum(a: Float64Array, ao: number, n: number): number {
   let s = 0;
   for (let k = 0; k < n; k++) s += a[ao + k];
   return s;
-}
-
-/** Transposed float64 copies of W_hh (and W_ih above layer 0, and the head) for the backward dot products. */
-function refreshTransposes(model: RecurrentModel, scratch: BpttScratch): void {
-  if (scratch.weightsVersion === model.version) return;
-  const G = model.cellDefinition.gates;
-  model.layers.forEach((layer, l) => {
-    const H = layer.hiddenSize;
-    const I = layer.inputSize;
-    const GH = G * H;
-    const whhT = scratch.whhT[l];
-    for (let r = 0; r < GH; r++) for (let k = 0; k < H; k++) whhT[k * GH + r] = layer.weightHh[r * H + k];
-    if (l > 0) {
-      const wihT = scratch.wihT[l];
-      for (let r = 0; r < GH; r++) for (let k = 0; k < I; k++) wihT[k * GH + r] = layer.weightIh[r * I + k];
-    }
-  });
-  const head = model.head;
-  if (head) {
-    const { inputSize: H, outputSize: O } = head;
-    for (let o = 0; o < O; o++) for (let k = 0; k < H; k++) scratch.headWT[k * O + o] = head.weight[o * H + k];
-  }
-  scratch.weightsVersion = model.version;
 }

@@ -1,6 +1,7 @@
 import { createActivationTape, type ActivationTape } from './activationTape.js';
 import { backwardWindow, createBpttScratch } from './bptt.js';
 import type { RecurrentModel } from './model.js';
+import { createPackedWeights, refreshPackedWeights } from './packedWeights.js';
 import { recordStep } from './recordStep.js';
 import type { TbpttEngine, TbpttEngineOptions, TbpttWindow } from './tbpttEngine.js';
 
@@ -32,6 +33,8 @@ export function createFusedTbpttEngine(model: RecurrentModel, options: TbpttEngi
   const tape = createActivationTape(model, k2, B);
   let rerun: ActivationTape | null = null;
   const scratch = createBpttScratch(model, k2, B);
+  const weights = createPackedWeights(model);
+  const C0 = I + H;
   const O = tape.outputSize;
   const lstm = tape.cPrev !== null;
   const hCur = Array.from({ length: L }, () => new Float64Array(B * H));
@@ -53,9 +56,11 @@ export function createFusedTbpttEngine(model: RecurrentModel, options: TbpttEngi
     step(x, target, y) {
       const s = steps % k2;
       const BH = B * H;
-      for (let k = 0; k < B * I; k++) tape.x[s * B * I + k] = x[k];
+      refreshPackedWeights(model, weights);
+      for (let b = 0; b < B; b++) for (let k = 0; k < I; k++) tape.xh[0][(s * B + b) * C0 + k] = x[b * I + k];
       for (let l = 0; l < L; l++) {
-        copy(tape.hPrev[l], s * BH, hCur[l], 0, BH);
+        const C = weights.layers[l].I + H;
+        for (let b = 0; b < B; b++) copy(tape.xh[l], (s * B + b) * C + C - H, hCur[l], b * H, H);
         if (cCur) copy((tape.cPrev as Float64Array[])[l], s * BH, cCur[l], 0, BH);
       }
       if (target) {
@@ -63,7 +68,7 @@ export function createFusedTbpttEngine(model: RecurrentModel, options: TbpttEngi
         tape.hasTarget[s] = 1;
       } else tape.hasTarget[s] = 0;
       tape.version[s] = model.version;
-      recordStep(model, tape, s);
+      recordStep(model, weights, tape, s);
       // Copied with loops: subarray() would allocate a view per step.
       for (let l = 0; l < L; l++) {
         copy(hCur[l], 0, tape.hNew[l], s * BH, BH);
@@ -91,27 +96,32 @@ export function createFusedTbpttEngine(model: RecurrentModel, options: TbpttEngi
       for (let j = 0; j < n; j++) if (tape.version[(first + j) % k2] !== model.version) fresh = false;
       let result;
       if (fresh) {
-        result = backwardWindow(model, tape, first, n, lossLength, loss, grads, scratch);
+        result = backwardWindow(model, weights, tape, first, n, lossLength, loss, grads, scratch);
       } else {
         const rt = (rerun ??= createActivationTape(model, k2, B));
         const BH = B * H;
+        refreshPackedWeights(model, weights);
         for (let j = 0; j < n; j++) {
           const s = (first + j) % k2;
-          rt.x.set(tape.x.subarray(s * B * I, (s + 1) * B * I), j * B * I);
           rt.target.set(tape.target.subarray(s * B * O, (s + 1) * B * O), j * B * O);
           rt.hasTarget[j] = tape.hasTarget[s];
+          for (let b = 0; b < B; b++) copy(rt.xh[0], (j * B + b) * C0, tape.xh[0], (s * B + b) * C0, I);
           for (let l = 0; l < L; l++) {
-            const src = j === 0 ? tape.hPrev[l].subarray(s * BH, (s + 1) * BH) : rt.hNew[l].subarray((j - 1) * BH, j * BH);
-            rt.hPrev[l].set(src, j * BH);
+            const C = weights.layers[l].I + H;
+            for (let b = 0; b < B; b++) {
+              // entering state: the saved online state at the window start, then the re-run's own
+              if (j === 0) copy(rt.xh[l], b * C + C - H, tape.xh[l], (s * B + b) * C + C - H, H);
+              else copy(rt.xh[l], (j * B + b) * C + C - H, rt.hNew[l], ((j - 1) * B + b) * H, H);
+            }
             if (lstm) {
               const cp = j === 0 ? (tape.cPrev as Float64Array[])[l].subarray(s * BH, (s + 1) * BH) : (rt.cNew as Float64Array[])[l].subarray((j - 1) * BH, j * BH);
               (rt.cPrev as Float64Array[])[l].set(cp, j * BH);
             }
           }
           rt.version[j] = model.version;
-          recordStep(model, rt, j);
+          recordStep(model, weights, rt, j);
         }
-        result = backwardWindow(model, rt, 0, n, lossLength, loss, grads, scratch);
+        result = backwardWindow(model, weights, rt, 0, n, lossLength, loss, grads, scratch);
       }
       return { start, length: n, lossStart: steps - lossLength, lossLength, loss: result.loss, rows: result.rows };
     },

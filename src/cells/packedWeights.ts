@@ -1,0 +1,91 @@
+import type { RecurrentModel } from './model.js';
+
+/**
+ * Float64 copies of a model's weights laid out for the training loops: per layer the row
+ * `[W_ih[r] | W_hh[r]]` (length `I + H`, so a gate pre-activation is one contiguous dot product
+ * with `[x | h]`), its transpose (for the backward products `W_ihᵀ dg` and `W_hhᵀ dg`), the two
+ * bias vectors, and the head. Rebuilt by {@link refreshPackedWeights} when `model.version`
+ * changes (once per update), never per step.
+ */
+export interface PackedWeights {
+  version: number;
+  readonly layers: ReadonlyArray<{ readonly I: number; readonly wcat: Float64Array; readonly wcatT: Float64Array; readonly bIh: Float64Array; readonly bHh: Float64Array }>;
+  readonly headW: Float64Array;
+  readonly headWT: Float64Array;
+  readonly headB: Float64Array;
+}
+
+/**
+ * Allocates {@link PackedWeights} for `model` and fills them.
+ *
+ * @example
+ * ```ts
+ * const packed = createPackedWeights(model);
+ * refreshPackedWeights(model, packed); // no-op until the model's version changes
+ * ```
+ */
+export function createPackedWeights(model: RecurrentModel): PackedWeights {
+  const G = model.cellDefinition.gates;
+  const H = model.config.hiddenSize;
+  const O = model.head ? model.head.outputSize : 0;
+  const packed: PackedWeights = {
+    version: -1,
+    layers: model.layers.map((l) => ({
+      I: l.inputSize,
+      wcat: new Float64Array(G * H * (l.inputSize + H)),
+      wcatT: new Float64Array(G * H * (l.inputSize + H)),
+      bIh: new Float64Array(G * H),
+      bHh: new Float64Array(G * H),
+    })),
+    headW: new Float64Array(O * H),
+    headWT: new Float64Array(O * H),
+    headB: new Float64Array(O),
+  };
+  refreshPackedWeights(model, packed);
+  return packed;
+}
+
+/**
+ * Refreshes `packed` from the model's live float32 parameters if the model changed since.
+ *
+ * @example
+ * ```ts
+ * refreshPackedWeights(model, packed);
+ * ```
+ */
+export function refreshPackedWeights(model: RecurrentModel, packed: PackedWeights): void {
+  if (packed.version === model.version) return;
+  const G = model.cellDefinition.gates;
+  model.layers.forEach((layer, l) => {
+    const { inputSize: I, hiddenSize: H } = layer;
+    const GH = G * H;
+    const C = I + H;
+    const p = packed.layers[l];
+    for (let r = 0; r < GH; r++) {
+      for (let k = 0; k < I; k++) {
+        const w = layer.weightIh[r * I + k];
+        p.wcat[r * C + k] = w;
+        p.wcatT[k * GH + r] = w;
+      }
+      for (let k = 0; k < H; k++) {
+        const w = layer.weightHh[r * H + k];
+        p.wcat[r * C + I + k] = w;
+        p.wcatT[(I + k) * GH + r] = w;
+      }
+      p.bIh[r] = layer.biasIh[r];
+      p.bHh[r] = layer.biasHh[r];
+    }
+  });
+  const head = model.head;
+  if (head) {
+    const { inputSize: H, outputSize: O } = head;
+    for (let o = 0; o < O; o++) {
+      packed.headB[o] = head.bias[o];
+      for (let k = 0; k < H; k++) {
+        packed.headW[o * H + k] = head.weight[o * H + k];
+        packed.headWT[k * O + o] = head.weight[o * H + k];
+      }
+    }
+  }
+  packed.version = model.version;
+}
