@@ -27,7 +27,7 @@ export { runSequence, type RunSequenceOptions, type SequenceResult } from './run
 export { loadStateDict, type StateDict, type LoadStateDictOptions } from './stateDict.js';
 export { parseSafetensors, writeSafetensors, type SafetensorsEntry } from './safetensors.js';
 export { createFusedStepper, type FusedStepper } from './fusedStepper.js';
-export { lossRow, lossDivisor, LOSS_HEADS, type LossKind } from './losses.js';
+export { lossRow, lossDivisor, outputLoss, LOSS_HEADS, type LossKind } from './losses.js';
 export { clipGradNorm, type ClipResult } from './clipGradNorm.js';
 export { paramBuffers, stateToJSON, stateFromJSON, type Optimizer, type OptimizerJSON } from './optimizer.js';
 export { numberOption } from './optimizerOptions.js';

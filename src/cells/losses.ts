@@ -97,3 +97,23 @@ export function lossRow(
   }
   return sum;
 }
+
+/**
+ * Loss of one prediction `y` (the head's output) against `t`, for reporting (no gradient).
+ * Identity heads pass logits for cross-entropy and binary cross-entropy; probabilities are
+ * clamped so that `log` stays >= -100, as PyTorch's `BCELoss` does.
+ *
+ * @example
+ * ```ts
+ * outputLoss('mse', 'identity', [0.5], [1]); // 0.25
+ * ```
+ */
+export function outputLoss(loss: LossKind, activation: HeadActivation, y: ArrayLike<number>, t: ArrayLike<number>): number {
+  const O = t.length;
+  if (loss === 'mse' || activation === 'identity') return lossRow(loss, activation, y, y, t, 0, O, 1, null) / lossDivisor(loss, 1, O);
+  const log = (v: number) => Math.max(Math.log(v), -100);
+  let sum = 0;
+  if (loss === 'cross_entropy') for (let o = 0; o < O; o++) sum -= t[o] * log(y[o]);
+  else for (let o = 0; o < O; o++) sum -= t[o] * log(y[o]) + (1 - t[o]) * log(1 - y[o]);
+  return sum / lossDivisor(loss, 1, O);
+}
