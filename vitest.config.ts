@@ -7,6 +7,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // tfjs backends are process-global; one fork per file keeps backend switches isolated.
     pool: 'forks',
-    reporters: ['default'],
+    reporters: ['default', './test/support/summaryReporter.ts'],
   },
 });

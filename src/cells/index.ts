@@ -26,7 +26,7 @@ export { stepTensors, headTensors, type TensorState } from './tensorStep.js';
 export { runSequence, type RunSequenceOptions, type SequenceResult } from './runSequence.js';
 export { loadStateDict, type StateDict, type LoadStateDictOptions } from './stateDict.js';
 export { parseSafetensors, writeSafetensors, type SafetensorsEntry } from './safetensors.js';
-export { createFusedStepper, type FusedStepper } from './fusedStepper.js';
+export { createFusedStepper, createJsStepper, type FusedStepper } from './fusedStepper.js';
 export { lossRow, lossDivisor, outputLoss, LOSS_HEADS, type LossKind } from './losses.js';
 export { clipGradNorm, type ClipResult } from './clipGradNorm.js';
 export { paramBuffers, stateToJSON, stateFromJSON, type Optimizer, type OptimizerJSON } from './optimizer.js';

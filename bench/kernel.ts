@@ -1,0 +1,149 @@
+/**
+ * Fused step kernel benchmark: the WebAssembly SIMD128 kernel against the JavaScript float loops,
+ * in the same run, plus PyTorch 1.13 CPU (one thread) measured live when `python3 -c 'import torch'`
+ * works here, else its reference figures for this machine.
+ *
+ *   npx tsx bench/kernel.ts           full run
+ *   npx tsx bench/kernel.ts --quick   short run (< 60 s)
+ *
+ * Latency: one stream (batch 1), LSTM and GRU, 40 inputs, H = 32/128/512, per-step p50/p99 in µs,
+ * the new `h` read back into a JS Float32Array each step (what `stepInPlace` returns).
+ * Throughput: batches of 64 and 1,024 streams, events/s (one event = one row stepped), best ~100 ms
+ * slice (PyTorch measured the same way).
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { RecurrentModel, createJsStepper, type FusedStepper } from '../src/cells/index.js';
+import { createWasmStepper } from '../src/cells/kernels/wasmStepper.js';
+
+type Cell = 'lstm' | 'gru';
+
+/** PyTorch 1.13 CPU (OpenBLAS, 1 thread) on this machine, from the issues; used when torch is absent. */
+const TORCH_REFERENCE = {
+  latency: { lstm: { 32: 17, 128: 23, 512: 366 } as Record<number, number> },
+  throughput: { lstm: { '1024x128': 274_000, '1024x32': 1_700_000 } as Record<string, number> },
+};
+
+interface TorchFigures {
+  latency: Record<string, number>; // `${cell}:${H}` -> p50 µs
+  throughput: Record<string, number>; // `${cell}:${B}x${H}` -> events/s
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+}
+
+function latency(stepper: FusedStepper, model: RecurrentModel, seconds: number): { p50: number; p99: number } {
+  const I = model.config.inputSize;
+  const state = model.createState(1);
+  const xs = Array.from({ length: 64 }, () => Float32Array.from({ length: I }, () => Math.random() * 2 - 1));
+  const warmUntil = performance.now() + seconds * 200;
+  for (let i = 0; i < 50 || performance.now() < warmUntil; i++) stepper.stepInPlace(state, xs[i & 63]);
+  const times: number[] = [];
+  let sink = 0;
+  const end = performance.now() + seconds * 1000;
+  for (let i = 0; times.length < 200 || performance.now() < end; i++) {
+    const t0 = performance.now();
+    const h = stepper.stepInPlace(state, xs[i & 63]);
+    sink += h[0];
+    times.push((performance.now() - t0) * 1000);
+  }
+  if (Number.isNaN(sink)) throw new Error('NaN state');
+  times.sort((a, b) => a - b);
+  return { p50: percentile(times, 0.5), p99: percentile(times, 0.99) };
+}
+
+/** Events/s of the best of several ~100 ms slices: the machine is shared, the best slice is the least disturbed. */
+function throughput(stepper: FusedStepper, model: RecurrentModel, batch: number, seconds: number): number {
+  const I = model.config.inputSize;
+  const state = model.createState(batch);
+  const x = Float32Array.from({ length: batch * I }, () => Math.random() * 2 - 1);
+  stepper.stepInPlace(state, x);
+  let best = 0;
+  const end = performance.now() + seconds * 1000;
+  do {
+    let steps = 0;
+    const t0 = performance.now();
+    let t = t0;
+    while (steps < 1 || t - t0 < 100) {
+      stepper.stepInPlace(state, x);
+      steps++;
+      t = performance.now();
+    }
+    best = Math.max(best, (steps * batch) / ((t - t0) / 1000));
+  } while (performance.now() < end);
+  return best;
+}
+
+const TORCH_SCRIPT = fileURLToPath(new URL('./kernelTorch.py', import.meta.url));
+
+function measureTorch(quick: boolean, cases: { latency: Array<[Cell, number]>; throughput: Array<[Cell, number, number]> }): TorchFigures | null {
+  // Debian's python3-torch lives under /usr/bin/python3, which a pyenv `python3` on PATH may hide.
+  for (const python of ['/usr/bin/python3', 'python3']) {
+    const r = spawnSync(python, [TORCH_SCRIPT, JSON.stringify({ quick, ...cases })], { encoding: 'utf8', timeout: 300_000 });
+    if (r.status !== 0) continue;
+    try {
+      return JSON.parse(r.stdout.trim().split('\n').pop() as string) as TorchFigures;
+    } catch {
+      continue;
+    }
+  }
+  return null;
+}
+
+const fmt = (v: number, d = 1): string => v.toFixed(d);
+const fmtRate = (v: number): string => (v >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : `${(v / 1e3).toFixed(0)}k`);
+
+/** Prints the kernel benchmark tables. */
+export async function run(options: { quick?: boolean } = {}): Promise<void> {
+  const quick = options.quick ?? false;
+  const cells: Cell[] = ['lstm', 'gru'];
+  const sizes = [32, 128, 512];
+  const latCases: Array<[Cell, number]> = cells.flatMap((c) => sizes.map((H) => [c, H] as [Cell, number]));
+  const thrCases: Array<[Cell, number, number]> = cells.flatMap((c) =>
+    [64, 1024].flatMap((B) => [32, 128].map((H) => [c, B, H] as [Cell, number, number])),
+  );
+  const torch = measureTorch(quick, { latency: latCases, throughput: thrCases });
+  console.log('PyTorch ref = figures quoted in the issues for this machine (LSTM only); PyTorch now = measured in this run');
+  console.log(torch ? '(python3 + torch 1 thread, no_grad, LSTMCell/GRUCell)' : '(PyTorch now: python3 with torch not available here)');
+  const probe = createWasmStepper(RecurrentModel.create({ cell: 'lstm', inputSize: 1, hiddenSize: 1, seed: 1 }));
+  if (!probe) console.log('WebAssembly SIMD unavailable: only the JS loops can run.');
+
+  console.log('\nLatency, batch 1, I=40 (µs per step, p50 / p99)');
+  console.log('| cell | H | JS loops p50/p99 | wasm-simd p50/p99 | JS/wasm (p50) | PyTorch ref | ref/wasm | PyTorch now | now/wasm |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const [cell, H] of latCases) {
+    const model = RecurrentModel.create({ cell, inputSize: 40, hiddenSize: H, seed: 1 });
+    const secs = quick ? 0.4 : 1.5;
+    const js = latency(createJsStepper(model), model, secs);
+    const wasmStepper = createWasmStepper(model);
+    const wa = wasmStepper ? latency(wasmStepper, model, secs) : null;
+    const ref = cell === 'lstm' ? TORCH_REFERENCE.latency.lstm[H] : undefined;
+    const now = torch?.latency[`${cell}:${H}`];
+    const col = (t: number | undefined): string => `${t !== undefined ? fmt(t) : '-'} | ${wa && t !== undefined ? fmt(t / wa.p50) + 'x' : '-'}`;
+    console.log(
+      `| ${cell} | ${H} | ${fmt(js.p50)} / ${fmt(js.p99)} | ${wa ? `${fmt(wa.p50)} / ${fmt(wa.p99)}` : '-'} | ${wa ? fmt(js.p50 / wa.p50) + 'x' : '-'} | ${col(ref)} | ${col(now)} |`,
+    );
+  }
+
+  console.log('\nThroughput, I=40 (events/s; one event = one stream stepped once)');
+  console.log('| cell | batch | H | JS loops | wasm-simd | wasm/JS | PyTorch ref | wasm/ref | PyTorch now | wasm/now |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  const secs = quick ? 0.6 : 2;
+  for (const [cell, B, H] of thrCases) {
+    const model = RecurrentModel.create({ cell, inputSize: 40, hiddenSize: H, seed: 1 });
+    const js = throughput(createJsStepper(model), model, B, secs / 2);
+    const wasmStepper = createWasmStepper(model);
+    const wa = wasmStepper ? throughput(wasmStepper, model, B, secs) : null;
+    const ref = cell === 'lstm' && B === 1024 ? TORCH_REFERENCE.throughput.lstm[`${B}x${H}`] : undefined;
+    const now = torch?.throughput[`${cell}:${B}x${H}`];
+    const col = (t: number | undefined): string => `${t !== undefined ? fmtRate(t) : '-'} | ${wa && t !== undefined ? fmt(wa / t, 2) + 'x' : '-'}`;
+    console.log(
+      `| ${cell} | ${B} | ${H} | ${fmtRate(js)} | ${wa ? fmtRate(wa) : '-'} | ${wa ? fmt(wa / js) + 'x' : '-'} | ${col(ref)} | ${col(now)} |`,
+    );
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await run({ quick: process.argv.includes('--quick') });
+}

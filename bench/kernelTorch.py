@@ -1,0 +1,62 @@
+"""PyTorch side of bench/kernel.ts: LSTMCell/GRUCell step timings on CPU, one thread, float32.
+
+Usage: python3 bench/kernelTorch.py '{"quick": true, "latency": [["lstm", 32]], "throughput": [["lstm", 1024, 128]]}'
+Prints one JSON line: {"latency": {"lstm:32": p50_us}, "throughput": {"lstm:1024x128": events_per_s}}.
+"""
+import json
+import sys
+import time
+
+import torch
+
+torch.set_num_threads(1)
+args = json.loads(sys.argv[1])
+quick = args.get("quick", False)
+I = 40
+
+
+def cell_of(kind, H):
+    return (torch.nn.LSTMCell if kind == "lstm" else torch.nn.GRUCell)(I, H)
+
+
+def step(cell, kind, x, state):
+    return cell(x, state)
+
+
+out = {"latency": {}, "throughput": {}}
+with torch.no_grad():
+    for kind, H in args["latency"]:
+        cell = cell_of(kind, H)
+        state = (torch.zeros(1, H), torch.zeros(1, H)) if kind == "lstm" else torch.zeros(1, H)
+        xs = [torch.randn(1, I) for _ in range(64)]
+        n = 300 if H >= 512 and quick else (1000 if quick else 5000)
+        for i in range(200):
+            state = step(cell, kind, xs[i & 63], state)
+        times = []
+        for i in range(n):
+            t0 = time.perf_counter()
+            state = step(cell, kind, xs[i & 63], state)
+            h = state[0] if kind == "lstm" else state
+            h.numpy()
+            times.append((time.perf_counter() - t0) * 1e6)
+        times.sort()
+        out["latency"][f"{kind}:{H}"] = times[len(times) // 2]
+    for kind, B, H in args["throughput"]:
+        cell = cell_of(kind, H)
+        state = (torch.zeros(B, H), torch.zeros(B, H)) if kind == "lstm" else torch.zeros(B, H)
+        x = torch.randn(B, I)
+        state = step(cell, kind, x, state)
+        secs = 0.6 if quick else 2.0
+        best = 0.0
+        end = time.perf_counter() + secs
+        while True:  # best ~100 ms slice, as bench/kernel.ts does
+            steps = 0
+            t0 = time.perf_counter()
+            while steps < 1 or time.perf_counter() - t0 < 0.1:
+                state = step(cell, kind, x, state)
+                steps += 1
+            best = max(best, steps * B / (time.perf_counter() - t0))
+            if time.perf_counter() >= end:
+                break
+        out["throughput"][f"{kind}:{B}x{H}"] = best
+print(json.dumps(out))

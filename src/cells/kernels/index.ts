@@ -1,0 +1,2 @@
+export { createWasmStepper, gatesKernelModule } from './wasmStepper.js';
+export { gatesKernelBase64 } from './gatesKernel.wasm.js';

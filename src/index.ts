@@ -1,0 +1,4 @@
+export * from './cells/index.js';
+export * from './streams/index.js';
+export { SeqstreamError, InvalidInputError, InvalidOptionError, ModelFormatError } from './errors.js';
+export { initBackend, currentBackend, availableBackends, type BackendName } from './backend.js';

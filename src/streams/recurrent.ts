@@ -1,0 +1,160 @@
+import { Observable, type OperatorFunction, type Subscription } from 'rxjs';
+import type { RecurrentModel } from '../cells/model.js';
+import { restoreState, type StateSnapshot } from '../cells/stateSnapshot.js';
+import { validateInput } from '../cells/validateInput.js';
+import { InvalidInputError, InvalidOptionError } from '../errors.js';
+import { createStreamEngine, type EngineName } from './internal/streamEngine.js';
+import type { RecurrentControl } from './recurrentControl.js';
+
+/** An input event: a vector, or a vector marked as the start of a new sequence. */
+export type RecurrentInput = ArrayLike<number> | SequenceEvent;
+
+/** A vector with an optional flag that resets the state before it is stepped. */
+export interface SequenceEvent {
+  x: ArrayLike<number>;
+  /** Reset the hidden state to the initial state before stepping this event. */
+  reset?: boolean;
+}
+
+/** What `recurrent()` emits per event. */
+export type RecurrentEmit = 'hidden' | 'output' | 'all';
+
+/** The `emit: 'all'` output: top-layer `h`, head output (or null) and the state after the step. */
+export interface RecurrentStep {
+  h: Float32Array;
+  y: Float32Array | null;
+  state: StateSnapshot;
+}
+
+/** Options of {@link recurrent}. */
+export interface RecurrentOptions {
+  /**
+   * What to emit: `'hidden'` (top layer `h`), `'output'` (head output; needs a head) or `'all'`
+   * ({@link RecurrentStep}). Default: `'output'` when the model has a head, else `'hidden'`.
+   */
+  emit?: RecurrentEmit;
+  /** `'fused'` (float loops, fastest for one stream; default) or `'tfjs'` (tensor ops on the tfjs backend). */
+  engine?: EngineName;
+  /** State every subscription starts from and resets to. Default: zeros. Validated at creation. */
+  initialState?: StateSnapshot;
+  /** Each emission resets the state to the initial state. Its error errors the stream. Default: none. */
+  reset?: Observable<unknown>;
+  /** Handle to read, restore or reset the running subscription's state. Default: none. */
+  control?: RecurrentControl;
+  /**
+   * `'error'` (default): a bad event errors the stream with an `InvalidInputError`.
+   * `'skip'`: the event is dropped, the state is untouched, and the error goes to `onInvalidInput`.
+   */
+  invalidInput?: 'error' | 'skip';
+  /** Side channel for skipped events (`invalidInput: 'skip'`). A throw here errors the stream. */
+  onInvalidInput?: (error: InvalidInputError, event: unknown) => void;
+}
+
+/**
+ * Runs a recurrent model over a stream, one step per event, carrying the hidden state from event
+ * to event. Feeding a sequence event by event gives the outputs of running it whole.
+ *
+ * Per subscription:
+ * 1. Create a fresh state (from `initialState`, or zeros) on the chosen engine.
+ * 2. For each event: if it is `{ x, reset: true }`, or `reset` emitted since, return to the initial state.
+ * 3. Validate `x` (length `inputSize`, finite numbers); on failure error the stream, or with
+ *    `invalidInput: 'skip'` report it to `onInvalidInput` and leave the state as it was.
+ * 4. Step every layer with the model's current weights, then the head; emit per `emit`.
+ * 5. On completion, error or unsubscribe, free the state (tensors included) and unbind `control`.
+ *
+ * @example
+ * ```ts
+ * import { from } from 'rxjs';
+ * import { RecurrentModel } from 'seqstream/cells';
+ * import { recurrent } from 'seqstream/streams';
+ *
+ * const model = RecurrentModel.create({ cell: 'gru', inputSize: 2, hiddenSize: 4, head: { outputSize: 1, activation: 'sigmoid' }, seed: 1 });
+ * from([[0, 1], [1, 0], { x: [0, 0], reset: true }])
+ *   .pipe(recurrent(model))
+ *   .subscribe((y) => console.log(y[0]));
+ * ```
+ */
+export function recurrent(model: RecurrentModel, options: RecurrentOptions & { emit: 'all' }): OperatorFunction<RecurrentInput, RecurrentStep>;
+export function recurrent(model: RecurrentModel, options?: RecurrentOptions & { emit?: 'hidden' | 'output' }): OperatorFunction<RecurrentInput, Float32Array>;
+export function recurrent(model: RecurrentModel, options?: RecurrentOptions): OperatorFunction<RecurrentInput, Float32Array | RecurrentStep>;
+export function recurrent(model: RecurrentModel, options: RecurrentOptions = {}): OperatorFunction<RecurrentInput, Float32Array | RecurrentStep> {
+  const emit: RecurrentEmit = options.emit ?? (model.head ? 'output' : 'hidden');
+  if (!['hidden', 'output', 'all'].includes(emit)) throw new InvalidOptionError('emit', "'hidden', 'output' or 'all'", emit);
+  if (emit === 'output' && !model.head) throw new InvalidOptionError('emit', "'hidden' or 'all' for a model without a head", emit);
+  const engine = options.engine ?? 'fused';
+  if (engine !== 'fused' && engine !== 'tfjs') throw new InvalidOptionError('engine', "'fused' or 'tfjs'", engine);
+  const invalidInput = options.invalidInput ?? 'error';
+  if (invalidInput !== 'error' && invalidInput !== 'skip') throw new InvalidOptionError('invalidInput', "'error' or 'skip'", invalidInput);
+  if (options.onInvalidInput !== undefined && typeof options.onInvalidInput !== 'function') {
+    throw new InvalidOptionError('onInvalidInput', 'a function', options.onInvalidInput);
+  }
+  if (options.reset !== undefined && !(options.reset instanceof Observable)) throw new InvalidOptionError('reset', 'an Observable', options.reset);
+  const initial = options.initialState ?? null;
+  if (initial) restoreState(model, model.createState(1), initial); // throws SEQ_STATE_FORMAT now, not per subscription
+  const inputSize = model.config.inputSize;
+
+  return (source) =>
+    new Observable<Float32Array | RecurrentStep>((subscriber) => {
+      const state = createStreamEngine(model, engine, initial);
+      let unbind: (() => void) | null = null;
+      let resetSub: Subscription | null = null;
+      const teardown = () => {
+        unbind?.();
+        resetSub?.unsubscribe();
+        state.dispose();
+      };
+      try {
+        unbind = options.control ? options.control.bind(state) : null;
+      } catch (err) {
+        state.dispose();
+        subscriber.error(err);
+        return;
+      }
+      if (options.reset) {
+        resetSub = options.reset.subscribe({ next: () => state.reset(), error: (err) => subscriber.error(err) });
+      }
+      const sourceSub = source.subscribe({
+        next(event) {
+          let x: ArrayLike<number>;
+          const flagged = isSequenceEvent(event);
+          try {
+            x = validateInput(flagged ? event.x : event, inputSize);
+          } catch (err) {
+            if (invalidInput === 'skip' && err instanceof InvalidInputError) {
+              try {
+                options.onInvalidInput?.(err, event);
+              } catch (callbackErr) {
+                subscriber.error(callbackErr);
+              }
+              return;
+            }
+            subscriber.error(err);
+            return;
+          }
+          let step: { h: Float32Array; y: Float32Array | null };
+          let snapshot: StateSnapshot | null = null;
+          try {
+            if (flagged && event.reset) state.reset();
+            step = state.step(x);
+            if (emit === 'all') snapshot = state.snapshot();
+          } catch (err) {
+            subscriber.error(err);
+            return;
+          }
+          if (emit === 'hidden') subscriber.next(step.h);
+          else if (emit === 'output') subscriber.next(step.y as Float32Array);
+          else subscriber.next({ h: step.h, y: step.y, state: snapshot as StateSnapshot });
+        },
+        error: (err) => subscriber.error(err),
+        complete: () => subscriber.complete(),
+      });
+      return () => {
+        sourceSub.unsubscribe();
+        teardown();
+      };
+    });
+}
+
+function isSequenceEvent(event: unknown): event is SequenceEvent {
+  return typeof event === 'object' && event !== null && !Array.isArray(event) && !ArrayBuffer.isView(event) && 'x' in event;
+}

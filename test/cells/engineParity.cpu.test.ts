@@ -1,0 +1,3 @@
+import { engineParitySuite } from '../support/engineParitySuite.js';
+
+engineParitySuite('cpu');

@@ -1,0 +1,97 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../src/backend.js';
+import { fixtureKind, formatVerifySummary, verifyFixtures } from '../../src/cli/verify.js';
+import { hasShared, OWN_FIXTURES, SHARED_FIXTURES } from '../support/fixtures.js';
+
+const run = promisify(execFile);
+const cli = (args: string[]) =>
+  run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: { ...process.env, SEQSTREAM_BACKEND: 'cpu' } }).then(
+    (r) => ({ code: 0, out: r.stdout }),
+    (e) => ({ code: e.code as number, out: e.stdout as string }),
+  );
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+describe.skipIf(!hasShared)('seqstream verify over ../shared/fixtures/pytorch', () => {
+  it('passes every forward and stream-chunk fixture on both engines', () => {
+    const lines = verifyFixtures([SHARED_FIXTURES]);
+    const checked = lines.filter((l) => l.kind === 'forward' || l.kind === 'chunks');
+    expect(checked.length).toBeGreaterThan(0);
+    for (const l of checked) expect({ case: l.case, status: l.status, reason: l.reason }).toEqual({ case: l.case, status: 'pass', reason: undefined });
+    for (const l of checked) expect(l.checked).toEqual(expect.arrayContaining(['whole:fused', 'events:fused', 'whole:tfjs', 'events:tfjs']));
+    const chunks = checked.filter((l) => l.kind === 'chunks');
+    for (const l of chunks) expect(l.checked).toEqual(expect.arrayContaining(['chunks:fused', 'chunks:tfjs']));
+  });
+});
+
+describe.skipIf(!existsSync(OWN_FIXTURES))("seqstream verify over the project's own fixtures", () => {
+  it('passes every forward and stream-chunk fixture', () => {
+    const lines = verifyFixtures([OWN_FIXTURES]).filter((l) => l.kind === 'forward' || l.kind === 'chunks');
+    expect(lines.length).toBeGreaterThan(0);
+    for (const l of lines) expect({ case: l.case, status: l.status, reason: l.reason }).toEqual({ case: l.case, status: 'pass', reason: undefined });
+  });
+});
+
+describe('seqstream verify catches what is wrong', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'seqstream-verify-'));
+  const source = existsSync(SHARED_FIXTURES) ? join(SHARED_FIXTURES, 'lstm_l1_forward.json') : null;
+
+  it('tells fixture kinds apart by content', () => {
+    expect(fixtureKind({ windows: [] })).toBe('tbptt');
+    expect(fixtureKind({ chunks: [], x: [], output: [], params: {} })).toBe('chunks');
+    expect(fixtureKind({ x: [], output: [], params: {} })).toBe('forward');
+    expect(fixtureKind({ hello: 1 })).toBe('unknown');
+  });
+
+  it('passes a faithful fixture and fails a tampered or unreadable one', async () => {
+    const { RecurrentModel, runSequence } = await import('../../src/cells/index.js');
+    // Build a fixture from our own model, then perturb one reference value by 1e-3.
+    const m = RecurrentModel.create({ cell: 'gru', inputSize: 2, hiddenSize: 3, seed: 5 });
+    const x = [[[0.5, -1], [1, 1], [0, 2]]];
+    const h0 = [[[0.1, -0.2, 0.3]]];
+    const r = runSequence(m, x, { h0 });
+    const fx = { case: 'tampered', config: { cell: 'gru' }, params: m.toJSON().params, x, h0, output: r.output, h_n: r.hN };
+    writeFileSync(join(dir, 'good.json'), JSON.stringify(fx));
+    const bad = JSON.parse(JSON.stringify(fx));
+    bad.output[0][1][2] += 1e-3;
+    bad.case = 'bad';
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify(bad));
+    writeFileSync(join(dir, 'broken.json'), '{ not json');
+    const lines = verifyFixtures([dir]);
+    const by = Object.fromEntries(lines.map((l) => [l.case, l]));
+    expect(by.tampered.status).toBe('pass');
+    expect(by.bad.status).toBe('fail');
+    expect(by.bad.reason).toContain('output');
+    expect(by.broken.status).toBe('fail');
+    expect(formatVerifySummary(lines)).toBe('1 passed, 2 failed');
+  });
+
+  it('the CLI prints one line per file and exits 1 on a failure, 0 when all pass', async () => {
+    const failing = await cli(['verify', dir]);
+    expect(failing.code).toBe(1);
+    expect(failing.out).toMatch(/^1 passed, 2 failed$/m);
+    expect(failing.out).toContain('backend cpu');
+    const passing = await cli(['verify', join(dir, 'good.json')]);
+    expect(passing.code).toBe(0);
+    expect(passing.out).toMatch(/^PASS\s+tampered/m);
+    expect(passing.out).toMatch(/^1 passed, 0 failed$/m);
+    const usage = await cli(['verify']);
+    expect(usage.code).toBe(2);
+  }, 60_000);
+
+  it.skipIf(!source)('fails a real fixture when one of its parameters is changed by 0.01', () => {
+    const fx = JSON.parse(readFileSync(source!, 'utf8'));
+    fx.params.weight_hh_l0[0][0] += 0.01;
+    fx.case = 'perturbed';
+    writeFileSync(join(dir, 'perturbed.json'), JSON.stringify(fx));
+    const [line] = verifyFixtures([join(dir, 'perturbed.json')]);
+    expect(line.status).toBe('fail');
+  });
+});
