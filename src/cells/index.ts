@@ -44,3 +44,4 @@ export { createTensorTbpttEngine } from './tensorTbpttEngine.js';
 export { createTbpttEngine } from './createTbpttEngine.js';
 export { learnWindow, type LearnWindowOptions, type WindowOutcome } from './learnWindow.js';
 export { createPackedWeights, refreshPackedWeights, type PackedWeights } from './packedWeights.js';
+export { trainingCheckpointToJSON, trainingCheckpointFromJSON, type TrainingCheckpoint, type TrainingCheckpointJSON } from './trainingCheckpoint.js';

@@ -7,3 +7,4 @@ export {
   type RecurrentOptions,
 } from './recurrent.js';
 export { RecurrentControl } from './recurrentControl.js';
+export { trainOnline, type TrainInput, type TrainEvent, type TrainPrediction, type TrainUpdate, type TrainSkip, type TrainOnlineOptions } from './trainOnline.js';

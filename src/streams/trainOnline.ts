@@ -5,7 +5,7 @@ import { learnWindow } from '../cells/learnWindow.js';
 import { LOSS_HEADS, outputLoss, type LossKind } from '../cells/losses.js';
 import type { RecurrentModel } from '../cells/model.js';
 import type { Optimizer } from '../cells/optimizer.js';
-import { restoreState, type StateSnapshot } from '../cells/stateSnapshot.js';
+import { restoreState, snapshotState, type StateSnapshot } from '../cells/stateSnapshot.js';
 import { validateInput } from '../cells/validateInput.js';
 import { describe, InvalidInputError, InvalidOptionError, SeqstreamError } from '../errors.js';
 import { readTarget } from './internal/trainTarget.js';
@@ -50,6 +50,8 @@ export interface TrainUpdate {
   /** First event of the BPTT window and its length (`min(k2, events since reset)`). */
   windowStart: number;
   windowLength: number;
+  /** Copies the online hidden state as of this update (for checkpoints); call it before the next event. */
+  snapshot: () => StateSnapshot;
 }
 
 /** Emitted instead of an update when the loss or the gradients were not finite. */
@@ -195,6 +197,10 @@ export function trainOnline(model: RecurrentModel, options: TrainOnlineOptions =
             lr: optimizer.lr,
             windowStart: out.window.start,
             windowLength: out.window.length,
+            snapshot: () => {
+              const st = engine.state();
+              return snapshotState(model, { batch: 1, h: st.h, c: st.c });
+            },
           });
         }
       };
