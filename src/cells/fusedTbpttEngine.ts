@@ -137,7 +137,7 @@ export function createFusedTbpttEngine(model: RecurrentModel, options: TbpttEngi
       since = 0;
     },
     state() {
-      return { h: hCur.map((a) => Float32Array.from(a)), c: cCur ? cCur.map((a) => Float32Array.from(a)) : null };
+      return { h: hCur.map((a) => a.slice()), c: cCur ? cCur.map((a) => a.slice()) : null };
     },
     dispose() {},
   };

@@ -58,8 +58,8 @@ export interface TbpttEngine {
   backward(grads: readonly Float64Array[]): TbpttWindow;
   /** Sets the online state (`h[l]`, `c[l]` of `batch*H` each; zeros when omitted) and forgets the history. */
   reset(h?: readonly ArrayLike<number>[] | null, c?: readonly ArrayLike<number>[] | null): void;
-  /** Copy of the online state, per layer `batch*H`. */
-  state(): { h: Float32Array[]; c: Float32Array[] | null };
+  /** Copy of the online state, per layer `batch*H` (float64: the fused engine keeps it at that precision). */
+  state(): { h: Float64Array[]; c: Float64Array[] | null };
   /** Frees tensors (tfjs engine); the engine is unusable afterwards. */
   dispose(): void;
 }

@@ -144,7 +144,7 @@ export function createTensorTbpttEngine(model: RecurrentModel, options: TbpttEng
       since = 0;
     },
     state() {
-      return { h: hCur.map((t) => t.dataSync().slice() as Float32Array), c: cCur ? cCur.map((t) => t.dataSync().slice() as Float32Array) : null };
+      return { h: hCur.map((t) => Float64Array.from(t.dataSync())), c: cCur ? cCur.map((t) => Float64Array.from(t.dataSync())) : null };
     },
     dispose() {
       tf.dispose(hCur);

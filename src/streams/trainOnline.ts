@@ -5,7 +5,7 @@ import { learnWindow } from '../cells/learnWindow.js';
 import { LOSS_HEADS, outputLoss, type LossKind } from '../cells/losses.js';
 import type { RecurrentModel } from '../cells/model.js';
 import type { Optimizer } from '../cells/optimizer.js';
-import { restoreState, snapshotState, type StateSnapshot } from '../cells/stateSnapshot.js';
+import { restoreState, type StateSnapshot } from '../cells/stateSnapshot.js';
 import { validateInput } from '../cells/validateInput.js';
 import { describe, InvalidInputError, InvalidOptionError, SeqstreamError } from '../errors.js';
 import { readTarget } from './internal/trainTarget.js';
@@ -157,15 +157,15 @@ export function trainOnline(model: RecurrentModel, options: TrainOnlineOptions =
   const invalidInput = options.invalidInput ?? 'error';
   if (invalidInput !== 'error' && invalidInput !== 'skip') throw new InvalidOptionError('invalidInput', "'error' or 'skip'", invalidInput);
   if (options.onInvalidInput !== undefined && typeof options.onInvalidInput !== 'function') throw new InvalidOptionError('onInvalidInput', 'a function', options.onInvalidInput);
-  let initial: { h: Float32Array[]; c: Float32Array[] | null } | null = null;
+  let initial: { h: number[][]; c: number[][] | null } | null = null;
   if (options.initialState !== undefined) {
-    const st = model.createState();
     try {
-      restoreState(model, st, options.initialState);
+      restoreState(model, model.createState(), options.initialState); // validates the snapshot
     } catch (e) {
       throw new InvalidOptionError('initialState', `a state snapshot of this model (${(e as Error).message})`, options.initialState);
     }
-    initial = { h: st.h, c: st.c };
+    // the snapshot's own numbers (float64), not a float32 copy, so a resumed run continues bit for bit
+    initial = { h: options.initialState.h, c: options.initialState.c ?? null };
   }
 
   return (source) =>
@@ -199,7 +199,9 @@ export function trainOnline(model: RecurrentModel, options: TrainOnlineOptions =
             windowLength: out.window.length,
             snapshot: () => {
               const st = engine.state();
-              return snapshotState(model, { batch: 1, h: st.h, c: st.c });
+              const snap: StateSnapshot = { format: 'seqstream-state', version: 1, cell: model.config.cell, hiddenSize: H, numLayers: model.config.numLayers, h: st.h.map((a) => Array.from(a)) };
+              if (st.c) snap.c = st.c.map((a) => Array.from(a));
+              return snap;
             },
           });
         }
