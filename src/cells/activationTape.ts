@@ -1,4 +1,5 @@
 import type { RecurrentModel } from './model.js';
+import type { Float64Allocator } from './trainKernel.js';
 
 /**
  * Per-step activations of a model recorded during a forward pass, in `capacity` slots (used as
@@ -32,6 +33,8 @@ export interface ActivationTape {
   readonly z: Float64Array;
   readonly y: Float64Array;
   readonly target: Float64Array;
+  /** Scratch for one row's pre-activations (`(G+1)*H`), used by `recordStep`. */
+  readonly pre: Float64Array;
   /** 1 when the slot's step has a target. */
   readonly hasTarget: Uint8Array;
   /** `model.version` the slot was computed with. */
@@ -39,19 +42,20 @@ export interface ActivationTape {
 }
 
 /**
- * Allocates an {@link ActivationTape} for `model` with `capacity` steps of `batch` rows.
+ * Allocates an {@link ActivationTape} for `model` with `capacity` steps of `batch` rows, with
+ * `alloc` (a training kernel's allocator, default plain arrays).
  *
  * @example
  * ```ts
  * const tape = createActivationTape(model, 32);
  * ```
  */
-export function createActivationTape(model: RecurrentModel, capacity: number, batch = 1): ActivationTape {
+export function createActivationTape(model: RecurrentModel, capacity: number, batch = 1, alloc: Float64Allocator = (n) => new Float64Array(n)): ActivationTape {
   const { inputSize: I, hiddenSize: H, numLayers: L, cell } = model.config;
   const G = model.cellDefinition.gates;
   const O = model.head ? model.head.outputSize : H;
   const n = capacity * batch;
-  const per = (size: number): Float64Array[] => Array.from({ length: L }, () => new Float64Array(n * size));
+  const per = (size: number): Float64Array[] => Array.from({ length: L }, () => alloc(n * size));
   const isLstm = cell === 'lstm';
   return {
     capacity,
@@ -60,16 +64,17 @@ export function createActivationTape(model: RecurrentModel, capacity: number, ba
     hiddenSize: H,
     gates: G,
     outputSize: O,
-    xh: model.layers.map((l) => new Float64Array(n * (l.inputSize + H))),
+    xh: model.layers.map((l) => alloc(n * (l.inputSize + H))),
     hNew: per(H),
     cPrev: isLstm ? per(H) : null,
     cNew: isLstm ? per(H) : null,
     tanhC: isLstm ? per(H) : null,
     act: cell === 'lstm' || cell === 'gru' ? per(G * H) : per(0),
     ghn: cell === 'gru' ? per(H) : null,
-    z: new Float64Array(n * O),
-    y: new Float64Array(n * O),
-    target: new Float64Array(n * O),
+    z: alloc(n * O),
+    y: alloc(n * O),
+    target: alloc(n * O),
+    pre: alloc((G + 1) * H),
     hasTarget: new Uint8Array(capacity),
     version: new Float64Array(capacity),
   };

@@ -43,7 +43,8 @@ export function adam(options: AdamOptions = {}, restored?: OptimizerJSON): Optim
     step(params: readonly Parameter[], grads: readonly Float64Array[]) {
       steps++;
       const stepSize = this.lr / (1 - Math.pow(b1, steps));
-      const bc2Sqrt = Math.sqrt(1 - Math.pow(b2, steps));
+      // PyTorch: denom = sqrt(v) / sqrt(1 - b2^t) + eps; multiplying by the inverse saves a division per element
+      const invBc2Sqrt = 1 / Math.sqrt(1 - Math.pow(b2, steps));
       for (let i = 0; i < params.length; i++) {
         const p = params[i].data;
         const g = grads[i];
@@ -55,7 +56,7 @@ export function adam(options: AdamOptions = {}, restored?: OptimizerJSON): Optim
           const vj = b2 * v[j] + (1 - b2) * d * d;
           m[j] = mj;
           v[j] = vj;
-          p[j] -= (stepSize * mj) / (Math.sqrt(vj) / bc2Sqrt + eps);
+          p[j] -= (stepSize * mj) / (Math.sqrt(vj) * invBc2Sqrt + eps);
         }
       }
     },

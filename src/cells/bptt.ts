@@ -2,7 +2,7 @@ import type { ActivationTape } from './activationTape.js';
 import { lossDivisor, lossRow, type LossKind } from './losses.js';
 import type { RecurrentModel } from './model.js';
 import type { PackedWeights } from './packedWeights.js';
-import { dot } from './recordStep.js';
+import { jsTrainKernel, type Float64Allocator, type TrainKernel } from './trainKernel.js';
 
 /**
  * Work buffers of {@link backwardWindow} for windows of up to `maxSteps` steps: per-step
@@ -26,17 +26,22 @@ export interface BpttScratch {
   readonly catT: Float64Array[];
   readonly dzT: Float64Array;
   readonly topT: Float64Array;
+  /** Per layer, the weight gradient `[dW_ih | dW_hh]` rows (`G*H x (I_l + H)`) before they are copied out. */
+  readonly dWcat: Float64Array[];
+  /** Head weight gradient before it is copied out. */
+  readonly dWhead: Float64Array;
 }
 
 /**
- * Allocates {@link BpttScratch} for `model`, windows of up to `maxSteps` steps and `batch` rows.
+ * Allocates {@link BpttScratch} for `model`, windows of up to `maxSteps` steps and `batch` rows,
+ * with `alloc` (a training kernel's allocator, default plain arrays).
  *
  * @example
  * ```ts
  * const scratch = createBpttScratch(model, 32);
  * ```
  */
-export function createBpttScratch(model: RecurrentModel, maxSteps: number, batch = 1): BpttScratch {
+export function createBpttScratch(model: RecurrentModel, maxSteps: number, batch = 1, alloc: Float64Allocator = (n) => new Float64Array(n)): BpttScratch {
   const { hiddenSize: H, numLayers: L } = model.config;
   const G = model.cellDefinition.gates;
   const GH = G * H;
@@ -46,19 +51,21 @@ export function createBpttScratch(model: RecurrentModel, maxSteps: number, batch
   return {
     maxSteps,
     batch,
-    dhRec: Array.from({ length: L }, () => new Float64Array(batch * H)),
-    dcRec: Array.from({ length: L }, () => new Float64Array(batch * H)),
-    dh: new Float64Array(batch * H),
-    dhNext: new Float64Array(batch * H),
-    dx: new Float64Array(batch * H),
-    dgi: new Float64Array(batch * GH),
-    dgh: new Float64Array(batch * GH),
-    dz: new Float64Array(batch * O),
-    dgiT: model.layers.map(() => new Float64Array(GH * N)),
-    dghT: model.layers.map(() => new Float64Array(gru ? GH * N : 0)),
-    catT: model.layers.map((l) => new Float64Array((l.inputSize + H) * N)),
-    dzT: new Float64Array(O * N),
-    topT: new Float64Array(H * N),
+    dhRec: Array.from({ length: L }, () => alloc(batch * H)),
+    dcRec: Array.from({ length: L }, () => alloc(batch * H)),
+    dh: alloc(batch * H),
+    dhNext: alloc(batch * H),
+    dx: alloc(batch * H),
+    dgi: alloc(batch * GH),
+    dgh: alloc(batch * GH),
+    dz: alloc(batch * O),
+    dgiT: model.layers.map(() => alloc(GH * N)),
+    dghT: model.layers.map(() => alloc(gru ? GH * N : 0)),
+    catT: model.layers.map((l) => alloc((l.inputSize + H) * N)),
+    dzT: alloc(O * N),
+    topT: alloc(H * N),
+    dWcat: model.layers.map((l) => alloc(GH * (l.inputSize + H))),
+    dWhead: alloc(model.head ? O * H : 0),
   };
 }
 
@@ -76,7 +83,8 @@ export interface WindowLoss {
  * the head. The loss is the mean (see `losses.ts`) over the targets of the last `lossLength`
  * steps; gradients flow back through the whole window and stop at its entering state (which is
  * treated as a constant: truncation). Writes `dLoss/dParam` into `grads` (overwriting; same
- * order as `model.parameters()`), accumulating in float64. Allocates nothing.
+ * order as `model.parameters()`), accumulating in float64. Every buffer (tape, weights, scratch)
+ * must come from `kernel.alloc`; the matrix products run on `kernel.matvec`. Allocates nothing.
  *
  * Derivatives used (σ' = s(1-s), tanh' = 1-t², `dh` incoming from the head, the layer above and
  * the next step):
@@ -102,7 +110,9 @@ export function backwardWindow(
   loss: LossKind,
   grads: readonly Float64Array[],
   scratch: BpttScratch,
+  kernel: TrainKernel = JS,
 ): WindowLoss {
+  const mv = kernel.matvec;
   const { batch: B, hiddenSize: H, gates: G, outputSize: O, capacity } = tape;
   const L = model.layers.length;
   const GH = G * H;
@@ -145,12 +155,7 @@ export function backwardWindow(
       lossSum += lossRow(loss, activation, tape.z, tape.y, tape.target, row * O, O, scale, dz, b * O);
       for (let o = 0; o < O; o++) dzT[o * NS + col] = dz[b * O + o];
       if (head) {
-        for (let k = 0; k < H; k++) {
-          let acc = 0;
-          const wo = k * O;
-          for (let o = 0; o < O; o++) acc += headWT[wo + o] * dz[b * O + o];
-          dh[b * H + k] += acc;
-        }
+        mv(headWT, 0, O, dz, b * O, dh, b * H, H, O, true);
       } else {
         for (let k = 0; k < H; k++) dh[b * H + k] += dz[b * O + k];
       }
@@ -218,8 +223,8 @@ export function backwardWindow(
         }
         const dghRow = kind === 'gru' ? dgh : dgi;
         // dh_prev += W_hhᵀ dgh, dx = W_ihᵀ dgi: contiguous dot products over the transposed rows.
-        for (let k = 0; k < H; k++) dhNext[bo + k] += dot(wcatT, (I + k) * GH, dghRow, go, GH);
-        if (l > 0) for (let k = 0; k < I; k++) dx[bo + k] = dot(wcatT, k * GH, dgi, go, GH);
+        mv(wcatT, I * GH, GH, dghRow, go, dhNext, bo, H, GH, true);
+        if (l > 0) mv(wcatT, 0, GH, dgi, go, dx, bo, I, GH, false);
         // Columns for the weight gradients, summed after the loop.
         const col = j * B + b;
         for (let r = 0; r < GH; r++) dgiT[r * NS + col] = dgi[go + r];
@@ -245,10 +250,16 @@ export function backwardWindow(
     const dgiT = scratch.dgiT[l];
     const dghT = kind === 'gru' ? scratch.dghT[l] : dgiT;
     const catT = scratch.catT[l];
+    const dW = scratch.dWcat[l];
+    const C = I + H;
     for (let r = 0; r < GH; r++) {
       const ro = r * NS;
-      for (let k = 0; k < I; k++) gIh[r * I + k] = dot(dgiT, ro, catT, k * NS, N);
-      for (let k = 0; k < H; k++) gHh[r * H + k] = dot(dghT, ro, catT, (I + k) * NS, N);
+      if (kind === 'gru') {
+        mv(catT, 0, NS, dgiT, ro, dW, r * C, I, N, false);
+        mv(catT, I * NS, NS, dghT, ro, dW, r * C + I, H, N, false);
+      } else mv(catT, 0, NS, dgiT, ro, dW, r * C, C, N, false);
+      for (let k = 0; k < I; k++) gIh[r * I + k] = dW[r * C + k];
+      for (let k = 0; k < H; k++) gHh[r * H + k] = dW[r * C + I + k];
       gBi[r] = sum(dgiT, ro, N);
       gBh[r] = kind === 'gru' ? sum(dghT, ro, N) : gBi[r];
     }
@@ -257,7 +268,8 @@ export function backwardWindow(
     const gW = grads[4 * L];
     const gB = grads[4 * L + 1];
     for (let o = 0; o < O; o++) {
-      for (let k = 0; k < H; k++) gW[o * H + k] = dot(dzT, o * NS, topT, k * NS, N);
+      mv(topT, 0, NS, dzT, o * NS, scratch.dWhead, o * H, H, N, false);
+      for (let k = 0; k < H; k++) gW[o * H + k] = scratch.dWhead[o * H + k];
       gB[o] = sum(dzT, o * NS, N);
     }
   }
@@ -269,3 +281,5 @@ function sum(a: Float64Array, ao: number, n: number): number {
   for (let k = 0; k < n; k++) s += a[ao + k];
   return s;
 }
+
+const JS = jsTrainKernel();

@@ -3,6 +3,7 @@ import { backwardWindow, createBpttScratch } from './bptt.js';
 import type { RecurrentModel } from './model.js';
 import { createPackedWeights, refreshPackedWeights } from './packedWeights.js';
 import { recordStep } from './recordStep.js';
+import { withTrainKernel } from './trainKernel.js';
 import type { TbpttEngine, TbpttEngineOptions, TbpttWindow } from './tbpttEngine.js';
 
 /**
@@ -30,10 +31,18 @@ export function createFusedTbpttEngine(model: RecurrentModel, options: TbpttEngi
   const { k1, k2, loss } = options;
   const B = options.batch ?? 1;
   const { hiddenSize: H, inputSize: I, numLayers: L } = model.config;
-  const tape = createActivationTape(model, k2, B);
-  let rerun: ActivationTape | null = null;
-  const scratch = createBpttScratch(model, k2, B);
-  const weights = createPackedWeights(model);
+  // Every buffer the matrix products touch lives in the kernel's memory (WebAssembly or plain).
+  const { kernel, value: bufs } = withTrainKernel(
+    (alloc) => ({
+      tape: createActivationTape(model, k2, B, alloc),
+      rerun: createActivationTape(model, k2, B, alloc),
+      scratch: createBpttScratch(model, k2, B, alloc),
+      weights: createPackedWeights(model, alloc),
+    }),
+    options.kernel ?? 'auto',
+  );
+  const { tape, scratch, weights } = bufs;
+  const rerun: ActivationTape = bufs.rerun;
   const C0 = I + H;
   const O = tape.outputSize;
   const lstm = tape.cPrev !== null;
@@ -44,6 +53,7 @@ export function createFusedTbpttEngine(model: RecurrentModel, options: TbpttEngi
 
   const engine: TbpttEngine = {
     kind: 'fused',
+    kernel: kernel.kind,
     batch: B,
     k1,
     k2,
@@ -68,7 +78,7 @@ export function createFusedTbpttEngine(model: RecurrentModel, options: TbpttEngi
         tape.hasTarget[s] = 1;
       } else tape.hasTarget[s] = 0;
       tape.version[s] = model.version;
-      recordStep(model, weights, tape, s);
+      recordStep(model, weights, tape, s, kernel);
       // Copied with loops: subarray() would allocate a view per step.
       for (let l = 0; l < L; l++) {
         copy(hCur[l], 0, tape.hNew[l], s * BH, BH);
@@ -96,9 +106,9 @@ export function createFusedTbpttEngine(model: RecurrentModel, options: TbpttEngi
       for (let j = 0; j < n; j++) if (tape.version[(first + j) % k2] !== model.version) fresh = false;
       let result;
       if (fresh) {
-        result = backwardWindow(model, weights, tape, first, n, lossLength, loss, grads, scratch);
+        result = backwardWindow(model, weights, tape, first, n, lossLength, loss, grads, scratch, kernel);
       } else {
-        const rt = (rerun ??= createActivationTape(model, k2, B));
+        const rt = rerun;
         const BH = B * H;
         refreshPackedWeights(model, weights);
         for (let j = 0; j < n; j++) {
@@ -119,9 +129,9 @@ export function createFusedTbpttEngine(model: RecurrentModel, options: TbpttEngi
             }
           }
           rt.version[j] = model.version;
-          recordStep(model, weights, rt, j);
+          recordStep(model, weights, rt, j, kernel);
         }
-        result = backwardWindow(model, weights, rt, 0, n, lossLength, loss, grads, scratch);
+        result = backwardWindow(model, weights, rt, 0, n, lossLength, loss, grads, scratch, kernel);
       }
       return { start, length: n, lossStart: steps - lossLength, lossLength, loss: result.loss, rows: result.rows };
     },

@@ -1,4 +1,5 @@
 import type { RecurrentModel } from './model.js';
+import type { Float64Allocator } from './trainKernel.js';
 
 /**
  * Float64 copies of a model's weights laid out for the training loops: per layer the row
@@ -16,7 +17,7 @@ export interface PackedWeights {
 }
 
 /**
- * Allocates {@link PackedWeights} for `model` and fills them.
+ * Allocates {@link PackedWeights} for `model` with `alloc` (default plain arrays) and fills them.
  *
  * @example
  * ```ts
@@ -24,7 +25,7 @@ export interface PackedWeights {
  * refreshPackedWeights(model, packed); // no-op until the model's version changes
  * ```
  */
-export function createPackedWeights(model: RecurrentModel): PackedWeights {
+export function createPackedWeights(model: RecurrentModel, alloc: Float64Allocator = (n) => new Float64Array(n)): PackedWeights {
   const G = model.cellDefinition.gates;
   const H = model.config.hiddenSize;
   const O = model.head ? model.head.outputSize : 0;
@@ -32,14 +33,14 @@ export function createPackedWeights(model: RecurrentModel): PackedWeights {
     version: -1,
     layers: model.layers.map((l) => ({
       I: l.inputSize,
-      wcat: new Float64Array(G * H * (l.inputSize + H)),
-      wcatT: new Float64Array(G * H * (l.inputSize + H)),
-      bIh: new Float64Array(G * H),
-      bHh: new Float64Array(G * H),
+      wcat: alloc(G * H * (l.inputSize + H)),
+      wcatT: alloc(G * H * (l.inputSize + H)),
+      bIh: alloc(G * H),
+      bHh: alloc(G * H),
     })),
-    headW: new Float64Array(O * H),
-    headWT: new Float64Array(O * H),
-    headB: new Float64Array(O),
+    headW: alloc(O * H),
+    headWT: alloc(O * H),
+    headB: alloc(O),
   };
   refreshPackedWeights(model, packed);
   return packed;

@@ -1,14 +1,15 @@
 import type { ActivationTape } from './activationTape.js';
 import type { RecurrentModel } from './model.js';
 import type { PackedWeights } from './packedWeights.js';
+import { jsTrainKernel, type TrainKernel } from './trainKernel.js';
 
 /**
  * Runs one step of every layer and the head for all rows of tape slot `s`, recording every
  * activation backpropagation needs. Before calling, the caller fills slot `s`'s layer-0 input
  * and every layer's entering state (the `xh` rows, see `ActivationTape`); this computes
  * `hNew`/`cNew`, the gates and the head's `z`/`y` in float64 with PyTorch's equations (see the
- * cell files), using `weights` (refreshed by the caller for the model's current version).
- * Allocates nothing.
+ * cell files), using `weights` (refreshed by the caller for the model's current version) and the
+ * kernel's matrix-vector product (all buffers must come from `kernel.alloc`). Allocates nothing.
  *
  * @example
  * ```ts
@@ -18,7 +19,9 @@ import type { PackedWeights } from './packedWeights.js';
  * tape.y[0]; // head output of slot 0
  * ```
  */
-export function recordStep(model: RecurrentModel, weights: PackedWeights, tape: ActivationTape, s: number): void {
+export function recordStep(model: RecurrentModel, weights: PackedWeights, tape: ActivationTape, s: number, kernel: TrainKernel = JS): void {
+  const mv = kernel.matvec;
+  const pre = tape.pre;
   const { batch: B, hiddenSize: H, gates: G } = tape;
   const kind = model.config.cell;
   const GH = G * H;
@@ -43,11 +46,11 @@ export function recordStep(model: RecurrentModel, weights: PackedWeights, tape: 
         const cp = (tape.cPrev as Float64Array[])[l];
         const cn = (tape.cNew as Float64Array[])[l];
         const tc = (tape.tanhC as Float64Array[])[l];
-        for (let r = 0; r < GH; r++) {
-          const v = bIh[r] + bHh[r] + dot(wcat, r * C, xh, xo, C);
-          // gate blocks i, f, g, o: only g uses tanh
-          act[ao + r] = r >= 2 * H && r < 3 * H ? Math.tanh(v) : sig(v);
-        }
+        mv(wcat, 0, C, xh, xo, pre, 0, GH, C, false);
+        // gate blocks i, f, g, o: only g uses tanh
+        for (let r = 0; r < 2 * H; r++) act[ao + r] = sig(pre[r] + bIh[r] + bHh[r]);
+        for (let r = 2 * H; r < 3 * H; r++) act[ao + r] = Math.tanh(pre[r] + bIh[r] + bHh[r]);
+        for (let r = 3 * H; r < GH; r++) act[ao + r] = sig(pre[r] + bIh[r] + bHh[r]);
         for (let j = 0; j < H; j++) {
           const c = act[ao + H + j] * cp[ho + j] + act[ao + j] * act[ao + 2 * H + j];
           const t = Math.tanh(c);
@@ -57,11 +60,14 @@ export function recordStep(model: RecurrentModel, weights: PackedWeights, tape: 
         }
       } else if (kind === 'gru') {
         const ghn = (tape.ghn as Float64Array[])[l];
-        for (let r = 0; r < 2 * H; r++) act[ao + r] = sig(bIh[r] + bHh[r] + dot(wcat, r * C, xh, xo, C));
+        mv(wcat, 0, C, xh, xo, pre, 0, 2 * H, C, false); // r, z from [x | h]
+        mv(wcat, 2 * H * C, C, xh, xo, pre, 2 * H, H, I, false); // W_in x
+        mv(wcat, 2 * H * C + I, C, xh, xo + I, pre, 3 * H, H, H, false); // W_hn h
+        for (let r = 0; r < 2 * H; r++) act[ao + r] = sig(pre[r] + bIh[r] + bHh[r]);
         for (let j = 0; j < H; j++) {
           const r = 2 * H + j;
-          const gi = bIh[r] + dot(wcat, r * C, xh, xo, I);
-          const gh = bHh[r] + dot(wcat, r * C + I, xh, xo + I, H);
+          const gi = bIh[r] + pre[r];
+          const gh = bHh[r] + pre[H + r];
           ghn[ho + j] = gh;
           const n = Math.tanh(gi + act[ao + j] * gh);
           act[ao + r] = n;
@@ -70,38 +76,24 @@ export function recordStep(model: RecurrentModel, weights: PackedWeights, tape: 
         }
       } else {
         const relu = kind === 'rnn_relu';
+        mv(wcat, 0, C, xh, xo, pre, 0, H, C, false);
         for (let j = 0; j < H; j++) {
-          const v = bIh[j] + bHh[j] + dot(wcat, j * C, xh, xo, C);
+          const v = bIh[j] + bHh[j] + pre[j];
           hn[ho + j] = relu ? (v > 0 ? v : 0) : Math.tanh(v);
         }
       }
     }
   }
-  recordHead(model, weights, tape, s);
+  recordHead(model, weights, tape, s, mv);
 }
+
+const JS = jsTrainKernel();
 
 function sig(v: number): number {
   return v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v));
 }
 
-/** Float64 dot product, four accumulators (shared with the backward pass). */
-export function dot(a: Float64Array, ao: number, b: Float64Array, bo: number, n: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let k = 0;
-  for (; k + 3 < n; k += 4) {
-    s0 += a[ao + k] * b[bo + k];
-    s1 += a[ao + k + 1] * b[bo + k + 1];
-    s2 += a[ao + k + 2] * b[bo + k + 2];
-    s3 += a[ao + k + 3] * b[bo + k + 3];
-  }
-  for (; k < n; k++) s0 += a[ao + k] * b[bo + k];
-  return s0 + s1 + s2 + s3;
-}
-
-function recordHead(model: RecurrentModel, weights: PackedWeights, tape: ActivationTape, s: number): void {
+function recordHead(model: RecurrentModel, weights: PackedWeights, tape: ActivationTape, s: number, mv: TrainKernel['matvec']): void {
   const { batch: B, hiddenSize: H, outputSize: O } = tape;
   const top = tape.hNew[weights.layers.length - 1];
   const head = model.head;
@@ -113,10 +105,10 @@ function recordHead(model: RecurrentModel, weights: PackedWeights, tape: Activat
       for (let j = 0; j < H; j++) tape.z[yo + j] = tape.y[yo + j] = top[ho + j];
       continue;
     }
+    mv(weights.headW, 0, H, top, ho, tape.z, yo, O, H, false);
     let max = -Infinity;
     for (let o = 0; o < O; o++) {
-      const acc = weights.headB[o] + dot(weights.headW, o * H, top, ho, H);
-      tape.z[yo + o] = acc;
+      const acc = (tape.z[yo + o] += weights.headB[o]);
       if (acc > max) max = acc;
     }
     const activation = head.activation;

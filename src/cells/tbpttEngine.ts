@@ -26,6 +26,11 @@ export interface TbpttEngineOptions {
   loss: LossKind;
   /** Independent rows stepped together (1 for one stream; the fixtures use 2). Default 1. */
   batch?: number;
+  /**
+   * Fused engine only: `'auto'` runs the WebAssembly SIMD training kernel where it loads (else
+   * the JavaScript loops), `'js'` forces the loops. Both accumulate in float64. Default `'auto'`.
+   */
+  kernel?: 'auto' | 'js';
 }
 
 /**
@@ -37,6 +42,8 @@ export interface TbpttEngineOptions {
  */
 export interface TbpttEngine {
   readonly kind: 'fused' | 'tfjs';
+  /** Which linear-algebra kernel runs: `'wasm-simd'` or `'js'` (fused engine), `'tfjs'`. */
+  readonly kernel: string;
   readonly batch: number;
   readonly k1: number;
   readonly k2: number;

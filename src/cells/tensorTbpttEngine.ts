@@ -58,6 +58,7 @@ export function createTensorTbpttEngine(model: RecurrentModel, options: TbpttEng
 
   return {
     kind: 'tfjs',
+    kernel: 'tfjs',
     batch: B,
     k1,
     k2,

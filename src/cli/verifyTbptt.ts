@@ -28,6 +28,8 @@ export interface TbpttVerifyOptions {
   atol?: number;
   /** Relative tolerance. Default 1e-4. */
   rtol?: number;
+  /** Fused engine's kernel: `'auto'` (WebAssembly SIMD where it loads) or `'js'`. Default `'auto'`. */
+  kernel?: 'auto' | 'js';
 }
 
 interface TbpttFixture {
@@ -111,7 +113,7 @@ export function verifyTbpttFixture(fixture: unknown, options: TbpttVerifyOptions
   const B = cfg.batch_size;
   const T = cfg.seq_len;
   const { input_size: I, hidden_size: H, num_layers: L } = cfg;
-  const engine = createTbpttEngine(model, options.engine, { k1: cfg.tbptt_k1, k2: cfg.tbptt_k2, loss, batch: B });
+  const engine = createTbpttEngine(model, options.engine, { k1: cfg.tbptt_k1, k2: cfg.tbptt_k2, loss, batch: B, kernel: options.kernel });
   const optimizer = cfg.optimizer ? createOptimizer(cfg.optimizer) : null;
   const params = model.parameters();
   const grads = params.map((p) => new Float64Array(p.data.length));

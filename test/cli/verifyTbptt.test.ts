@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { verifyTbpttFixture } from '../../src/cli/verifyTbptt.js';
 import { verifyTbpttSuite } from '../support/verifyTbpttSuite.js';
 
-verifyTbpttSuite('fused');
+verifyTbpttSuite('fused'); // WebAssembly SIMD kernel
+verifyTbpttSuite('fused', 'js'); // JavaScript loops
 
 const own = new URL('../fixtures/pytorch/lstm_tbptt_sgd.json', import.meta.url).pathname;
 

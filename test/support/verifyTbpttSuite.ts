@@ -17,16 +17,16 @@ export function tbpttFiles(dir: string): string[] {
 }
 
 /** Every TBPTT fixture passes verifyTbpttFixture on `engine` (backend chosen by the caller's file). */
-export function verifyTbpttSuite(engine: 'fused' | 'tfjs'): void {
+export function verifyTbpttSuite(engine: 'fused' | 'tfjs', kernel: 'auto' | 'js' = 'auto'): void {
   for (const { name, dir } of DIRS) {
     const present = existsSync(dir);
     if (!present) console.warn(`verifyTbptt: ${name} not found (${dir}), its cases are skipped`);
-    describe.skipIf(!present)(`verifyTbpttFixture on ${engine} over ${name}`, () => {
+    describe.skipIf(!present)(`verifyTbpttFixture on ${engine}${engine === 'fused' ? ` (kernel ${kernel})` : ''} over ${name}`, () => {
       const files = present ? tbpttFiles(dir) : [];
       it('finds TBPTT fixtures', () => expect(files.length).toBeGreaterThan(0));
       it.each(files)('%s', (file) => {
         const before = tf.memory().numTensors;
-        const r = verifyTbpttFixture(JSON.parse(readFileSync(join(dir, file), 'utf8')), { engine });
+        const r = verifyTbpttFixture(JSON.parse(readFileSync(join(dir, file), 'utf8')), { engine, kernel });
         expect(r.failures).toEqual([]);
         expect(r.passed).toBe(true);
         expect(r.maxAbsError).toBeLessThan(1e-6);
