@@ -50,18 +50,37 @@ export function adam(options: AdamOptions = {}, restored?: OptimizerJSON): Optim
         const g = grads[i];
         const n = p.length;
         const [m, v] = paramBuffers(state, params[i].name, ['exp_avg', 'exp_avg_sq'], n);
-        for (let j = 0; j < n; j++) {
-          const d = weightDecay === 0 ? g[j] : g[j] + weightDecay * p[j];
-          const mj = b1 * m[j] + (1 - b1) * d;
-          const vj = b2 * v[j] + (1 - b2) * d * d;
-          m[j] = mj;
-          v[j] = vj;
-          p[j] -= (stepSize * mj) / (Math.sqrt(vj) * invBc2Sqrt + eps);
-        }
+        adamUpdate(p, g, m, v, n, b1, b2, stepSize, invBc2Sqrt, eps, weightDecay);
       }
     },
     toJSON(): OptimizerJSON {
       return { format: 'seqstream-optimizer', version: 1, type: 'adam', options: { lr: this.lr, betas: [b1, b2], eps, weightDecay }, steps, state: stateToJSON(state) };
     },
   };
+}
+
+/** The per-element update, a top-level function so the engine compiles one tight loop for it. */
+function adamUpdate(
+  p: Float32Array,
+  g: Float64Array,
+  m: Float64Array,
+  v: Float64Array,
+  n: number,
+  b1: number,
+  b2: number,
+  stepSize: number,
+  invBc2Sqrt: number,
+  eps: number,
+  weightDecay: number,
+): void {
+  const c1 = 1 - b1;
+  const c2 = 1 - b2;
+  for (let j = 0; j < n; j++) {
+    const d = weightDecay === 0 ? g[j] : g[j] + weightDecay * p[j];
+    const mj = b1 * m[j] + c1 * d;
+    const vj = b2 * v[j] + c2 * d * d;
+    m[j] = mj;
+    v[j] = vj;
+    p[j] -= (stepSize * mj) / (Math.sqrt(vj) * invBc2Sqrt + eps);
+  }
 }

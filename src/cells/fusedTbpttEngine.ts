@@ -17,7 +17,9 @@ import type { TbpttEngine, TbpttEngineOptions, TbpttWindow } from './tbpttEngine
  *    asks for: backpropagate straight from the ring. Otherwise re-run the window from the saved
  *    state at its start into a second tape with the current weights, then backpropagate.
  * 3. The online state carries on untouched.
- * Nothing is allocated per step or per window.
+ * The matrix products run on the WebAssembly SIMD training kernel (`kernels/trainKernel.c`,
+ * float64) where it loads, else on JavaScript loops; every buffer lives in that kernel's memory,
+ * allocated once. Nothing is allocated per step or per window.
  *
  * @example
  * ```ts
@@ -113,7 +115,7 @@ export function createFusedTbpttEngine(model: RecurrentModel, options: TbpttEngi
         refreshPackedWeights(model, weights);
         for (let j = 0; j < n; j++) {
           const s = (first + j) % k2;
-          rt.target.set(tape.target.subarray(s * B * O, (s + 1) * B * O), j * B * O);
+          copy(rt.target, j * B * O, tape.target, s * B * O, B * O);
           rt.hasTarget[j] = tape.hasTarget[s];
           for (let b = 0; b < B; b++) copy(rt.xh[0], (j * B + b) * C0, tape.xh[0], (s * B + b) * C0, I);
           for (let l = 0; l < L; l++) {
@@ -124,8 +126,9 @@ export function createFusedTbpttEngine(model: RecurrentModel, options: TbpttEngi
               else copy(rt.xh[l], (j * B + b) * C + C - H, rt.hNew[l], ((j - 1) * B + b) * H, H);
             }
             if (lstm) {
-              const cp = j === 0 ? (tape.cPrev as Float64Array[])[l].subarray(s * BH, (s + 1) * BH) : (rt.cNew as Float64Array[])[l].subarray((j - 1) * BH, j * BH);
-              (rt.cPrev as Float64Array[])[l].set(cp, j * BH);
+              const rc = rt.cPrev as Float64Array[];
+              if (j === 0) copy(rc[l], j * BH, (tape.cPrev as Float64Array[])[l], s * BH, BH);
+              else copy(rc[l], j * BH, (rt.cNew as Float64Array[])[l], (j - 1) * BH, BH);
             }
           }
           rt.version[j] = model.version;

@@ -63,18 +63,22 @@ export function refreshPackedWeights(model: RecurrentModel, packed: PackedWeight
     const C = I + H;
     const p = packed.layers[l];
     for (let r = 0; r < GH; r++) {
-      for (let k = 0; k < I; k++) {
-        const w = layer.weightIh[r * I + k];
-        p.wcat[r * C + k] = w;
-        p.wcatT[k * GH + r] = w;
-      }
-      for (let k = 0; k < H; k++) {
-        const w = layer.weightHh[r * H + k];
-        p.wcat[r * C + I + k] = w;
-        p.wcatT[(I + k) * GH + r] = w;
-      }
+      const ro = r * C;
+      for (let k = 0; k < I; k++) p.wcat[ro + k] = layer.weightIh[r * I + k];
+      for (let k = 0; k < H; k++) p.wcat[ro + I + k] = layer.weightHh[r * H + k];
       p.bIh[r] = layer.biasIh[r];
       p.bHh[r] = layer.biasHh[r];
+    }
+    // Transpose in 16x16 tiles: a plain column walk strides G*H*8 bytes per write and thrashes the cache.
+    for (let r0 = 0; r0 < GH; r0 += 16) {
+      const r1 = Math.min(GH, r0 + 16);
+      for (let k0 = 0; k0 < C; k0 += 16) {
+        const k1 = Math.min(C, k0 + 16);
+        for (let k = k0; k < k1; k++) {
+          const to = k * GH;
+          for (let r = r0; r < r1; r++) p.wcatT[to + r] = p.wcat[r * C + k];
+        }
+      }
     }
   });
   const head = model.head;
