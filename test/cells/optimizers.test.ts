@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { adam, createOptimizer, optimizerFromJSON, rmsprop, sgd, type Optimizer, type Parameter } from '../../src/cells/index.js';
 
 // Debian's python3-torch lives under /usr/bin/python3, which a pyenv `python3` on PATH may hide.
@@ -7,16 +7,19 @@ const python = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['-c', '
 const hasTorch = python !== undefined;
 if (!hasTorch) console.warn('optimizers.test: python3 with torch not found, the PyTorch parity cases are skipped');
 
-/** Three steps of a PyTorch optimizer from fixed params and per-step gradients, in float64. */
-function torchSteps(ctor: string, p0: number[], grads: number[][]): number[] {
+/** Three steps of each PyTorch optimizer from fixed params and per-step gradients, float64, one python run. */
+function torchSteps(ctors: string[], p0: number[], grads: number[][]): number[][] {
   const script = `
-import json, sys, torch
-p = torch.nn.Parameter(torch.tensor(${JSON.stringify(p0)}, dtype=torch.float64))
-opt = torch.optim.${ctor}
-for g in ${JSON.stringify(grads)}:
-    p.grad = torch.tensor(g, dtype=torch.float64)
-    opt.step()
-print(json.dumps(p.detach().tolist()))
+import json, torch
+out = []
+for ctor in ${JSON.stringify(ctors)}:
+    p = torch.nn.Parameter(torch.tensor(${JSON.stringify(p0)}, dtype=torch.float64))
+    opt = eval("torch.optim." + ctor)
+    for g in ${JSON.stringify(grads)}:
+        p.grad = torch.tensor(g, dtype=torch.float64)
+        opt.step()
+    out.append(p.detach().tolist())
+print(json.dumps(out))
 `;
   return JSON.parse(execFileSync(python as string, ['-c', script], { encoding: 'utf8' }));
 }
@@ -46,8 +49,12 @@ const CASES: Array<[string, () => Optimizer, string]> = [
 ];
 
 describe.skipIf(!hasTorch)('optimizers equal PyTorch 1.13', () => {
-  it.each(CASES)('%s', (_name, make, ctor) => {
-    const ref = torchSteps(ctor, p0, grads);
+  let refs: number[][] = [];
+  beforeAll(() => {
+    refs = torchSteps(CASES.map((c) => c[2]), p0, grads);
+  });
+  it.each(CASES.map((c, i) => [...c, i] as const))('%s', (_name, make, _ctor, i) => {
+    const ref = refs[i];
     const ours = ourSteps(make(), p0, grads);
     // our parameters are float32: compare within float32 rounding of the result
     ours.forEach((v, i) => expect(Math.abs(v - ref[i])).toBeLessThanOrEqual(1e-7 + 1e-6 * Math.abs(ref[i])));
