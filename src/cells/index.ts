@@ -27,6 +27,10 @@ export { runSequence, type RunSequenceOptions, type SequenceResult } from './run
 export { loadStateDict, type StateDict, type LoadStateDictOptions } from './stateDict.js';
 export { parseSafetensors, writeSafetensors, type SafetensorsEntry } from './safetensors.js';
 export { createFusedStepper, createJsStepper, type FusedStepper } from './fusedStepper.js';
+export { CharTokenizer, type CharTokenizerOptions, type CharTokenizerBuildOptions } from './charTokenizer.js';
+export { WordTokenizer, DEFAULT_WORD_PATTERN, type WordTokenizerOptions, type WordTokenizerBuildOptions } from './wordTokenizer.js';
+export { Vocabulary, type TokenizerJSON, type VocabularyOptions, type BuildVocabularyOptions } from './vocabulary.js';
+export { Embedding, type EmbeddingOptions, type EmbeddingLoadOptions, type EmbeddingJSON } from './embedding.js';
 export { lossRow, lossDivisor, outputLoss, LOSS_HEADS, type LossKind } from './losses.js';
 export { clipGradNorm, type ClipResult } from './clipGradNorm.js';
 export { paramBuffers, stateToJSON, stateFromJSON, type Optimizer, type OptimizerJSON } from './optimizer.js';

@@ -7,4 +7,5 @@ export {
   type RecurrentOptions,
 } from './recurrent.js';
 export { RecurrentControl } from './recurrentControl.js';
+export { standardize, StandardizeControl, type StandardizeOptions, type StandardizeSnapshot, type StandardizeKeyState, type StandardizeInput, type Standardized } from './standardize.js';
 export { trainOnline, type TrainInput, type TrainEvent, type TrainPrediction, type TrainUpdate, type TrainSkip, type TrainOnlineOptions } from './trainOnline.js';

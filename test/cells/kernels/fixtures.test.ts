@@ -1,13 +1,13 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RecurrentModel, type CellKind } from '../../../src/cells/index.js';
+import { loadStateDict, type CellKind, type HeadActivation } from '../../../src/cells/index.js';
 import { createWasmStepper } from '../../../src/cells/kernels/index.js';
 
 type Nested = number | Nested[];
 interface ForwardFixture {
   case: string;
-  config: { cell: CellKind; input_size: number; hidden_size: number; num_layers: number; batch_size: number; seq_len: number };
+  config: { cell: CellKind; input_size: number; hidden_size: number; num_layers: number; batch_size: number; seq_len: number; head_activation?: HeadActivation };
   params: Record<string, Nested>;
   x: number[][][];
   h0: number[][][];
@@ -16,6 +16,7 @@ interface ForwardFixture {
   h_n: number[][][];
   c_n?: number[][][];
   c_all?: number[][][];
+  y?: number[][][];
   windows?: unknown;
 }
 
@@ -37,7 +38,10 @@ describe.skipIf(DIRS.length === 0)('WebAssembly SIMD kernel against PyTorch forw
 
   it.each(forward.map(([f, fx]) => [f, fx] as const))('%s', (_file, fx) => {
     const { cell, input_size: I, hidden_size: H, num_layers: L, batch_size: B, seq_len: T } = fx.config;
-    const model = RecurrentModel.fromParameters({ cell, inputSize: I, hiddenSize: H, numLayers: L }, fx.params);
+    const model = loadStateDict(fx.params, { cell, nonlinearity: cell === 'rnn_relu' ? 'relu' : 'tanh', headActivation: fx.config.head_activation });
+    expect(model.config).toMatchObject({ inputSize: I, hiddenSize: H, numLayers: L });
+    const O = model.head?.outputSize ?? 0;
+    const y = new Float32Array(B * O);
     const stepper = createWasmStepper(model);
     expect(stepper?.kind).toBe('wasm-simd');
     const state = model.createState(B);
@@ -49,6 +53,10 @@ describe.skipIf(DIRS.length === 0)('WebAssembly SIMD kernel against PyTorch forw
     for (let t = 0; t < T; t++) {
       for (let b = 0; b < B; b++) x.set(fx.x[b][t], b * I);
       const top = stepper!.stepInPlace(state, x);
+      if (fx.y) {
+        stepper!.headInPlace(state, y);
+        for (let b = 0; b < B; b++) for (let o = 0; o < O; o++) expectClose(y[b * O + o], fx.y[b][t][o], `${fx.case} y[${b}][${t}][${o}]`);
+      }
       for (let b = 0; b < B; b++) {
         for (let j = 0; j < H; j++) {
           expectClose(top[b * H + j], fx.output[b][t][j], `${fx.case} output[${b}][${t}][${j}]`);

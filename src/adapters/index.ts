@@ -1,0 +1,10 @@
+export { audioFeatures, type AudioFeaturesOptions, type AudioFeaturesOperator, type AudioFrame, type AudioFeatureOptions, type WindowingFunction, type AudioSource } from './audioFeatures.js';
+export { audioFeatureLayout, type AudioFeatureLayout, type FeatureLayoutEntry } from './audioFeatureLayout.js';
+export { audioFromWav, DEFAULT_MAX_WAV_BYTES, type AudioFromWavOptions } from './audioFromWav.js';
+export { audioFromPcm, type AudioFromPcmOptions, type PcmEncoding, type PcmReadable } from './audioFromPcm.js';
+export { sensorFile, type SensorFileOptions } from './sensorFile.js';
+export { sensorReadable, type SensorReadableOptions } from './sensorReadable.js';
+export { sensorTcpServer, type SensorTcpServerOptions } from './sensorTcpServer.js';
+export { mqttSource, type MqttSourceOptions, type MqttStatus } from './mqttSource.js';
+export { mqttSink, toJsonPayload, type MqttSinkOptions } from './mqttSink.js';
+export type { SensorEvent, SensorLineOptions, SensorMappingOptions, MissingPolicy, OrderPolicy } from './internal/sensorOptions.js';

@@ -1,0 +1,475 @@
+import { createConnection } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { filter, firstValueFrom, map, toArray, take } from 'rxjs';
+import { WebSocket } from 'ws';
+import { websocketServer, WS_CLOSE, type WebSocketEvent, type WebSocketLifecycleEvent, type WebSocketServerOptions, type WebSocketTextServer } from '../../src/adapters/websocketServer.js';
+import { RecurrentModel, type ModelState } from '../../src/cells/index.js';
+import { SeqstreamError } from '../../src/errors.js';
+import { connect, refused, type TestClient } from './wsTestClient.js';
+
+const servers: WebSocketTextServer[] = [];
+const clients: TestClient[] = [];
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.ws.terminate();
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+async function start(options: WebSocketServerOptions = {}): Promise<WebSocketTextServer> {
+  const s = await websocketServer(options);
+  servers.push(s);
+  return s;
+}
+
+async function open(url: string, options?: Parameters<typeof connect>[1]): Promise<TestClient> {
+  const c = await connect(url, options);
+  clients.push(c);
+  return c;
+}
+
+/** The keyed pipeline the lead will replace with recurrentByKey(): per-key state in a Map. */
+function keyedModel(server: WebSocketTextServer, model: RecurrentModel) {
+  const states = new Map<string, ModelState>();
+  server.lifecycle.subscribe((e) => {
+    if (e.type === 'end') states.delete(e.key);
+  });
+  const sub = server.events
+    .pipe(
+      map((e: WebSocketEvent) => {
+        let state = states.get(e.key);
+        if (!state || e.reset) states.set(e.key, (state = model.createState()));
+        return { key: e.key, seq: e.seq, y: model.step(state, e.x!) };
+      }),
+      server.reply(),
+    )
+    .subscribe();
+  return { states, sub };
+}
+
+function expected(model: RecurrentModel, xs: number[][]): number[][] {
+  const state = model.createState();
+  return xs.map((x) => Array.from(model.step(state, x)));
+}
+
+function inputs(client: number, n: number): number[][] {
+  return Array.from({ length: n }, (_, t) => [Math.sin(client + t), Math.cos(client * 0.3 - t)]);
+}
+
+const nextLifecycle = (s: WebSocketTextServer, pred: (e: WebSocketLifecycleEvent) => boolean) => firstValueFrom(s.lifecycle.pipe(filter(pred)));
+
+describe('websocketServer: keyed streams', () => {
+  it('serves 50 concurrent clients, each receiving exactly its own outputs in order', async () => {
+    const server = await start({ inputSize: 2 });
+    const model = RecurrentModel.create({ cell: 'gru', inputSize: 2, hiddenSize: 6, head: { outputSize: 2 }, seed: 11 });
+    keyedModel(server, model);
+    const N = 50;
+    const T = 20;
+    const cs = await Promise.all(Array.from({ length: N }, () => open(server.url)));
+    // Interleave sends across clients so the server sees the streams mixed.
+    for (let t = 0; t < T; t++) cs.forEach((c, i) => c.send({ x: inputs(i, T)[t] }));
+    await Promise.all(
+      cs.map(async (c, i) => {
+        const msgs = await c.waitFor(T + 1);
+        expect(msgs[0]).toMatchObject({ type: 'hello', resumed: false, seq: 0 });
+        const outs = msgs.slice(1);
+        expect(outs.map((m) => m.seq)).toEqual(Array.from({ length: T }, (_, t) => t + 1));
+        expect(outs.every((m) => m.type === 'output')).toBe(true);
+        const want = expected(model, inputs(i, T));
+        outs.forEach((m, t) => (m.y as number[]).forEach((v, j) => expect(v).toBeCloseTo(want[t][j], 6)));
+      }),
+    );
+    expect(server.stats()).toMatchObject({ connections: N, sessions: N, messagesIn: N * T });
+  });
+
+  it('parses plain text, {"text"}, {"x"} and the reset flag into typed events', async () => {
+    const server = await start();
+    const got = firstValueFrom(server.events.pipe(take(4), toArray()));
+    const c = await open(server.url);
+    const hello = await c.next();
+    c.send('hello there');
+    c.send({ text: '{not json' });
+    c.send({ x: [1, 2.5, -3] });
+    c.send({ x: [0], reset: true });
+    const evs = await got;
+    expect(evs.map(({ connectionId: _c, ...e }) => e)).toEqual([
+      { key: hello.key, seq: 1, text: 'hello there' },
+      { key: hello.key, seq: 2, text: '{not json' },
+      { key: hello.key, seq: 3, x: [1, 2.5, -3] },
+      { key: hello.key, seq: 4, x: [0], reset: true },
+    ]);
+    expect(evs[0].connectionId).toBe(hello.connectionId);
+  });
+
+  it('honours format "json" and "text"', async () => {
+    const json = await start({ format: 'json' });
+    const c = await open(json.url);
+    await c.next();
+    c.send('plain');
+    expect(await c.next()).toMatchObject({ type: 'error', code: 'SEQ_WS_BAD_JSON' });
+    const text = await start({ format: 'text' });
+    const got = firstValueFrom(text.events);
+    const d = await open(text.url);
+    d.send({ x: [1] });
+    expect((await got).text).toBe('{"x":[1]}');
+  });
+
+  it('send() to a key without a session returns false; typed arrays go out as arrays', async () => {
+    const server = await start();
+    expect(server.send('nobody', { y: 1 })).toBe(false);
+    const c = await open(server.url);
+    const hello = await c.next();
+    expect(server.send(hello.key as string, { y: new Float32Array([0.5, 1]) })).toBe(true);
+    expect(await c.next()).toEqual({ y: [0.5, 1] });
+  });
+
+  it('resumes a session by id: same key, seq and model state after a reconnect', async () => {
+    const server = await start({ inputSize: 2 });
+    const model = RecurrentModel.create({ cell: 'lstm', inputSize: 2, hiddenSize: 5, head: { outputSize: 1 }, seed: 2 });
+    keyedModel(server, model);
+    const xs = inputs(7, 6);
+    const a = await open(`${server.url}/?session=alice-1234`);
+    expect(await a.next()).toMatchObject({ type: 'hello', key: 'alice-1234', resumed: false });
+    xs.slice(0, 3).forEach((x) => a.send({ x }));
+    const first = (await a.waitFor(4)).slice(1);
+    const gone = nextLifecycle(server, (e) => e.type === 'close');
+    await a.close();
+    await gone;
+    const b = await open(`${server.url}/?session=alice-1234`);
+    expect(await b.next()).toMatchObject({ type: 'hello', key: 'alice-1234', resumed: true, seq: 3 });
+    xs.slice(3).forEach((x) => b.send({ x }));
+    const second = (await b.waitFor(4)).slice(1);
+    const want = expected(model, xs);
+    expect([...first, ...second].map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    [...first, ...second].forEach((m, t) => expect((m.y as number[])[0]).toBeCloseTo(want[t][0], 6));
+  });
+
+  it('queues replies while a session waits for its reconnect and delivers them after the hello', async () => {
+    const server = await start();
+    const a = await open(`${server.url}/?session=erin`);
+    await a.next();
+    const gone = nextLifecycle(server, (e) => e.type === 'close');
+    await a.close();
+    await gone;
+    expect(server.send('erin', { n: 1 })).toBe(true);
+    expect(server.send('erin', { n: 2 })).toBe(true);
+    const b = await open(`${server.url}/?session=erin`);
+    expect(await b.waitFor(3)).toEqual([expect.objectContaining({ type: 'hello', resumed: true }), { n: 1 }, { n: 2 }]);
+  });
+
+  it('a reply that cannot be serialised fails only its own key', async () => {
+    const server = await start();
+    const errs = firstValueFrom(server.errors);
+    server.events.pipe(map((e) => ({ key: e.key, seq: e.seq, y: e.text === 'bad' ? BigInt(1) : e.text })), server.reply()).subscribe();
+    const a = await open(server.url);
+    const b = await open(server.url);
+    await a.next();
+    await b.next();
+    a.send('bad');
+    b.send('good');
+    expect(await a.next()).toMatchObject({ type: 'error', code: 'SEQ_WS_REPLY_UNSERIALIZABLE' });
+    expect(await b.next()).toMatchObject({ type: 'output', y: 'good' });
+    expect((await errs).error.code).toBe('SEQ_WS_REPLY_UNSERIALIZABLE');
+    a.send('fine now');
+    expect(await a.next()).toMatchObject({ type: 'output', seq: 2, y: 'fine now' });
+  });
+
+  it('events is hot: a late subscriber sees later messages; unsubscribing does not stop the server', async () => {
+    const server = await start();
+    const c = await open(server.url);
+    await c.next();
+    const first = server.events.subscribe();
+    first.unsubscribe();
+    const got = firstValueFrom(server.events);
+    c.send('later');
+    expect((await got).text).toBe('later');
+  });
+
+  it('ends a session after sessionHoldMs; a later reconnect starts fresh', async () => {
+    const server = await start({ sessionHoldMs: 50 });
+    const a = await open(`${server.url}/?session=bob`);
+    await a.next();
+    a.send('hi');
+    await firstValueFrom(server.events);
+    const ended = nextLifecycle(server, (e) => e.type === 'end');
+    await a.close();
+    expect(await ended).toEqual({ type: 'end', key: 'bob', reason: 'expired' });
+    const b = await open(`${server.url}/?session=bob`);
+    expect(await b.next()).toMatchObject({ resumed: false, seq: 0 });
+  });
+
+  it('moves a session to a newer connection and closes the old one with 4003', async () => {
+    const server = await start();
+    const a = await open(`${server.url}/?session=carol`);
+    await a.next();
+    const b = await open(`${server.url}/?session=carol`);
+    expect(await b.next()).toMatchObject({ resumed: true });
+    expect((await a.closed).code).toBe(WS_CLOSE.SESSION_TAKEN_OVER);
+    server.send('carol', { to: 'b' });
+    expect(await b.next()).toEqual({ to: 'b' });
+  });
+
+  it('closes every connection with 1001 on close() and completes its observables', async () => {
+    const server = await websocketServer();
+    const c = await open(server.url);
+    await c.next();
+    const done = firstValueFrom(server.events.pipe(toArray()));
+    const ends = firstValueFrom(server.lifecycle.pipe(filter((e) => e.type === 'end'), toArray()));
+    await server.close();
+    expect((await c.closed).code).toBe(WS_CLOSE.GOING_AWAY);
+    expect(await done).toEqual([]);
+    expect((await ends).map((e) => e.type === 'end' && e.reason)).toEqual(['shutdown']);
+  });
+});
+
+describe('websocketServer: bad input never disturbs other connections', () => {
+  it('replies with stable codes and keeps the connection and its neighbours working', async () => {
+    const server = await start({ inputSize: 2 });
+    const model = RecurrentModel.create({ cell: 'rnn_tanh', inputSize: 2, hiddenSize: 3, seed: 5 });
+    keyedModel(server, model);
+    const bad = await open(server.url);
+    const good = await open(server.url);
+    await bad.next();
+    await good.next();
+    const cases: Array<[unknown, string]> = [
+      ['{"x": [1, 2', 'SEQ_WS_BAD_JSON'],
+      ['{}', 'SEQ_WS_BAD_MESSAGE'],
+      [{ x: [1, 2], text: 'both' }, 'SEQ_WS_BAD_MESSAGE'],
+      [{ text: 42 }, 'SEQ_WS_BAD_MESSAGE'],
+      [{ x: [1, 2], reset: 'yes' }, 'SEQ_WS_BAD_MESSAGE'],
+      [{ x: 'abc' }, 'SEQ_INPUT_TYPE'],
+      [{ x: [1, 'a'] }, 'SEQ_INPUT_TYPE'],
+      [{ x: [1, 2, 3] }, 'SEQ_INPUT_SHAPE'],
+      ['{"x": [1e999, 0]}', 'SEQ_INPUT_NON_FINITE'],
+      [Buffer.from([1, 2, 3]), 'SEQ_WS_BINARY'],
+    ];
+    const errs = firstValueFrom(server.errors.pipe(take(cases.length), toArray()));
+    for (const [msg] of cases) bad.send(msg);
+    good.send({ x: [0.1, 0.2] });
+    const replies = await bad.waitFor(1 + cases.length);
+    expect(replies.slice(1).map((r) => r.code)).toEqual(cases.map(([, code]) => code));
+    expect(replies.slice(1).every((r) => r.type === 'error' && typeof r.message === 'string')).toBe(true);
+    const e = await errs;
+    expect(e.every((x) => x.error instanceof SeqstreamError)).toBe(true);
+    expect(await good.next()).toMatchObject({ type: 'output', seq: 1 });
+    bad.send({ x: [0.1, 0.2] });
+    expect(await bad.next()).toMatchObject({ type: 'output', seq: 1 });
+    expect(server.stats().errorsReplied).toBe(cases.length);
+  });
+});
+
+describe('websocketServer: limits and security', () => {
+  it('maxPayload: an oversized message closes only that connection with 1009', async () => {
+    const server = await start({ maxPayload: 1024 });
+    const big = await open(server.url);
+    const other = await open(server.url);
+    await big.next();
+    await other.next();
+    big.send({ text: 'a'.repeat(2000) });
+    expect((await big.closed).code).toBe(WS_CLOSE.MESSAGE_TOO_BIG);
+    const got = firstValueFrom(server.events);
+    other.send({ text: 'a'.repeat(900) });
+    expect((await got).text).toHaveLength(900);
+  });
+
+  it('a text frame that is not valid UTF-8 closes only that connection with 1007', async () => {
+    const server = await start();
+    const bad = await open(server.url);
+    const other = await open(server.url);
+    await bad.next();
+    await other.next();
+    bad.ws.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false });
+    expect((await bad.closed).code).toBe(WS_CLOSE.INVALID_UTF8);
+    const got = firstValueFrom(server.events);
+    other.send('still fine');
+    expect((await got).text).toBe('still fine');
+  });
+
+  it('maxConnections: the next upgrade gets 503 SEQ_WS_TOO_MANY_CONNECTIONS until one leaves', async () => {
+    const server = await start({ maxConnections: 2 });
+    const a = await open(server.url);
+    await open(server.url);
+    const r = await refused(server.url);
+    expect(r.status).toBe(503);
+    expect(r.body.error?.code).toBe('SEQ_WS_TOO_MANY_CONNECTIONS');
+    const gone = nextLifecycle(server, (e) => e.type === 'close');
+    await a.close();
+    await gone;
+    const c = await open(server.url);
+    expect(await c.next()).toMatchObject({ type: 'hello' });
+  });
+
+  it('rate limit: beyond the token bucket a message gets SEQ_WS_RATE_LIMIT and is dropped', async () => {
+    const server = await start({ messagesPerSecond: 0.001, burst: 3 });
+    const seen = firstValueFrom(server.events.pipe(take(3), toArray()));
+    const c = await open(server.url);
+    const other = await open(server.url);
+    await c.next();
+    await other.next();
+    for (let i = 0; i < 5; i++) c.send(`m${i}`);
+    expect((await seen).map((e) => e.text)).toEqual(['m0', 'm1', 'm2']);
+    const errs = await c.waitFor(3);
+    expect(errs.slice(1).map((e) => e.code)).toEqual(['SEQ_WS_RATE_LIMIT', 'SEQ_WS_RATE_LIMIT']);
+    // The bucket is per connection.
+    const fromOther = firstValueFrom(server.events);
+    other.send('fine');
+    expect((await fromOther).text).toBe('fine');
+  });
+
+  it('idle timeout: a silent connection is closed with 4001', async () => {
+    const server = await start({ idleTimeoutMs: 100 });
+    const closed = nextLifecycle(server, (e) => e.type === 'close');
+    const c = await open(server.url);
+    expect((await c.closed).code).toBe(WS_CLOSE.IDLE_TIMEOUT);
+    expect(await closed).toMatchObject({ type: 'close', code: WS_CLOSE.IDLE_TIMEOUT });
+  });
+
+  it('tokens: checked before the upgrade, from the Authorization header or ?token=', async () => {
+    const server = await start({ tokens: ['s3cret', 'other-token'] });
+    expect(await refused(server.url)).toMatchObject({ status: 401, body: { error: { code: 'SEQ_WS_UNAUTHORIZED' } } });
+    expect((await refused(server.url, { headers: { Authorization: 'Bearer wrong' } })).status).toBe(401);
+    expect((await refused(`${server.url}/?token=s3cre`)).status).toBe(401);
+    const byHeader = await open(server.url, { headers: { Authorization: 'Bearer s3cret' } });
+    expect(await byHeader.next()).toMatchObject({ type: 'hello' });
+    const byQuery = await open(`${server.url}/?token=other-token`);
+    expect(await byQuery.next()).toMatchObject({ type: 'hello' });
+    expect(server.stats()).toMatchObject({ connections: 2, rejectedUpgrades: 3 });
+  });
+
+  it('authenticate: an async verify callback sees token and session; false or a throw gives 401', async () => {
+    const seen: Array<[string | null, string | null]> = [];
+    const server = await start({
+      authenticate: async ({ token, session }) => {
+        seen.push([token, session]);
+        await new Promise((r) => setTimeout(r, 5));
+        if (token === 'boom') throw new Error('db down');
+        return token === `for-${session}`;
+      },
+    });
+    expect((await refused(`${server.url}/?session=dave&token=nope`)).status).toBe(401);
+    expect((await refused(`${server.url}/?session=dave&token=boom`)).status).toBe(401);
+    const ok = await open(`${server.url}/?session=dave`, { headers: { Authorization: 'Bearer for-dave' } });
+    expect(await ok.next()).toMatchObject({ key: 'dave' });
+    expect(seen).toEqual([['nope', 'dave'], ['boom', 'dave'], ['for-dave', 'dave']]);
+  });
+
+  it('authenticate that never answers gets 503 SEQ_WS_AUTH_TIMEOUT', async () => {
+    const server = await start({ authenticate: () => new Promise<boolean>(() => undefined), authTimeoutMs: 50 });
+    expect(await refused(server.url)).toMatchObject({ status: 503, body: { error: { code: 'SEQ_WS_AUTH_TIMEOUT' } } });
+  });
+
+  it('origin allowlist: default same-host; a list; "*"', async () => {
+    const server = await start();
+    const host = new URL(server.url).host;
+    expect(await refused(server.url, { origin: 'https://evil.example' })).toMatchObject({ status: 403, body: { error: { code: 'SEQ_WS_ORIGIN' } } });
+    expect(await (await open(server.url, { origin: `http://${host}` })).next()).toMatchObject({ type: 'hello' });
+    expect(await (await open(server.url)).next()).toMatchObject({ type: 'hello' });
+    const listed = await start({ allowedOrigins: ['https://app.example'] });
+    expect((await refused(listed.url, { origin: 'https://app.example.evil' })).status).toBe(403);
+    expect(await (await open(listed.url, { origin: 'https://app.example' })).next()).toMatchObject({ type: 'hello' });
+    const any = await start({ allowedOrigins: '*' });
+    expect(await (await open(any.url, { origin: 'https://anything.example' })).next()).toMatchObject({ type: 'hello' });
+  });
+
+  it('rejects a bad session id (400) and a wrong path (404)', async () => {
+    const server = await start({ path: '/ws' });
+    expect(await refused(`${server.url}?session=${encodeURIComponent('a b/c')}`)).toMatchObject({ status: 400, body: { error: { code: 'SEQ_WS_BAD_SESSION' } } });
+    expect(await refused(server.url.replace('/ws', '/other'))).toMatchObject({ status: 404, body: { error: { code: 'SEQ_WS_NOT_FOUND' } } });
+    expect(await (await open(`${server.url}?session=ok`)).next()).toMatchObject({ key: 'ok' });
+    // A request line whose URL does not parse: 400, and the server keeps serving.
+    const reply = await new Promise<string>((resolve) => {
+      const sock = createConnection(server.port, '127.0.0.1', () =>
+        sock.write('GET http://[ HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n'),
+      );
+      let data = '';
+      sock.on('data', (d) => (data += d));
+      sock.on('close', () => resolve(data));
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 400/);
+    expect(await (await open(`${server.url}?session=ok2`)).next()).toMatchObject({ key: 'ok2' });
+  });
+
+  it('invalid options throw SEQ_INVALID_OPTION synchronously', () => {
+    const bad: WebSocketServerOptions[] = [
+      { maxPayload: 0 },
+      { maxConnections: 1.5 },
+      { messagesPerSecond: Infinity },
+      { idleTimeoutMs: -1 },
+      { slowReaderPolicy: 'ignore' as 'close' },
+      { allowedOrigins: 'nope' as '*' },
+      { tokens: [] },
+      { maxConnections: 10, maxSessions: 5 },
+      { path: 'ws' },
+    ];
+    for (const o of bad) {
+      let code: string | undefined;
+      try {
+        void websocketServer(o);
+      } catch (e) {
+        code = (e as SeqstreamError).code;
+      }
+      expect(code, JSON.stringify(o)).toBe('SEQ_INVALID_OPTION');
+    }
+  });
+});
+
+describe('websocketServer: slow readers are bounded', () => {
+  const payload = { blob: 'x'.repeat(16 * 1024) };
+
+  function pause(c: TestClient): void {
+    // Stop reading from the TCP socket: the kernel buffers fill, then ws's bufferedAmount grows.
+    (c.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+  }
+  function resume(c: TestClient): void {
+    (c.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+  }
+
+  it("policy 'close' closes the slow connection with 4002 and leaves the others alone", async () => {
+    const server = await start({ maxBufferedBytes: 64 * 1024, slowReaderPolicy: 'close' });
+    const slow = await open(`${server.url}/?session=slow`);
+    const fast = await open(`${server.url}/?session=fast`);
+    await slow.next();
+    await fast.next();
+    pause(slow);
+    const closed = nextLifecycle(server, (e) => e.type === 'close' && e.key === 'slow');
+    let sent = 0;
+    // Keep writing until the policy fires (well before 64 MiB).
+    while (sent < 4096 && server.stats().connections === 2) {
+      server.send('slow', payload);
+      sent++;
+      if (sent % 64 === 0) await new Promise((r) => setImmediate(r));
+    }
+    expect(await closed).toMatchObject({ code: WS_CLOSE.SLOW_READER });
+    server.send('fast', { still: 'here' });
+    expect(await fast.next()).toEqual({ still: 'here' });
+    resume(slow);
+    await slow.closed;
+  });
+
+  it("policy 'drop-oldest' drops queued replies, tells the client how many, and delivers the newest in order", async () => {
+    const server = await start({ maxBufferedBytes: 64 * 1024, slowReaderPolicy: 'drop-oldest' });
+    const slow = await open(`${server.url}/?session=slow`);
+    await slow.next();
+    pause(slow);
+    let i = 0;
+    while (i < 4096 && server.stats().dropped < 10) {
+      server.send('slow', { i: i++, ...payload });
+      if (i % 64 === 0) await new Promise((r) => setImmediate(r));
+    }
+    const last = i - 1;
+    expect(server.stats().dropped).toBeGreaterThanOrEqual(10);
+    expect(server.stats().connections).toBe(1);
+    resume(slow);
+    const got: Array<Record<string, unknown>> = [];
+    for (;;) {
+      const m = await slow.next();
+      got.push(m);
+      if (m.i === last) break;
+    }
+    const notices = got.filter((m) => m.type === 'dropped');
+    const numbers = got.filter((m) => m.i !== undefined).map((m) => m.i as number);
+    expect(notices.reduce((s, m) => s + (m.count as number), 0)).toBe(server.stats().dropped);
+    expect(numbers.length + server.stats().dropped).toBe(last + 1);
+    expect(numbers.every((n, k) => k === 0 || n > numbers[k - 1])).toBe(true);
+    expect(slow.ws.readyState).toBe(WebSocket.OPEN);
+  });
+});
