@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Subject } from 'rxjs';
 import { adam, createFusedStepper, createFusedTbpttEngine, learnWindow, RecurrentModel } from '../src/cells/index.js';
 import { trainOnline } from '../src/streams/index.js';
+import { initBackend } from '../src/backend.js';
 
 const I = 40;
 const K = 32;
@@ -46,12 +47,12 @@ function data(n: number): { xs: Float32Array[]; ts: Float32Array[] } {
 }
 
 /** trainOnline end to end: events in through a Subject, every prediction and update out. */
-function operatorRate(H: number, seconds: number): number {
+function operatorRate(H: number, seconds: number, engine: 'fused' | 'tfjs' = 'fused'): number {
   const model = RecurrentModel.create({ cell: 'lstm', inputSize: I, hiddenSize: H, head: { outputSize: 1 }, seed: 1 });
   const { xs, ts } = data(1024);
   const input = new Subject<{ x: Float32Array; target: Float32Array }>();
   let sink = 0;
-  const sub = input.pipe(trainOnline(model, { k1: K, k2: K, optimizer: adam({ lr: 1e-3 }) })).subscribe((e) => {
+  const sub = input.pipe(trainOnline(model, { engine, k1: K, k2: K, optimizer: adam({ lr: 1e-3 }) })).subscribe((e) => {
     if (e.kind === 'prediction') sink += e.y[0];
   });
   let i = 0;
@@ -60,6 +61,7 @@ function operatorRate(H: number, seconds: number): number {
     return K;
   });
   sub.unsubscribe();
+  model.dispose();
   if (Number.isNaN(sink)) throw new Error('NaN predictions');
   return rate;
 }
@@ -125,16 +127,19 @@ export async function run(options: { quick?: boolean } = {}): Promise<void> {
   const torch = measureTorch(quick, sizes);
   console.log('Online training, LSTM I=40, head 1 output, MSE, k1=k2=32, Adam, one stream (events/s, best 100 ms slice)');
   console.log(torch ? 'PyTorch now = measured in this run (python3 + torch, 1 thread, detach-every-32 loop)' : 'PyTorch now: python3 with torch not available here');
-  console.log('| H | trainOnline (fused) | engine only | inference (stepper) | train/inference | PyTorch ref | vs ref | PyTorch now | vs now |');
-  console.log('|---|---|---|---|---|---|---|---|---|');
+  const backend = await initBackend();
+  console.log(`tfjs engine column: trainOnline({ engine: 'tfjs' }) on the ${backend} backend (autograd per window)`);
+  console.log('| H | trainOnline (fused) | engine only | inference (stepper) | train/inference | PyTorch ref | vs ref | PyTorch now | vs now | tfjs engine |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const H of sizes) {
     const op = operatorRate(H, secs);
     const eng = engineRate(H, secs / 2);
     const inf = inferenceRate(H, secs / 2);
     const ref = TORCH_REFERENCE[H];
     const now = torch?.[String(H)];
+    const tfjsRate = operatorRate(H, quick ? 0.5 : 1.5, 'tfjs');
     console.log(
-      `| ${H} | ${k(op)} | ${k(eng)} | ${k(inf.rate)} (${inf.kind}) | ${(op / inf.rate).toFixed(2)} | ${k(ref)} | ${(op / ref).toFixed(2)}x | ${now ? k(now) : '-'} | ${now ? (op / now).toFixed(2) + 'x' : '-'} |`,
+      `| ${H} | ${k(op)} | ${k(eng)} | ${k(inf.rate)} (${inf.kind}) | ${(op / inf.rate).toFixed(2)} | ${k(ref)} | ${(op / ref).toFixed(2)}x | ${now ? k(now) : '-'} | ${now ? (op / now).toFixed(2) + 'x' : '-'} | ${k(tfjsRate)} |`,
     );
   }
 }
