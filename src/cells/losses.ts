@@ -12,14 +12,28 @@ import type { HeadActivation } from './types.js';
  */
 export type LossKind = 'mse' | 'cross_entropy' | 'binary_cross_entropy';
 
-/** Head activations each loss accepts. */
+/**
+ * Head activations each loss accepts.
+ *
+ * @example
+ * ```ts
+ * LOSS_HEADS.cross_entropy.includes('sigmoid'); // false
+ * ```
+ */
 export const LOSS_HEADS: Readonly<Record<LossKind, readonly HeadActivation[]>> = {
   mse: ['identity', 'sigmoid', 'softmax'],
   cross_entropy: ['softmax', 'identity'],
   binary_cross_entropy: ['sigmoid', 'identity'],
 };
 
-/** Number of terms a loss averages over for `rows` rows of `outputs` values (the `mean` divisor). */
+/**
+ * Number of terms a loss averages over for `rows` rows of `outputs` values (the `mean` divisor).
+ *
+ * @example
+ * ```ts
+ * lossDivisor('mse', 4, 2); // 8 (every element); lossDivisor('cross_entropy', 4, 2) is 4 (rows)
+ * ```
+ */
 export function lossDivisor(loss: LossKind, rows: number, outputs: number): number {
   return loss === 'cross_entropy' ? rows : rows * outputs;
 }

@@ -31,7 +31,14 @@ export interface TrainKernel {
   readonly alloc: Float64Allocator;
 }
 
-/** Float64 dot product with four accumulators (the JavaScript kernel's inner loop). */
+/**
+ * Float64 dot product with four accumulators (the JavaScript kernel's inner loop).
+ *
+ * @example
+ * ```ts
+ * dot(Float64Array.of(1, 2, 3), 0, Float64Array.of(4, 5, 6), 0, 3); // 32
+ * ```
+ */
 export function dot(a: Float64Array, ao: number, b: Float64Array, bo: number, n: number): number {
   let s0 = 0;
   let s1 = 0;
