@@ -62,10 +62,15 @@ export function refreshPackedWeights(model: RecurrentModel, packed: PackedWeight
     const GH = G * H;
     const C = I + H;
     const p = packed.layers[l];
+    // Locals: property loads inside the loops would be repeated on every element.
+    const wih = layer.weightIh;
+    const whh = layer.weightHh;
+    const wcat = p.wcat;
+    const wcatT = p.wcatT;
     for (let r = 0; r < GH; r++) {
       const ro = r * C;
-      for (let k = 0; k < I; k++) p.wcat[ro + k] = layer.weightIh[r * I + k];
-      for (let k = 0; k < H; k++) p.wcat[ro + I + k] = layer.weightHh[r * H + k];
+      for (let k = 0; k < I; k++) wcat[ro + k] = wih[r * I + k];
+      for (let k = 0; k < H; k++) wcat[ro + I + k] = whh[r * H + k];
       p.bIh[r] = layer.biasIh[r];
       p.bHh[r] = layer.biasHh[r];
     }
@@ -76,7 +81,7 @@ export function refreshPackedWeights(model: RecurrentModel, packed: PackedWeight
         const k1 = Math.min(C, k0 + 16);
         for (let k = k0; k < k1; k++) {
           const to = k * GH;
-          for (let r = r0; r < r1; r++) p.wcatT[to + r] = p.wcat[r * C + k];
+          for (let r = r0; r < r1; r++) wcatT[to + r] = wcat[r * C + k];
         }
       }
     }

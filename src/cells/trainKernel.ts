@@ -125,7 +125,13 @@ export function withTrainKernel<T>(build: (alloc: Float64Allocator) => T, prefer
   let next = align16(exp.__heap_base.value as number);
   const need = next + bytes;
   const have = exp.memory.buffer.byteLength;
-  if (need > have) exp.memory.grow(Math.ceil((need - have) / 65536));
+  try {
+    if (need > have) exp.memory.grow(Math.ceil((need - have) / 65536));
+  } catch {
+    // beyond what one WebAssembly memory can hold here (4 GiB, or less in some runtimes)
+    const kernel = jsTrainKernel();
+    return { kernel, value: build(kernel.alloc) };
+  }
   const buffer = exp.memory.buffer;
   const alloc: Float64Allocator = (n) => {
     const view = new Float64Array(buffer, next, n);
