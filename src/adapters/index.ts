@@ -8,3 +8,4 @@ export { sensorTcpServer, type SensorTcpServerOptions } from './sensorTcpServer.
 export { mqttSource, type MqttSourceOptions, type MqttStatus } from './mqttSource.js';
 export { mqttSink, toJsonPayload, type MqttSinkOptions } from './mqttSink.js';
 export type { SensorEvent, SensorLineOptions, SensorMappingOptions, MissingPolicy, OrderPolicy } from './internal/sensorOptions.js';
+export { saveCheckpoint, loadCheckpoint } from './checkpointFile.js';

@@ -12,3 +12,4 @@ export { KeyedRecurrentControl } from './keyedRecurrentControl.js';
 export { MemoryStateStore } from './memoryStateStore.js';
 export type { StateStore, KeyedCheckpoint } from './stateStore.js';
 export { standardize, StandardizeControl, type StandardizeOptions, type StandardizeSnapshot, type StandardizeKeyState, type StandardizeInput, type Standardized } from './standardize.js';
+export { trainOnline, type TrainInput, type TrainEvent, type TrainPrediction, type TrainUpdate, type TrainSkip, type TrainOnlineOptions } from './trainOnline.js';

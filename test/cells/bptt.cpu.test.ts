@@ -1,0 +1,8 @@
+import { beforeAll } from 'vitest';
+import { initBackend } from '../../src/backend.js';
+import { gradParitySuite } from '../support/tbpttGradSuite.js';
+
+beforeAll(async () => {
+  await initBackend('cpu');
+});
+gradParitySuite('cpu');

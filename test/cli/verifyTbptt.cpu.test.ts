@@ -1,0 +1,8 @@
+import { beforeAll } from 'vitest';
+import { initBackend } from '../../src/backend.js';
+import { verifyTbpttSuite } from '../support/verifyTbpttSuite.js';
+
+beforeAll(async () => {
+  await initBackend('cpu');
+});
+verifyTbpttSuite('tfjs');

@@ -1,0 +1,8 @@
+import { beforeAll } from 'vitest';
+import { initBackend } from '../../src/backend.js';
+import { trainOnlineTfjsSuite } from '../support/trainOnlineTfjsSuite.js';
+
+beforeAll(async () => {
+  await initBackend('cpu');
+});
+trainOnlineTfjsSuite('cpu');
