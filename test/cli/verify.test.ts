@@ -20,21 +20,21 @@ beforeAll(async () => {
 });
 
 describe.skipIf(!hasShared)('seqstream verify over ../shared/fixtures/pytorch', () => {
-  it('passes every forward and stream-chunk fixture on both engines', () => {
+  it('passes every fixture there, of every kind, on both engines', () => {
     const lines = verifyFixtures([SHARED_FIXTURES]);
-    const checked = lines.filter((l) => l.kind === 'forward' || l.kind === 'chunks');
-    expect(checked.length).toBeGreaterThan(0);
-    for (const l of checked) expect({ case: l.case, status: l.status, reason: l.reason }).toEqual({ case: l.case, status: 'pass', reason: undefined });
-    for (const l of checked) expect(l.checked).toEqual(expect.arrayContaining(['whole:fused', 'events:fused', 'whole:tfjs', 'events:tfjs']));
-    const chunks = checked.filter((l) => l.kind === 'chunks');
-    for (const l of chunks) expect(l.checked).toEqual(expect.arrayContaining(['chunks:fused', 'chunks:tfjs']));
+    expect(lines.length).toBeGreaterThan(0);
+    for (const l of lines) expect({ case: l.case, status: l.status, reason: l.reason }).toEqual({ case: l.case, status: 'pass', reason: undefined });
+    const forward = lines.filter((l) => l.kind === 'forward' || l.kind === 'chunks');
+    for (const l of forward) expect(l.checked).toEqual(expect.arrayContaining(['whole:fused', 'events:fused', 'whole:tfjs', 'events:tfjs']));
+    for (const l of lines.filter((l) => l.kind === 'chunks')) expect(l.checked).toEqual(expect.arrayContaining(['chunks:fused', 'chunks:tfjs']));
+    expect(lines.some((l) => l.kind === 'tbptt')).toBe(true);
   });
 });
 
 describe.skipIf(!existsSync(OWN_FIXTURES))("seqstream verify over the project's own fixtures", () => {
-  it('passes every forward and stream-chunk fixture', () => {
-    const lines = verifyFixtures([OWN_FIXTURES]).filter((l) => l.kind === 'forward' || l.kind === 'chunks');
-    expect(lines.length).toBeGreaterThan(0);
+  it('passes every fixture there, forward, stream-chunk and TBPTT', () => {
+    const lines = verifyFixtures([OWN_FIXTURES]);
+    expect(new Set(lines.map((l) => l.kind))).toEqual(new Set(['forward', 'chunks', 'tbptt']));
     for (const l of lines) expect({ case: l.case, status: l.status, reason: l.reason }).toEqual({ case: l.case, status: 'pass', reason: undefined });
   });
 });
