@@ -1,70 +1,94 @@
-import { interval, map, take, type Observable } from 'rxjs';
+import { interval, map, take } from 'rxjs';
+import { adam } from '../cells/adam.js';
 import { RecurrentModel } from '../cells/model.js';
-import { recurrent } from '../streams/recurrent.js';
+import { trainOnline, type TrainPrediction } from '../streams/trainOnline.js';
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
-  /** Number of events. Default 120. */
+  /** Number of events. Default 400. */
   events?: number;
-  /** Milliseconds between events; 0 runs as fast as possible. Default 25. */
+  /** Milliseconds between events; 0 runs as fast as possible. Default 15. */
   intervalMs?: number;
   /** Where lines go. Default `console.log`. */
   print?: (line: string) => void;
 }
 
+/** Where {@link sensorSignal} injects its fault, as a fraction of the run. */
+export const FAULT_AT = 0.85;
+/** How many events the injected fault lasts. */
+export const FAULT_LENGTH = 6;
+
 /**
- * A generated 3-channel sensor signal (temperature-, vibration- and load-like channels) with a
- * fault injected two thirds of the way in. Deterministic for a given event index.
+ * A generated 3-channel sensor signal (temperature-, vibration- and load-like channels, with a
+ * little deterministic noise) and a vibration fault injected at `faultStart` for
+ * {@link FAULT_LENGTH} events.
  *
  * @example
  * ```ts
- * sensorSignal(0); // [t, v, l]
+ * sensorSignal(0, 340); // [temp, vib, load]
  * ```
  */
-export function sensorSignal(i: number): number[] {
-  const fault = i >= 80 && i < 88 ? 2.5 : 0;
-  const noise = (k: number) => Math.sin(i * 12.9898 + k * 78.233) * 0.05;
+export function sensorSignal(i: number, faultStart: number): number[] {
+  const fault = i >= faultStart && i < faultStart + FAULT_LENGTH ? 1.5 : 0;
+  const noise = (k: number) => Math.sin(i * 12.9898 + k * 78.233) * 0.03;
   return [
     Math.sin((2 * Math.PI * i) / 40) + noise(1),
-    0.5 * Math.sin((2 * Math.PI * i) / 9) + noise(2) + fault,
+    0.5 * Math.sin((2 * Math.PI * i) / 10) + noise(2) + fault,
     0.3 + 0.2 * Math.cos((2 * Math.PI * i) / 60) + noise(3),
   ];
 }
 
 /**
- * The `npm start` demo: streams a generated multi-channel sensor signal through an LSTM event by
- * event and prints, as it goes, each reading, the model's output and how far the hidden state
- * moved (a jump marks something the model had not seen in that context).
+ * The `npm start` job: a live 3-channel sensor stream goes event by event into an LSTM that
+ * learns online (truncated BPTT, self-supervised: predict the next reading) while it serves. Each
+ * line shows the reading and how far the model's prediction for it was off; the error falls as
+ * the model learns the signal, and the injected fault stands out.
  *
  * @example
  * ```ts
- * await runDemo({ events: 20, intervalMs: 0 });
+ * await runDemo({ events: 50, intervalMs: 0 });
  * ```
  */
 export function runDemo(options: DemoOptions = {}): Promise<void> {
-  const events = options.events ?? 120;
-  const intervalMs = options.intervalMs ?? 25;
+  const events = options.events ?? 400;
+  const intervalMs = options.intervalMs ?? 15;
   const print = options.print ?? ((line: string) => console.log(line));
-  const model = RecurrentModel.create({ cell: 'lstm', inputSize: 3, hiddenSize: 16, head: { outputSize: 1, activation: 'sigmoid' }, seed: 2026 });
-  const source: Observable<number[]> = interval(intervalMs).pipe(take(events), map(sensorSignal));
-  print(`LSTM ${model.config.inputSize}->${model.config.hiddenSize}, head sigmoid(1); ${events} events of a 3-channel sensor signal`);
-  print(' event   temp    vib   load |  y     |Δh|');
+  const faultStart = Math.floor(events * FAULT_AT);
+  const model = RecurrentModel.create({ cell: 'lstm', inputSize: 3, hiddenSize: 24, head: { outputSize: 3 }, seed: 2026 });
+  print(`LSTM 3->24->3 learning online to predict the next reading (TBPTT k1=k2=8, Adam lr 0.03); fault injected at event ${faultStart}`);
+  print(' event   temp    vib   load | prediction error');
   let previous: Float32Array | null = null;
   let index = 0;
+  const errors: number[] = [];
   return new Promise((resolve, reject) => {
-    source.pipe(recurrent(model, { emit: 'all' })).subscribe({
-      next: ({ h, y }) => {
-        const x = sensorSignal(index);
-        let moved = 0;
-        if (previous) for (let j = 0; j < h.length; j++) moved += (h[j] - previous[j]) ** 2;
-        moved = Math.sqrt(moved);
-        previous = h;
-        const bar = '#'.repeat(Math.min(30, Math.round(moved * 40)));
-        print(`${String(index).padStart(6)} ${x.map((v) => v.toFixed(2).padStart(6)).join(' ')} | ${y![0].toFixed(3)} ${moved.toFixed(3)} ${bar}`);
-        index++;
-      },
-      error: reject,
-      complete: () => resolve(),
-    });
+    interval(intervalMs)
+      .pipe(
+        take(events),
+        map((i) => sensorSignal(i, faultStart)),
+        trainOnline(model, { selfSupervised: true, k1: 8, optimizer: adam({ lr: 0.03 }), clipGradNorm: 1 }),
+      )
+      .subscribe({
+        next: (e) => {
+          if (e.kind !== 'prediction') return;
+          const x = sensorSignal(index, faultStart);
+          // How far the prediction made at the previous event was from this reading.
+          const err = previous ? Math.sqrt(x.reduce((s, v, j) => s + (v - (previous as Float32Array)[j]) ** 2, 0)) : NaN;
+          errors.push(err);
+          previous = (e as TrainPrediction).y;
+          const bar = Number.isNaN(err) ? '' : '#'.repeat(Math.min(40, Math.round(err * 20)));
+          const flag = index >= faultStart && index < faultStart + FAULT_LENGTH ? '  <- fault' : '';
+          print(`${String(index).padStart(6)} ${x.map((v) => v.toFixed(2).padStart(6)).join(' ')} | ${Number.isNaN(err) ? '   -  ' : err.toFixed(3).padStart(6)} ${bar}${flag}`);
+          index++;
+        },
+        error: reject,
+        complete: () => {
+          const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / Math.max(1, a.length);
+          const early = mean(errors.slice(1, 41));
+          const late = mean(errors.slice(faultStart - 40, faultStart));
+          const fault = Math.max(...errors.slice(faultStart, faultStart + FAULT_LENGTH + 1));
+          print(`mean error, first 40 events: ${early.toFixed(3)}; 40 events before the fault: ${late.toFixed(3)}; worst during the fault: ${fault.toFixed(3)}`);
+          resolve();
+        },
+      });
   });
 }

@@ -9,8 +9,8 @@ const HELP = `seqstream <command> [options]
 Commands:
   verify <file-or-folder>...   check PyTorch reference fixtures (see fixtures README) on this build
       --engine fused|tfjs|all  compute path(s) to check (default all)
-  demo                          stream a generated sensor signal through an LSTM (npm start)
-      --events N --interval-ms N
+  demo                          a live sensor stream into an LSTM that learns online (npm start)
+      --events N (default 400) --interval-ms N (default 15)
   backend                       print the tfjs backend in use
 
 Options:
@@ -80,12 +80,18 @@ export async function main(argv: readonly string[], out: (s: string) => void = (
       return lines.some((l) => l.status === 'fail') ? 1 : 0;
     }
     case 'demo': {
+      const events = values.events === undefined ? undefined : Number(values.events);
+      const intervalMs = values['interval-ms'] === undefined ? undefined : Number(values['interval-ms']);
+      if (events !== undefined && !(Number.isInteger(events) && events > 0)) {
+        out(`seqstream demo: --events must be a positive integer, received ${values.events}`);
+        return 2;
+      }
+      if (intervalMs !== undefined && !(Number.isFinite(intervalMs) && intervalMs >= 0)) {
+        out(`seqstream demo: --interval-ms must be a number >= 0, received ${values['interval-ms']}`);
+        return 2;
+      }
       out(`backend ${backend}`);
-      await runDemo({
-        events: values.events ? Number(values.events) : undefined,
-        intervalMs: values['interval-ms'] !== undefined ? Number(values['interval-ms']) : undefined,
-        print: out,
-      });
+      await runDemo({ events, intervalMs, print: out });
       return 0;
     }
     default:

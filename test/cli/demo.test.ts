@@ -1,31 +1,45 @@
 import { describe, expect, it } from 'vitest';
-import { runDemo, sensorSignal } from '../../src/cli/demo.js';
+import { FAULT_AT, FAULT_LENGTH, runDemo, sensorSignal } from '../../src/cli/demo.js';
 import { main } from '../../src/cli/main.js';
 
+const rowsOf = (lines: string[]) => lines.filter((l) => /^\s+\d+ /.test(l));
+const errorOf = (row: string) => Number(row.split('|')[1].trim().split(/\s+/)[0]);
+
 describe('demo (npm start)', () => {
-  it('prints one line per event with the model output, and the hidden state jumps at the injected fault', async () => {
+  it('learns the signal online and the injected fault stands out in the prediction error', async () => {
     const lines: string[] = [];
-    await runDemo({ events: 100, intervalMs: 0, print: (l) => lines.push(l) });
-    const rows = lines.filter((l) => /^\s+\d+ /.test(l));
-    expect(rows).toHaveLength(100);
-    const moved = rows.map((r) => Number(r.split('|')[1].trim().split(/\s+/)[1]));
-    const y = rows.map((r) => Number(r.split('|')[1].trim().split(/\s+/)[0]));
-    for (const v of y) expect(v > 0 && v < 1).toBe(true);
-    const calm = Math.max(...moved.slice(40, 79));
-    const fault = Math.max(...moved.slice(80, 82));
-    expect(fault).toBeGreaterThan(calm);
-    expect(sensorSignal(81)[1] - sensorSignal(79)[1]).toBeGreaterThan(1);
+    await runDemo({ events: 400, intervalMs: 0, print: (l) => lines.push(l) });
+    const rows = rowsOf(lines);
+    expect(rows).toHaveLength(400);
+    const errors = rows.map(errorOf);
+    const faultStart = Math.floor(400 * FAULT_AT);
+    const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+    const early = mean(errors.slice(1, 41));
+    const beforeFault = errors.slice(faultStart - 40, faultStart);
+    // It learns: the error before the fault is well below the error at the start.
+    expect(mean(beforeFault)).toBeLessThan(early / 2);
+    // The fault is worse than anything in the calm stretch before it.
+    expect(Math.max(...errors.slice(faultStart, faultStart + FAULT_LENGTH))).toBeGreaterThan(2 * Math.max(...beforeFault));
+    expect(rows[faultStart]).toContain('<- fault');
+    expect(lines[lines.length - 1]).toMatch(/^mean error/);
+  });
+
+  it('injects the fault only where it says', () => {
+    expect(sensorSignal(100, 100)[1] - sensorSignal(100, 500)[1]).toBeCloseTo(1.5, 10);
+    expect(sensorSignal(100 + FAULT_LENGTH, 100)).toEqual(sensorSignal(100 + FAULT_LENGTH, 500));
   });
 
   it('main() runs demo and answers help, version and unknown commands with exit codes', async () => {
     const out: string[] = [];
     expect(await main(['demo', '--events', '3', '--interval-ms', '0'], (s) => out.push(s))).toBe(0);
-    expect(out.filter((l) => /^\s+\d+ /.test(l))).toHaveLength(3);
+    expect(rowsOf(out)).toHaveLength(3);
     expect(await main(['--help'], () => {})).toBe(0);
     expect(await main(['--version'], (s) => out.push(s))).toBe(0);
     expect(out[out.length - 1]).toMatch(/^\d+\.\d+\.\d+$/);
     expect(await main(['frobnicate'], () => {})).toBe(2);
     expect(await main([], () => {})).toBe(2);
     expect(await main(['--bogus'], () => {})).toBe(2);
+    expect(await main(['demo', '--events', 'many'], () => {})).toBe(2);
+    expect(await main(['demo', '--interval-ms', '-1'], () => {})).toBe(2);
   });
 });
