@@ -49,8 +49,8 @@ const skip = clangVersion === null || spawnSync('wasm-ld', ['--version']).status
 if (skip) console.warn(`embedded trainKernel rebuild check skipped: ${skip}`);
 
 describe.skipIf(skip !== null)('embedded trainKernel.wasm.ts', () => {
-  it('is exactly what tools/build-train-kernel.sh builds from trainKernel.c', () => {
-    const r = spawnSync('sh', ['tools/build-train-kernel.sh', '--check'], { encoding: 'utf8' });
+  it('is exactly what tools/build-kernels.sh builds from trainKernel.c', () => {
+    const r = spawnSync('sh', ['tools/build-kernels.sh', '--check', 'trainKernel'], { encoding: 'utf8' });
     expect(r.stderr + r.stdout).toContain('up to date');
     expect(r.status).toBe(0);
   });

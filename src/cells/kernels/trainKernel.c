@@ -1,7 +1,7 @@
 /*
  * seqstream training kernel: float64 matrix-vector products with WebAssembly SIMD128 (f64x2).
  *
- * Built by tools/build-train-kernel.sh into src/cells/kernels/trainKernel.wasm.ts (base64,
+ * Built by tools/build-kernels.sh into src/cells/kernels/trainKernel.wasm.ts (base64,
  * committed), driven by src/cells/matVec.ts. Every hot product of truncated BPTT is one of these:
  * gate pre-activations W[x|h], the backward products W_hh^T dg and W_ih^T dg (on transposed
  * copies), and the weight gradients dW[r] = sum over the window's columns (one call per row).
