@@ -1,6 +1,6 @@
-import { SeqstreamError, ModelFormatError } from '../errors.js';
-import { readTokenizerJSON, requireText } from './internal/tokenizerJSON.js';
-import { Vocabulary, type BuildVocabularyOptions, type TokenizerJSON, type VocabularyOptions } from './vocabulary.js';
+import { requireText } from './internal/tokenizerJSON.js';
+import { tokenizerFromJSON, VocabularyTokenizer } from './internal/vocabularyTokenizer.js';
+import { Vocabulary, type BuildVocabularyOptions, type VocabularyOptions } from './vocabulary.js';
 
 /** Options of {@link CharTokenizer.fromText}. */
 export interface CharTokenizerBuildOptions extends BuildVocabularyOptions {
@@ -32,13 +32,9 @@ export interface CharTokenizerOptions extends VocabularyOptions {
  * const same = CharTokenizer.fromJSON(JSON.parse(JSON.stringify(tok)));
  * ```
  */
-export class CharTokenizer {
-  readonly vocabulary: Vocabulary;
-  readonly lowercase: boolean;
-
+export class CharTokenizer extends VocabularyTokenizer {
   constructor(vocab: readonly string[], options: CharTokenizerOptions = {}) {
-    this.vocabulary = new Vocabulary(vocab, options);
-    this.lowercase = options.lowercase ?? false;
+    super('char', vocab, options, false);
   }
 
   /** Builds the vocabulary from the characters of `text` (see the class summary for the order). */
@@ -51,28 +47,7 @@ export class CharTokenizer {
 
   /** Loads {@link CharTokenizer.toJSON} output; a bad document throws `SEQ_TOKENIZER_FORMAT`. */
   static fromJSON(json: unknown): CharTokenizer {
-    const j = readTokenizerJSON(json, 'char');
-    try {
-      return new CharTokenizer(j.vocab, { unknownToken: j.unknownToken, padToken: j.padToken, lowercase: j.lowercase });
-    } catch (e) {
-      if (e instanceof SeqstreamError) throw new ModelFormatError('SEQ_TOKENIZER_FORMAT', `Invalid tokenizer JSON: ${e.message}`, e.details as Record<string, unknown>);
-      throw e;
-    }
-  }
-
-  /** Number of ids (the `numEmbeddings` of the embedding that reads them). */
-  get vocabSize(): number {
-    return this.vocabulary.size;
-  }
-
-  /** Id of the unknown token. */
-  get unknownId(): number {
-    return this.vocabulary.unknownId;
-  }
-
-  /** Id of the pad token, or `null`. */
-  get padId(): number | null {
-    return this.vocabulary.padId;
+    return tokenizerFromJSON(json, 'char', (j) => new CharTokenizer(j.vocab, { unknownToken: j.unknownToken, padToken: j.padToken, lowercase: j.lowercase }));
   }
 
   /** Text to ids, one per code point. A non-string throws `SEQ_INPUT_TYPE`. */
@@ -85,19 +60,9 @@ export class CharTokenizer {
 
   /** Ids to text (pad ids are skipped); an id outside the vocabulary throws `SEQ_TOKEN_RANGE`. */
   decode(ids: ArrayLike<number>): string {
-    let s = '';
-    for (let i = 0; i < ids.length; i++) {
-      if (ids[i] === this.vocabulary.padId) continue;
-      s += this.vocabulary.token(ids[i]);
-    }
-    return s;
+    return this.tokensOf(ids).join('');
   }
 
-  /** Plain JSON (format `seqstream-tokenizer`, version 1, kind `char`). */
-  toJSON(): TokenizerJSON {
-    const v = this.vocabulary;
-    return { format: 'seqstream-tokenizer', version: 1, kind: 'char', vocab: [...v.tokens], unknownToken: v.unknownToken, padToken: v.padToken, lowercase: this.lowercase };
-  }
 }
 
 function lowercase(s: string, on: boolean): string {

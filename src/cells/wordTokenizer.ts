@@ -1,6 +1,6 @@
-import { InvalidOptionError, ModelFormatError, SeqstreamError } from '../errors.js';
-import { readTokenizerJSON, requireText } from './internal/tokenizerJSON.js';
-import { Vocabulary, type BuildVocabularyOptions, type TokenizerJSON, type VocabularyOptions } from './vocabulary.js';
+import { requireText } from './internal/tokenizerJSON.js';
+import { tokenizerFromJSON, VocabularyTokenizer } from './internal/vocabularyTokenizer.js';
+import { Vocabulary, type BuildVocabularyOptions, type VocabularyOptions } from './vocabulary.js';
 
 /**
  * Default word pattern: runs of letters/digits (with inner apostrophes, so "don't" is one word)
@@ -35,14 +35,9 @@ export interface WordTokenizerOptions extends VocabularyOptions {
  * tok.encode('The dog sat!');   // [id('the'), 0 (= '<unk>'), id('sat'), 0]
  * ```
  */
-export class WordTokenizer {
-  readonly vocabulary: Vocabulary;
-  readonly lowercase: boolean;
-
+export class WordTokenizer extends VocabularyTokenizer {
   constructor(vocab: readonly string[], options: WordTokenizerOptions = {}) {
-    this.vocabulary = new Vocabulary(vocab, options);
-    this.lowercase = options.lowercase ?? true;
-    if (typeof this.lowercase !== 'boolean') throw new InvalidOptionError('lowercase', 'a boolean', this.lowercase);
+    super('word', vocab, options, true);
   }
 
   /** Builds the vocabulary from the words of `text` (see the class summary for the order). */
@@ -54,28 +49,7 @@ export class WordTokenizer {
 
   /** Loads {@link WordTokenizer.toJSON} output; a bad document throws `SEQ_TOKENIZER_FORMAT`. */
   static fromJSON(json: unknown): WordTokenizer {
-    const j = readTokenizerJSON(json, 'word');
-    try {
-      return new WordTokenizer(j.vocab, { unknownToken: j.unknownToken, padToken: j.padToken, lowercase: j.lowercase });
-    } catch (e) {
-      if (e instanceof SeqstreamError) throw new ModelFormatError('SEQ_TOKENIZER_FORMAT', `Invalid tokenizer JSON: ${e.message}`, e.details as Record<string, unknown>);
-      throw e;
-    }
-  }
-
-  /** Number of ids (the `numEmbeddings` of the embedding that reads them). */
-  get vocabSize(): number {
-    return this.vocabulary.size;
-  }
-
-  /** Id of the unknown token. */
-  get unknownId(): number {
-    return this.vocabulary.unknownId;
-  }
-
-  /** Id of the pad token, or `null`. */
-  get padId(): number | null {
-    return this.vocabulary.padId;
+    return tokenizerFromJSON(json, 'word', (j) => new WordTokenizer(j.vocab, { unknownToken: j.unknownToken, padToken: j.padToken, lowercase: j.lowercase }));
   }
 
   /** Text to tokens (words and punctuation), lower-cased if the tokenizer does. */
@@ -90,18 +64,9 @@ export class WordTokenizer {
 
   /** Ids to text joined by single spaces (pad ids skipped); an id outside the vocabulary throws `SEQ_TOKEN_RANGE`. */
   decode(ids: ArrayLike<number>): string {
-    const words: string[] = [];
-    for (let i = 0; i < ids.length; i++) {
-      if (ids[i] !== this.vocabulary.padId) words.push(this.vocabulary.token(ids[i]));
-    }
-    return words.join(' ');
+    return this.tokensOf(ids).join(' ');
   }
 
-  /** Plain JSON (format `seqstream-tokenizer`, version 1, kind `word`). */
-  toJSON(): TokenizerJSON {
-    const v = this.vocabulary;
-    return { format: 'seqstream-tokenizer', version: 1, kind: 'word', vocab: [...v.tokens], unknownToken: v.unknownToken, padToken: v.padToken, lowercase: this.lowercase };
-  }
 }
 
 function split(text: string, lowercase: boolean): string[] {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CharTokenizer } from '../../src/cells/index.js';
+import { WordTokenizer, CharTokenizer } from '../../src/cells/index.js';
 import { SeqstreamError } from '../../src/errors.js';
 
 function code(fn: () => unknown): string | undefined {
@@ -12,6 +12,11 @@ function code(fn: () => unknown): string | undefined {
 }
 
 describe('CharTokenizer', () => {
+  it('rejects a non-boolean lowercase option with SEQ_INVALID_OPTION, like WordTokenizer', () => {
+    expect(() => new CharTokenizer(['<unk>', 'a'], { lowercase: 'yes' as never })).toThrow(expect.objectContaining({ code: 'SEQ_INVALID_OPTION' }));
+    expect(() => new WordTokenizer(['<unk>', 'a'], { lowercase: 1 as never })).toThrow(expect.objectContaining({ code: 'SEQ_INVALID_OPTION' }));
+  });
+
   it('builds specials first, then characters by falling count, ties in first-seen order', () => {
     const tok = CharTokenizer.fromText('abbccc', { padToken: '<pad>' });
     expect(tok.vocabulary.tokens).toEqual(['<pad>', '<unk>', 'c', 'b', 'a']);
