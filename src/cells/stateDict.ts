@@ -15,7 +15,6 @@ export interface LoadStateDictOptions {
   cell?: CellKind;
 }
 
-const LAYER_PARAM = /^(weight_ih|weight_hh|bias_ih|bias_hh)_l(\d+)$/;
 
 /**
  * Builds a model from a PyTorch `state_dict` (as JSON or parsed safetensors). The cell kind, sizes,

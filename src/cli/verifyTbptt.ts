@@ -112,7 +112,7 @@ export function verifyTbpttFixture(fixture: unknown, options: TbpttVerifyOptions
   );
   const B = cfg.batch_size;
   const T = cfg.seq_len;
-  const { input_size: I, hidden_size: H, num_layers: L } = cfg;
+  const { input_size: I, num_layers: L } = cfg;
   const engine = createTbpttEngine(model, options.engine, { k1: cfg.tbptt_k1, k2: cfg.tbptt_k2, loss, batch: B, kernel: options.kernel });
   const optimizer = cfg.optimizer ? createOptimizer(cfg.optimizer) : null;
   const params = model.parameters();

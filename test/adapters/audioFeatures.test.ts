@@ -3,21 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { from, lastValueFrom, map, merge, NEVER, of, Subject, throwError, toArray, concat } from 'rxjs';
 import { audioFeatures, type AudioFrame } from '../../src/adapters/audioFeatures.js';
 import { RecurrentModel, runSequence } from '../../src/cells/index.js';
-import { SeqstreamError } from '../../src/errors.js';
 import { maxRelDiff, referenceFeatures, referenceFrames } from './helpers/referenceFeatures.js';
 import { noise, tone } from './helpers/wav.js';
+import { errorOf } from '../support/errors.js';
 
 const Meyda = createRequire(import.meta.url)('meyda');
 
 const collect = (o: import('rxjs').Observable<AudioFrame>) => lastValueFrom(o.pipe(toArray()), { defaultValue: [] as AudioFrame[] });
-const errorOf = async (o: import('rxjs').Observable<unknown>): Promise<SeqstreamError> => {
-  try {
-    await lastValueFrom(o, { defaultValue: undefined });
-  } catch (err) {
-    return err as SeqstreamError;
-  }
-  throw new Error('expected an error');
-};
 /** Splits a signal into blocks of the given sizes, cycling. */
 function blocks(signal: Float64Array, sizes: number[]): Float32Array[] {
   const out: Float32Array[] = [];

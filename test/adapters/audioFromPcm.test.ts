@@ -4,19 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { lastValueFrom, of, toArray } from 'rxjs';
 import { audioFromPcm } from '../../src/adapters/audioFromPcm.js';
 import { audioFeatures, type AudioFrame } from '../../src/adapters/audioFeatures.js';
-import { SeqstreamError } from '../../src/errors.js';
 import { maxRelDiff } from './helpers/referenceFeatures.js';
 import { encodeWav, noise, tone } from './helpers/wav.js';
+import { errorOf } from '../support/errors.js';
 
 const collect = (o: import('rxjs').Observable<AudioFrame>) => lastValueFrom(o.pipe(toArray()), { defaultValue: [] as AudioFrame[] });
-const errorOf = async (o: import('rxjs').Observable<unknown>): Promise<SeqstreamError> => {
-  try {
-    await lastValueFrom(o, { defaultValue: undefined });
-  } catch (err) {
-    return err as SeqstreamError;
-  }
-  throw new Error('expected an error');
-};
 /** The raw sample bytes of a WAV made by the hand-written encoder (44-byte header). */
 const rawOf = (channels: Float64Array[], rate: number, format: Parameters<typeof encodeWav>[2]) => {
   const { bytes, mono } = encodeWav(channels, rate, format);

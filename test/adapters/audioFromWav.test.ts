@@ -7,20 +7,13 @@ import { RecurrentModel } from '../../src/cells/index.js';
 import { recurrent } from '../../src/streams/index.js';
 import { encodeWav, noise, tempDir, tone, type WavFormat } from './helpers/wav.js';
 import { maxRelDiff, referenceFeatures, referenceFrames } from './helpers/referenceFeatures.js';
+import { errorOf } from '../support/errors.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
 
 const FEATURES = ['mfcc', 'rms', 'zcr', 'spectralCentroid'];
 const collect = (o: import('rxjs').Observable<AudioFrame>) => lastValueFrom(o.pipe(toArray()), { defaultValue: [] as AudioFrame[] });
-const errorOf = async (o: import('rxjs').Observable<unknown>): Promise<SeqstreamError> => {
-  try {
-    await lastValueFrom(o, { defaultValue: undefined });
-  } catch (err) {
-    return err as SeqstreamError;
-  }
-  throw new Error('expected an error');
-};
 
 /** Checks every frame of `frames` against the reference computed on `mono`. */
 function expectMatchesReference(frames: AudioFrame[], mono: ArrayLike<number>, rate: number, N: number, hop: number, tol = 2e-4): void {

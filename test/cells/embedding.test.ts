@@ -1,16 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CharTokenizer, Embedding, loadStateDict, RecurrentModel, runSequence, type StateDict } from '../../src/cells/index.js';
-import { SeqstreamError } from '../../src/errors.js';
-
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof SeqstreamError ? e.code : `not a SeqstreamError: ${String(e)}`;
-  }
-  return undefined;
-}
+import { codeOf as code } from '../support/errors.js';
 
 describe('Embedding', () => {
   it('has nn.Embedding layout: row i is the vector of id i, the padding row zero', () => {

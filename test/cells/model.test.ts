@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { RecurrentModel, runSequence, type CellKind } from '../../src/cells/index.js';
-import { SeqstreamError } from '../../src/errors.js';
+import { codeOf } from '../support/errors.js';
 
 const kinds: CellKind[] = ['rnn_tanh', 'rnn_relu', 'lstm', 'gru'];
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return (e as SeqstreamError).code;
-  }
-  return undefined;
-}
 
 describe('RecurrentModel', () => {
   it.each(kinds)('%s has PyTorch names, shapes and init bounds', (cell) => {

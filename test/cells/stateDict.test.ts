@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadStateDict, nest, parseSafetensors, RecurrentModel, runSequence, writeSafetensors } from '../../src/cells/index.js';
-import type { SeqstreamError } from '../../src/errors.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return (e as SeqstreamError).code;
-  }
-  return undefined;
-}
+import { codeOf } from '../support/errors.js';
 
 const x = [[[0.3, -0.2], [1, 0.5], [-1, 2]]];
 

@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WordTokenizer } from '../../src/cells/index.js';
-import { SeqstreamError } from '../../src/errors.js';
-
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof SeqstreamError ? e.code : `not a SeqstreamError: ${String(e)}`;
-  }
-  return undefined;
-}
+import { codeOf as code } from '../support/errors.js';
 
 describe('WordTokenizer', () => {
   it('splits words, contractions and punctuation, lower-cased by default', () => {

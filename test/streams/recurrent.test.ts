@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend.js';
 import { RecurrentModel, runSequence, seededRandom } from '../../src/cells/index.js';
 import { InvalidInputError, type SeqstreamError } from '../../src/errors.js';
-import { RecurrentControl, recurrent, type RecurrentStep } from '../../src/streams/index.js';
+import { RecurrentControl, recurrent } from '../../src/streams/index.js';
 import { expectClose } from '../support/fixtures.js';
 
 const model = RecurrentModel.create({ cell: 'lstm', inputSize: 3, hiddenSize: 6, numLayers: 2, head: { outputSize: 2, activation: 'sigmoid' }, seed: 11 });
