@@ -61,8 +61,8 @@ export async function run(options: { quick?: boolean } = {}): Promise<void> {
       const warm = Math.round(200 * scale);
       const model = RecurrentModel.create({ cell, inputSize: I, hiddenSize: H, seed: H });
       const fused = streamLatency(model, 'fused', inputs, n, warm);
-      const ours = streamLatency(model, 'tfjs', inputs, Math.max(100, n / 4), warm);
-      const layers = layersLatency(cell, I, H, inputs, Math.max(100, n / 4), warm);
+      const ours = streamLatency(model, 'tfjs', inputs, Math.max(100, Math.round(n / 4)), warm);
+      const layers = layersLatency(cell, I, H, inputs, Math.max(100, Math.round(n / 4)), warm);
       model.dispose();
       const p50 = percentile(fused, 0.5);
       const layers50 = percentile(layers, 0.5);
