@@ -10,6 +10,7 @@ const quick = args.includes('--quick');
 const onlyArg = args.find((a) => a.startsWith('--only'));
 const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1] : args[args.indexOf(onlyArg) + 1]).split(',') : ALL;
 
+const failed: string[] = [];
 for (const name of only) {
   const file = new URL(`./${name}.ts`, import.meta.url);
   if (!existsSync(file)) {
@@ -17,6 +18,16 @@ for (const name of only) {
     continue;
   }
   console.log(`\n=== bench/${name} ===`);
-  const mod = (await import(file.href)) as { run: (o: { quick?: boolean }) => Promise<void> };
-  await mod.run({ quick });
+  try {
+    const mod = (await import(file.href)) as { run: (o: { quick?: boolean }) => Promise<void> };
+    await mod.run({ quick });
+  } catch (err) {
+    // One broken benchmark must not hide the others' figures.
+    failed.push(name);
+    console.error(`bench/${name} failed: ${(err as Error).stack ?? err}`);
+  }
+}
+if (failed.length) {
+  console.error(`\nfailed: ${failed.join(', ')}`);
+  process.exitCode = 1;
 }
