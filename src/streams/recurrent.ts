@@ -4,6 +4,7 @@ import { restoreState, type StateSnapshot } from '../cells/stateSnapshot.js';
 import { validateInput } from '../cells/validateInput.js';
 import { InvalidInputError, InvalidOptionError } from '../errors.js';
 import { createStreamEngine, type EngineName } from './internal/streamEngine.js';
+import { subscribeLinked } from './internal/subscribeLinked.js';
 import type { RecurrentControl } from './recurrentControl.js';
 
 /** An input event: a vector, or a vector marked as the start of a new sequence. */
@@ -35,7 +36,7 @@ export interface RecurrentOptions {
   emit?: RecurrentEmit;
   /** `'fused'` (float loops, fastest for one stream; default) or `'tfjs'` (tensor ops on the tfjs backend). */
   engine?: EngineName;
-  /** State every subscription starts from and resets to. Default: zeros. Validated at creation. */
+  /** State every subscription starts from and resets to. Default: zeros. Checked at creation (`SEQ_INVALID_OPTION`). */
   initialState?: StateSnapshot;
   /** Each emission resets the state to the initial state. Its error errors the stream. Default: none. */
   reset?: Observable<unknown>;
@@ -60,7 +61,11 @@ export interface RecurrentOptions {
  * 3. Validate `x` (length `inputSize`, finite numbers); on failure error the stream, or with
  *    `invalidInput: 'skip'` report it to `onInvalidInput` and leave the state as it was.
  * 4. Step every layer with the model's current weights, then the head; emit per `emit`.
- * 5. On completion, error or unsubscribe, free the state (tensors included) and unbind `control`.
+ * 5. On completion, error or unsubscribe, free the state (tensors included) and unbind `control`;
+ *    the source is unsubscribed at once, even mid-way through a synchronous source.
+ *
+ * The model's own tfjs copies of its weights (used by `engine: 'tfjs'`) outlive subscriptions so
+ * that many streams share them; call `model.dispose()` when no stream uses the model any more.
  *
  * @example
  * ```ts
@@ -90,7 +95,13 @@ export function recurrent(model: RecurrentModel, options: RecurrentOptions = {})
   }
   if (options.reset !== undefined && !(options.reset instanceof Observable)) throw new InvalidOptionError('reset', 'an Observable', options.reset);
   const initial = options.initialState ?? null;
-  if (initial) restoreState(model, model.createState(1), initial); // throws SEQ_STATE_FORMAT now, not per subscription
+  if (initial) {
+    try {
+      restoreState(model, model.createState(1), initial);
+    } catch (e) {
+      throw new InvalidOptionError('initialState', `a state snapshot of this model (${(e as Error).message})`, initial);
+    }
+  }
   const inputSize = model.config.inputSize;
 
   return (source) =>
@@ -98,22 +109,22 @@ export function recurrent(model: RecurrentModel, options: RecurrentOptions = {})
       const state = createStreamEngine(model, engine, initial);
       let unbind: (() => void) | null = null;
       let resetSub: Subscription | null = null;
-      const teardown = () => {
+      // Registered first: a synchronous source may close this subscriber before subscribe returns.
+      subscriber.add(() => {
         unbind?.();
         resetSub?.unsubscribe();
         state.dispose();
-      };
+      });
       try {
         unbind = options.control ? options.control.bind(state) : null;
       } catch (err) {
-        state.dispose();
         subscriber.error(err);
         return;
       }
       if (options.reset) {
         resetSub = options.reset.subscribe({ next: () => state.reset(), error: (err) => subscriber.error(err) });
       }
-      const sourceSub = source.subscribe({
+      subscribeLinked(source, subscriber, {
         next(event) {
           let x: ArrayLike<number>;
           const flagged = isSequenceEvent(event);
@@ -148,10 +159,6 @@ export function recurrent(model: RecurrentModel, options: RecurrentOptions = {})
         error: (err) => subscriber.error(err),
         complete: () => subscriber.complete(),
       });
-      return () => {
-        sourceSub.unsubscribe();
-        teardown();
-      };
     });
 }
 

@@ -2,9 +2,10 @@ import { Observable, type OperatorFunction, type Subscription } from 'rxjs';
 import type { RecurrentModel } from '../cells/model.js';
 import type { StateSnapshot } from '../cells/stateSnapshot.js';
 import { InvalidOptionError, SeqstreamError, type InvalidInputError } from '../errors.js';
-import { KeyedSlab, type Eviction, type KeyedOutput } from './internal/keyedSlab.js';
+import { checkCheckpointFits, KeyedSlab, type Eviction, type KeyedOutput } from './internal/keyedSlab.js';
 import type { KeyedRecurrentControl } from './keyedRecurrentControl.js';
 import type { KeyedCheckpoint, StateStore } from './stateStore.js';
+import { subscribeLinked } from './internal/subscribeLinked.js';
 
 export type { Eviction, EvictionReason, KeyedOutput, KeyedStats } from './internal/keyedSlab.js';
 
@@ -50,13 +51,17 @@ export interface RecurrentByKeyOptions<K> {
   idleTtlMs?: number;
   /** Keys whose state is zeroed (after their events already queued). Default none. */
   reset?: Observable<K>;
-  /** State for a key seen for the first time (e.g. read back from where `onEvict` put it); undefined = zeros. Default: zeros. */
+  /**
+   * State for a key seen for the first time (e.g. read back from where `onEvict` put it); undefined = zeros.
+   * If it throws or returns a snapshot that does not fit the model, that event is rejected with
+   * `SEQ_KEYED_INITIAL_STATE` (side channel) and the key is not created; other keys go on. Default: zeros.
+   */
   initialState?: (key: K) => StateSnapshot | undefined;
   /** Start from this checkpoint's states (and offset/event count); replay your source after `checkpoint.offset`. Default none. */
   resumeFrom?: KeyedCheckpoint<K>;
   /** Called for every key that leaves (LRU, idle, deleted) with its last state. A throw errors the stream. Default none. */
   onEvict?: (eviction: Eviction<K>) => void;
-  /** Side channel for rejected events (codes `SEQ_INPUT_TYPE`, `SEQ_INPUT_SHAPE`, `SEQ_INPUT_NON_FINITE`, `SEQ_KEYED_MISSING_KEY`, `SEQ_KEYED_OFFSET`). Default none. */
+  /** Side channel for rejected events (codes `SEQ_INPUT_TYPE`, `SEQ_INPUT_SHAPE`, `SEQ_INPUT_NON_FINITE`, `SEQ_KEYED_MISSING_KEY`, `SEQ_KEYED_OFFSET`, `SEQ_KEYED_INITIAL_STATE`). Default none. */
   onInvalidInput?: (error: InvalidInputError, event: unknown) => void;
   /** `'skip'`: a bad event is dropped (and reported to `onInvalidInput`), other keys go on; `'error'`: the stream errors. Default `'skip'`. */
   invalidInput?: 'skip' | 'error';
@@ -119,7 +124,6 @@ export function recurrentByKey<K = string | number>(
       let idleTimer: ReturnType<typeof setInterval> | undefined;
       let checkpointTimer: ReturnType<typeof setInterval> | undefined;
       let resetSub: Subscription | undefined;
-      let sourceSub: Subscription | undefined;
 
       const fail = (err: unknown): void => {
         if (closed) return;
@@ -159,8 +163,15 @@ export function recurrentByKey<K = string | number>(
         const p = saveTail.then(async () => {
           waiting = null;
           if (closed) throw new SeqstreamError('SEQ_KEYED_NOT_RUNNING', 'recurrentByKey stopped before the checkpoint was taken', {});
-          const cp = slab.capture(o.includeModel);
-          if (cpo.extra) cp.extra = cpo.extra();
+          let cp: KeyedCheckpoint<K>;
+          try {
+            cp = slab.capture(o.includeModel);
+            if (cpo.extra) cp.extra = cpo.extra();
+          } catch (e) {
+            const err = new SeqstreamError('SEQ_KEYED_CHECKPOINT', `Taking a keyed checkpoint failed: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+            fail(err);
+            throw err;
+          }
           try {
             await cpo.store.save(cp);
           } catch (e) {
@@ -211,6 +222,16 @@ export function recurrentByKey<K = string | number>(
         },
         includeModel: o.includeModel,
       };
+      // Registered first: a synchronous source may close this subscriber before subscribe returns.
+      subscriber.add(() => {
+        closed = true;
+        resetSub?.unsubscribe();
+        if (flushTimer) clearTimeout(flushTimer);
+        if (idleTimer) clearInterval(idleTimer);
+        if (checkpointTimer) clearInterval(checkpointTimer);
+        options.control?.unbind(binding);
+        slab.release();
+      });
 
       // 1. State, control, timers.
       try {
@@ -220,6 +241,8 @@ export function recurrentByKey<K = string | number>(
         fail(e);
         return;
       }
+      // Periodic checkpoints count from the resumed event count, not from zero.
+      eventsAtRequest = slab.stats().events;
       if (o.idleTtlMs !== Infinity) {
         idleTimer = setInterval(() => {
           try {
@@ -248,7 +271,7 @@ export function recurrentByKey<K = string | number>(
       }
 
       // 2.-7.
-      sourceSub = source.subscribe({
+      subscribeLinked(source, subscriber, {
         next: (event) => {
           if (closed) return;
           try {
@@ -278,17 +301,6 @@ export function recurrentByKey<K = string | number>(
           }
         },
       });
-
-      return () => {
-        closed = true;
-        sourceSub?.unsubscribe();
-        resetSub?.unsubscribe();
-        if (flushTimer) clearTimeout(flushTimer);
-        if (idleTimer) clearInterval(idleTimer);
-        if (checkpointTimer) clearInterval(checkpointTimer);
-        options.control?.unbind(binding);
-        slab.release();
-      };
     });
 }
 
@@ -329,9 +341,14 @@ function resolveOptions<K>(model: RecurrentModel, options: RecurrentByKeyOptions
   if (options.control !== undefined && (typeof options.control !== 'object' || typeof options.control.bind !== 'function')) {
     throw new InvalidOptionError('control', 'a KeyedRecurrentControl', options.control);
   }
-  if (options.resumeFrom !== undefined && (typeof options.resumeFrom !== 'object' || options.resumeFrom === null || options.resumeFrom.format !== 'seqstream-keyed-checkpoint')) {
-    throw new InvalidOptionError('resumeFrom', 'a KeyedCheckpoint', options.resumeFrom);
+  if (options.resumeFrom !== undefined) {
+    try {
+      checkCheckpointFits(model, options.resumeFrom);
+    } catch (e) {
+      throw new InvalidOptionError('resumeFrom', `a KeyedCheckpoint of this model (${(e as Error).message})`, options.resumeFrom);
+    }
   }
+
   const cp = options.checkpoint;
   let everyEvents = 0;
   let everyMs = 0;

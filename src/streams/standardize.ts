@@ -1,5 +1,6 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import { describe, InvalidInputError, InvalidOptionError, ModelFormatError, SeqstreamError } from '../errors.js';
+import { subscribeLinked } from './internal/subscribeLinked.js';
 
 /** An input of {@link standardize}: a bare vector, or an event with a `key` and a vector `x`. */
 export type StandardizeInput = ArrayLike<number> | { key?: string; x: ArrayLike<number> };
@@ -172,6 +173,11 @@ export function standardize<T extends StandardizeInput>(options: StandardizeOpti
         };
       }
       const binding = control?.binding;
+      // Registered first: a synchronous source may close this subscriber before subscribe returns.
+      subscriber.add(() => {
+        if (control && control.binding === binding) control.binding = null;
+        stats = new Map();
+      });
 
       const bad = (error: SeqstreamError, input: unknown): void => {
         if (invalidInput === 'error') return subscriber.error(error);
@@ -182,9 +188,8 @@ export function standardize<T extends StandardizeInput>(options: StandardizeOpti
         }
       };
 
-      const subscription = source.subscribe({
+      subscribeLinked(source, subscriber, {
         next: (input) => {
-          if (subscriber.closed) return;
           const isEvent = typeof input === 'object' && input !== null && !isVector(input) && 'x' in input;
           const x = (isEvent ? (input as { x: unknown }).x : input) as ArrayLike<number>;
           const rawKey = isEvent ? (input as { key?: unknown }).key : undefined;
@@ -227,11 +232,6 @@ export function standardize<T extends StandardizeInput>(options: StandardizeOpti
         error: (e) => subscriber.error(e),
         complete: () => subscriber.complete(),
       });
-      return () => {
-        subscription.unsubscribe();
-        if (control && control.binding === binding) control.binding = null;
-        stats = new Map();
-      };
     });
 }
 

@@ -9,6 +9,7 @@ import { restoreState, type StateSnapshot } from '../cells/stateSnapshot.js';
 import { validateInput } from '../cells/validateInput.js';
 import { describe, InvalidInputError, InvalidOptionError, SeqstreamError } from '../errors.js';
 import { readTarget } from './internal/trainTarget.js';
+import { subscribeLinked } from './internal/subscribeLinked.js';
 
 /** One labelled event: input `x` and, optionally, what the model should have output for it. */
 export interface TrainInput {
@@ -179,8 +180,12 @@ export function trainOnline(model: RecurrentModel, options: TrainOnlineOptions =
       const y = new Float32Array(O);
       let step = 0;
       let updates = 0;
+      // Registered first: a synchronous source may close this subscriber before subscribe returns.
+      subscriber.add(() => engine.dispose());
 
       const learn = (): void => {
+        // A consumer that left (e.g. take(n)) must not go on changing the shared weights.
+        if (subscriber.closed) return;
         const out = learnWindow(model, engine, grads, { optimizer, clipGradNorm: clip });
         if (out.status === 'non_finite') {
           engine.reset();
@@ -207,7 +212,7 @@ export function trainOnline(model: RecurrentModel, options: TrainOnlineOptions =
         }
       };
 
-      const sub = source.subscribe({
+      subscribeLinked(source, subscriber, {
         next(event) {
           let x: ArrayLike<number>;
           let hasTarget = false;
@@ -253,9 +258,5 @@ export function trainOnline(model: RecurrentModel, options: TrainOnlineOptions =
         error: (err) => subscriber.error(err),
         complete: () => subscriber.complete(),
       });
-      return () => {
-        sub.unsubscribe();
-        engine.dispose();
-      };
     });
 }

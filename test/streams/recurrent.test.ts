@@ -196,7 +196,7 @@ describe('recurrent() options', () => {
     expect(code(() => recurrent(model, { engine: 'gpu' as never }))).toBe('SEQ_INVALID_OPTION');
     expect(code(() => recurrent(model, { invalidInput: 'ignore' as never }))).toBe('SEQ_INVALID_OPTION');
     expect(code(() => recurrent(model, { reset: 5 as never }))).toBe('SEQ_INVALID_OPTION');
-    expect(code(() => recurrent(model, { initialState: { format: 'seqstream-state', version: 1, cell: 'gru', hiddenSize: 6, numLayers: 2, h: [] } }))).toBe('SEQ_STATE_FORMAT');
+    expect(code(() => recurrent(model, { initialState: { format: 'seqstream-state', version: 1, cell: 'gru', hiddenSize: 6, numLayers: 2, h: [] } }))).toBe('SEQ_INVALID_OPTION');
   });
 
   it('a control binds one subscription at a time', () => {

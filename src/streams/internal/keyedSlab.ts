@@ -232,7 +232,19 @@ export class KeyedSlab<K> {
       return this.reject(new InvalidInputError('SEQ_INPUT_TYPE', `Input 'x' is not a numeric vector (key ${String(key)})`, { key }), event);
     }
     let row = this.index.get(key);
-    if (row === undefined) row = this.insert(key);
+    if (row === undefined) {
+      // Resolve the new key's initial state before touching the table: a bad one is this key's
+      // problem only, reported on the side channel; the table and every other key are untouched.
+      let init: ModelState | null;
+      try {
+        init = this.initialStateOf(key);
+      } catch (e) {
+        const why = e instanceof Error ? e.message : String(e);
+        return this.reject(new InvalidInputError('SEQ_KEYED_INITIAL_STATE', `initialState(${String(key)}) failed: ${why}`, { key, cause: e }), event);
+      }
+      row = this.insert(key);
+      if (init) this.writeRow(row, init, 0);
+    }
     this.touch(row);
     this.pendRow[p] = row;
     let reset = ev.reset === true ? 1 : 0;
@@ -514,12 +526,7 @@ export class KeyedSlab<K> {
   load(cp: KeyedCheckpoint<K>): void {
     const { H, L, hasC } = this;
     const rowFloats = (hasC ? 2 : 1) * L * H;
-    const fail = (why: string): never => {
-      throw new ModelFormatError('SEQ_STATE_FORMAT', `Keyed checkpoint does not fit this ${this.model.config.cell} model (L=${L}, H=${H}): ${why}`, { why });
-    };
-    if (!cp || cp.format !== 'seqstream-keyed-checkpoint' || cp.version !== 1) fail("expected format 'seqstream-keyed-checkpoint' version 1");
-    if (cp.cell !== this.model.config.cell || cp.hiddenSize !== H || cp.numLayers !== L) fail(`checkpoint is for ${cp.cell} L=${cp.numLayers} H=${cp.hiddenSize}`);
-    if (!Array.isArray(cp.keys) || !(cp.state instanceof Float32Array) || cp.state.length !== cp.keys.length * rowFloats) fail('keys and state lengths disagree');
+    checkCheckpointFits(this.model, cp);
     for (let n = 0; n < cp.keys.length; n++) {
       const key = cp.keys[n];
       let row = this.index.get(key);
@@ -578,15 +585,17 @@ export class KeyedSlab<K> {
     this.lastOffset[row] = NO_OFFSET;
     this.prev[row] = this.next[row] = -1;
     this.linkTail(row);
-    const init = this.o.initialState ? this.o.initialState(key) : undefined;
-    if (init === undefined) {
-      this.zeroRow(row);
-    } else {
-      const probe = this.model.createState(1);
-      restoreState(this.model, probe, init);
-      this.writeRow(row, probe, 0);
-    }
+    this.zeroRow(row);
     return row;
+  }
+
+  /** The validated initial state of a new key (null: zeros). Throws if `initialState` throws or does not fit. */
+  private initialStateOf(key: K): ModelState | null {
+    const init = this.o.initialState ? this.o.initialState(key) : undefined;
+    if (init === undefined) return null;
+    const probe = this.model.createState(1);
+    restoreState(this.model, probe, init);
+    return probe;
   }
 
   private evict(row: number, reason: EvictionReason): void {
@@ -719,4 +728,19 @@ export class KeyedSlab<K> {
     this.pendRound = grow(this.pendRound, cap, (n) => new Int32Array(n));
     this.pendCap = cap;
   }
+}
+
+/**
+ * Throws `ModelFormatError` `SEQ_STATE_FORMAT` unless `cp` is a keyed checkpoint of a model shaped
+ * like `model` (cell, H, layers) whose keys and state lengths agree.
+ */
+export function checkCheckpointFits<K>(model: RecurrentModel, cp: KeyedCheckpoint<K>): void {
+  const { cell, hiddenSize: H, numLayers: L } = model.config;
+  const rowFloats = (model.cellDefinition.hasCellState ? 2 : 1) * L * H;
+  const fail = (why: string): never => {
+    throw new ModelFormatError('SEQ_STATE_FORMAT', `Keyed checkpoint does not fit this ${cell} model (L=${L}, H=${H}): ${why}`, { why });
+  };
+  if (!cp || cp.format !== 'seqstream-keyed-checkpoint' || cp.version !== 1) fail("expected format 'seqstream-keyed-checkpoint' version 1");
+  if (cp.cell !== cell || cp.hiddenSize !== H || cp.numLayers !== L) fail(`checkpoint is for ${cp.cell} L=${cp.numLayers} H=${cp.hiddenSize}`);
+  if (!Array.isArray(cp.keys) || !(cp.state instanceof Float32Array) || cp.state.length !== cp.keys.length * rowFloats) fail('keys and state lengths disagree');
 }
