@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { checkForwardFixture, DEFAULT_TOLERANCE, type CheckResult, type ForwardFixture, type Tolerance } from './verifyForward.js';
-import { fixtureFiles } from './fixtureFiles.js';
+import { fixtureFiles, type FixtureFile } from './fixtureFiles.js';
 import { verifyTbpttFixture } from './verifyTbptt.js';
 
 /** Kind of a fixture file, told apart by content as the schema says. */
@@ -60,18 +60,27 @@ export function verifyFixtures(paths: readonly string[], options: VerifyOptions 
   return lines;
 }
 
-function verifyFile(file: string, engines: ReadonlyArray<'fused' | 'tfjs'>, tol: Tolerance): VerifyLine {
+function verifyFile(entry: FixtureFile, engines: ReadonlyArray<'fused' | 'tfjs'>, tol: Tolerance): VerifyLine {
+  const file = entry.path;
   const fallbackCase = basename(file).replace(/\.json$/, '');
-  let fx: Record<string, unknown>;
+  const failed = (reason: string, kind: FixtureKind = 'unknown', name = fallbackCase): VerifyLine => ({ file, case: name, kind, status: 'fail', maxAbsError: null, checked: [], reason });
+  if (entry.error) return failed(`cannot read: ${entry.error}`);
+  let parsed: unknown;
   try {
-    fx = JSON.parse(readFileSync(file, 'utf8'));
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    return { file, case: fallbackCase, kind: 'unknown', status: 'fail', maxAbsError: null, checked: [], reason: `cannot read JSON: ${(err as Error).message}` };
+    return failed(`cannot read JSON: ${(err as Error).message}`);
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return failed(`SEQ_FIXTURE_FORMAT: a fixture is a JSON object, this file holds ${Array.isArray(parsed) ? 'an array' : String(parsed === null ? 'null' : typeof parsed)}`);
+  }
+  const fx = parsed as Record<string, unknown>;
   const kind = fixtureKind(fx);
   const name = typeof fx.case === 'string' ? fx.case : fallbackCase;
   if (kind === 'unknown') {
-    return { file, case: name, kind, status: 'skip', maxAbsError: null, checked: [], reason: 'not a fixture of the PyTorch schema (no x/output/params, chunks or windows)' };
+    const reason = 'not a fixture of the PyTorch schema (no x/output/params, chunks or windows)';
+    // Named on the command line, it was meant to be checked: that is a failure. Found in a folder, it is skipped.
+    return entry.explicit ? failed(`SEQ_FIXTURE_FORMAT: ${reason}`, kind, name) : { file, case: name, kind, status: 'skip', maxAbsError: null, checked: [], reason };
   }
   let result: CheckResult;
   try {

@@ -81,9 +81,51 @@ function flatten(v: unknown): number[] {
   return [NaN];
 }
 
+/** Shape of a rectangular nested numeric array of `rank` dimensions; throws `SEQ_FIXTURE_FORMAT` otherwise. */
+function shapeOf(name: string, value: unknown, rank: number): number[] {
+  const fail = (why: string): never => {
+    throw new ModelFormatError('SEQ_FIXTURE_FORMAT', `Fixture field '${name}' ${why}`, { field: name });
+  };
+  const dims: number[] = [];
+  let v: unknown = value;
+  for (let d = 0; d < rank; d++) {
+    if (!Array.isArray(v)) fail(`must be a ${rank}-dimensional array of numbers`);
+    dims.push((v as unknown[]).length);
+    v = (v as unknown[])[0];
+  }
+  const check = (u: unknown, d: number): void => {
+    if (d === rank) {
+      if (typeof u !== 'number' || !Number.isFinite(u)) fail('holds a value that is not a finite number');
+      return;
+    }
+    if (!Array.isArray(u) || u.length !== dims[d]) fail(`is not rectangular [${dims.join(', ')}]`);
+    for (const w of u as unknown[]) check(w, d + 1);
+  };
+  check(value, 0);
+  return dims;
+}
+
+/** Checks the fields every forward fixture has, and that their shapes agree with each other. */
+function checkForwardFields(fx: ForwardFixture): void {
+  const fail = (why: string): never => {
+    throw new ModelFormatError('SEQ_FIXTURE_FORMAT', why, {});
+  };
+  if (!fx.config || typeof fx.config !== 'object' || typeof fx.config.cell !== 'string') fail("Fixture lacks 'config.cell'");
+  if (!fx.params || typeof fx.params !== 'object') fail("Fixture lacks 'params'");
+  for (const field of ['x', 'h0', 'output', 'h_n'] as const) if (fx[field] === undefined) fail(`Fixture lacks '${field}'`);
+  const [B, T] = shapeOf('x', fx.x, 3);
+  const [L, Bh, H] = shapeOf('h0', fx.h0, 3);
+  const [Bo, To, Ho] = shapeOf('output', fx.output, 3);
+  const hn = shapeOf('h_n', fx.h_n, 3);
+  if (Bh !== B || Bo !== B || To !== T || Ho !== H || hn.join() !== [L, B, H].join()) {
+    fail(`Fixture shapes disagree: x [${B}, ${T}, .], h0 [${L}, ${Bh}, ${H}], output [${Bo}, ${To}, ${Ho}], h_n [${hn}]`);
+  }
+  if (fx.c0 !== undefined && shapeOf('c0', fx.c0, 3).join() !== [L, B, H].join()) fail("Fixture 'c0' must have the shape of 'h0'");
+}
+
 /** Builds the model a fixture describes. */
 export function modelFromFixture(fx: ForwardFixture): RecurrentModel {
-  if (!fx.config || !fx.params) throw new ModelFormatError('SEQ_FIXTURE_FORMAT', 'Fixture lacks config or params', {});
+  checkForwardFields(fx);
   return loadStateDict(fx.params as never, {
     nonlinearity: fx.config.cell === 'rnn_relu' ? 'relu' : 'tanh',
     headActivation: fx.config.head_activation,

@@ -2,7 +2,8 @@ import { InvalidOptionError, ModelFormatError } from '../errors.js';
 import { createTbpttEngine } from '../cells/createTbpttEngine.js';
 import { learnWindow } from '../cells/learnWindow.js';
 import type { LossKind } from '../cells/losses.js';
-import { RecurrentModel, type NestedNumbers } from '../cells/model.js';
+import type { RecurrentModel, NestedNumbers } from '../cells/model.js';
+import { loadStateDict, type StateDict } from '../cells/stateDict.js';
 import { createOptimizer, type OptimizerSpec } from '../cells/optimizerFromJSON.js';
 import type { CellKind, HeadActivation } from '../cells/types.js';
 
@@ -98,22 +99,28 @@ export function verifyTbpttFixture(fixture: unknown, options: TbpttVerifyOptions
   const cfg = f.config;
   const loss = LOSSES[cfg.loss ?? 'mse_mean'];
   if (!loss) throw new ModelFormatError('SEQ_FIXTURE_FORMAT', `Unknown loss '${cfg.loss}'`, { loss: cfg.loss });
-  const hasHead = 'head.weight' in f.params;
-  const outputSize = hasHead ? (cfg.head_out_features ?? (f.params['head.bias'] as number[]).length) : cfg.hidden_size;
-  const model = RecurrentModel.fromParameters(
-    {
+  // Sizes come from the parameters and data themselves (as for forward fixtures); config must agree.
+  let model: RecurrentModel;
+  try {
+    model = loadStateDict(f.params as StateDict, {
       cell: cfg.cell,
-      inputSize: cfg.input_size,
-      hiddenSize: cfg.hidden_size,
-      numLayers: cfg.num_layers,
-      head: hasHead ? { outputSize, activation: cfg.head_activation ?? 'identity' } : null,
-    },
-    f.params,
-  );
-  const B = cfg.batch_size;
-  const T = cfg.seq_len;
-  const { input_size: I, num_layers: L } = cfg;
-  const engine = createTbpttEngine(model, options.engine, { k1: cfg.tbptt_k1, k2: cfg.tbptt_k2, loss, batch: B, kernel: options.kernel });
+      nonlinearity: cfg.cell === 'rnn_relu' ? 'relu' : 'tanh',
+      headActivation: cfg.head_activation ?? 'identity',
+    });
+  } catch (e) {
+    throw new ModelFormatError('SEQ_FIXTURE_FORMAT', `TBPTT fixture params do not describe a model: ${(e as Error).message}`, {});
+  }
+  const { inputSize: I, numLayers: L } = model.config;
+  const outputSize = model.head ? model.head.outputSize : model.config.hiddenSize;
+  if (!Array.isArray(f.x) || f.x.length === 0 || !Array.isArray(f.x[0])) throw new ModelFormatError('SEQ_FIXTURE_FORMAT', "TBPTT fixture 'x' must be [B, T, I]", {});
+  const B = f.x.length;
+  const T = f.x[0].length;
+  const k1 = cfg.tbptt_k1;
+  const k2 = cfg.tbptt_k2 ?? k1;
+  if (!Number.isInteger(k1) || !Number.isInteger(k2) || k1 < 1 || k2 < k1) {
+    throw new ModelFormatError('SEQ_FIXTURE_FORMAT', `TBPTT fixture needs integers 1 <= tbptt_k1 <= tbptt_k2, has k1=${String(k1)}, k2=${String(k2)}`, { k1, k2 });
+  }
+  const engine = createTbpttEngine(model, options.engine, { k1, k2, loss, batch: B, kernel: options.kernel });
   const optimizer = cfg.optimizer ? createOptimizer(cfg.optimizer) : null;
   const params = model.parameters();
   const grads = params.map((p) => new Float64Array(p.data.length));

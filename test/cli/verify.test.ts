@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -93,5 +93,53 @@ describe('seqstream verify catches what is wrong', () => {
     writeFileSync(join(dir, 'perturbed.json'), JSON.stringify(fx));
     const [line] = verifyFixtures([join(dir, 'perturbed.json')]);
     expect(line.status).toBe('fail');
+  });
+});
+
+describe('seqstream verify on malformed input reports per file and never aborts the run', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'seqstream-verify-bad-'));
+  const own = (name: string) => JSON.parse(readFileSync(join(OWN_FIXTURES, name), 'utf8'));
+
+  it('fails null, arrays, missing paths and broken links; skips non-fixtures found in folders', () => {
+    const folder = join(dir, 'folder');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'null.json'), 'null');
+    writeFileSync(join(folder, 'array.json'), '[1, 2]');
+    writeFileSync(join(folder, 'notes.json'), '{"hello": 1}');
+    symlinkSync(join(folder, 'gone.json'), join(folder, 'link.json'));
+    writeFileSync(join(dir, 'explicit.json'), '{"hello": 1}');
+    const lines = verifyFixtures([folder, join(dir, 'explicit.json'), join(dir, 'missing.json')]);
+    const by = Object.fromEntries(lines.map((l) => [l.file.slice(dir.length + 1), l]));
+    expect(by['folder/null.json']).toMatchObject({ status: 'fail', reason: expect.stringContaining('SEQ_FIXTURE_FORMAT') });
+    expect(by['folder/array.json']).toMatchObject({ status: 'fail', reason: expect.stringContaining('an array') });
+    expect(by['folder/link.json']).toMatchObject({ status: 'fail', reason: expect.stringContaining('cannot read') });
+    expect(by['folder/notes.json']).toMatchObject({ status: 'skip' });
+    expect(by['explicit.json']).toMatchObject({ status: 'fail', reason: expect.stringContaining('SEQ_FIXTURE_FORMAT') });
+    expect(by['missing.json']).toMatchObject({ status: 'fail', reason: expect.stringContaining('ENOENT') });
+    expect(formatVerifySummary(lines)).toBe('0 passed, 5 failed, 1 skipped');
+  });
+
+  it('names the missing or malformed field of a forward fixture', () => {
+    const noH0 = own('gru_l1_forward.json');
+    delete noH0.h0;
+    const ragged = own('lstm_l1_forward.json');
+    ragged.x[0][1] = [1];
+    writeFileSync(join(dir, 'no_h0.json'), JSON.stringify({ ...noH0, case: 'no_h0' }));
+    writeFileSync(join(dir, 'ragged.json'), JSON.stringify({ ...ragged, case: 'ragged' }));
+    const lines = verifyFixtures([join(dir, 'no_h0.json'), join(dir, 'ragged.json')], { engines: ['fused'] });
+    expect(lines[0]).toMatchObject({ status: 'fail', reason: expect.stringMatching(/SEQ_FIXTURE_FORMAT.*'h0'/) });
+    expect(lines[1]).toMatchObject({ status: 'fail', reason: expect.stringMatching(/SEQ_FIXTURE_FORMAT.*'x'.*rectangular/) });
+  });
+
+  it('reads TBPTT sizes from the data (config.num_layers may be absent) and rejects k1 = 0 with a reason', () => {
+    const noLayers = own('lstm_tbptt_k1_2_k2_5_grads.json');
+    delete noLayers.config.num_layers;
+    const k0 = own('gru_tbptt_grads.json');
+    k0.config.tbptt_k1 = 0;
+    writeFileSync(join(dir, 'no_layers.json'), JSON.stringify({ ...noLayers, case: 'no_layers' }));
+    writeFileSync(join(dir, 'k0.json'), JSON.stringify({ ...k0, case: 'k0' }));
+    const lines = verifyFixtures([join(dir, 'no_layers.json'), join(dir, 'k0.json')], { engines: ['fused'] });
+    expect(lines[0]).toMatchObject({ status: 'pass' });
+    expect(lines[1]).toMatchObject({ status: 'fail', reason: expect.stringMatching(/SEQ_FIXTURE_FORMAT.*tbptt_k1/) });
   });
 });
