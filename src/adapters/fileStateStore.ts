@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { endianness } from 'node:os';
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidOptionError, SeqstreamError } from '../errors.js';
 import type { KeyedCheckpoint, StateStore } from '../streams/stateStore.js';
+import { processAlive, writeFileDurably } from './internal/writeFileDurably.js';
 
 /** Options of {@link FileStateStore}. */
 export interface FileStateStoreOptions {
@@ -26,7 +27,10 @@ const PREAMBLE = 16; // magic + u32 header length + u32 reserved
  * offset and model, then the float32 states, then a sha256 of all of it), written atomically —
  * temp file, fsync, rename, fsync of the directory — and the last `keep` (2) are kept. `load`
  * returns the newest file whose checksum holds, so a torn or corrupt newest file falls back to
- * the previous one. Keys must be strings or finite numbers.
+ * the previous one. Keys must be strings or finite numbers. One writer per directory: two stores
+ * saving into the same directory would number their files alike (readers may share it freely;
+ * `load` removes only temp files of processes that are gone). A failed write rejects with
+ * `SEQ_STORE_WRITE`.
  *
  * @example
  * ```ts
@@ -103,22 +107,10 @@ export class FileStateStore<K extends string | number = string | number> impleme
     const seq = ++this.seq;
     const name = `${this.prefix}-${String(seq).padStart(12, '0')}.ckpt`;
     const tmp = join(this.dir, `.${name}.tmp-${process.pid}`);
-    const fh = await open(tmp, 'w');
     try {
-      await fh.writeFile(bytes);
-      if (this.fsync) await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, join(this.dir, name));
-    if (this.fsync) {
-      // The rename is durable only once the directory entry is.
-      const dh = await open(this.dir, 'r');
-      try {
-        await dh.sync();
-      } finally {
-        await dh.close();
-      }
+      await writeFileDurably(join(this.dir, name), tmp, bytes, this.fsync);
+    } catch (err) {
+      throw new SeqstreamError('SEQ_STORE_WRITE', `Cannot write checkpoint '${name}' in '${this.dir}': ${(err as Error).message}`, { dir: this.dir, cause: err });
     }
     const all = await this.files();
     for (const old of all.slice(this.keep)) await unlink(join(this.dir, old)).catch(() => undefined);
@@ -126,9 +118,13 @@ export class FileStateStore<K extends string | number = string | number> impleme
 
   private async loadNow(): Promise<KeyedCheckpoint<K> | undefined> {
     const names = await this.files();
-    // Temp files are leftovers of a crash mid-save; they were never checkpoints.
+    // Temp files of a process that is gone are leftovers of a crash mid-save; they were never
+    // checkpoints. A live process's temp file may be a save in progress: leave it alone.
     try {
-      for (const n of await readdir(this.dir)) if (n.startsWith(`.${this.prefix}-`) && n.includes('.tmp-')) await unlink(join(this.dir, n)).catch(() => undefined);
+      for (const n of await readdir(this.dir)) {
+        const m = n.startsWith(`.${this.prefix}-`) ? /\.tmp-(\d+)$/.exec(n) : null;
+        if (m && !processAlive(Number(m[1]))) await unlink(join(this.dir, n)).catch(() => undefined);
+      }
     } catch {
       /* no directory yet */
     }

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -32,5 +32,26 @@ describe('checkpointFile', () => {
     opt.step([{ name: 'weight_ih_l9', shape: [1], data: Float32Array.of(0) }], [Float64Array.of(1)]);
     writeFileSync(join(dir, 'mismatch.json'), JSON.stringify({ format: 'seqstream-training', version: 1, model: model.toJSON(), optimizer: opt.toJSON() }));
     await expect(loadCheckpoint(join(dir, 'mismatch.json'))).rejects.toMatchObject({ code: 'SEQ_CHECKPOINT_FORMAT' });
+  });
+
+  it('falls back to the previous checkpoint when the newest is torn or was never renamed into place', async () => {
+    const model = RecurrentModel.create({ cell: 'gru', inputSize: 1, hiddenSize: 2, seed: 1 });
+    const file = join(dir, 'run.json');
+    await saveCheckpoint(file, { model, optimizer: adam(), meta: { n: 1 } });
+    await saveCheckpoint(file, { model, optimizer: adam(), meta: { n: 2 } });
+    expect(existsSync(`${file}.prev`)).toBe(true);
+    expect((await loadCheckpoint(file)).meta).toEqual({ n: 2 });
+    // Torn newest file: the previous one is used.
+    writeFileSync(file, readFileSync(file, 'utf8').slice(0, 40));
+    expect((await loadCheckpoint(file)).meta).toEqual({ n: 1 });
+    // Crash between moving the old file aside and renaming the new one: only .prev exists.
+    rmSync(file);
+    expect((await loadCheckpoint(file)).meta).toEqual({ n: 1 });
+  });
+
+  it('rejects a write into a missing folder with SEQ_CHECKPOINT_WRITE and leaves no temporary file', async () => {
+    const model = RecurrentModel.create({ cell: 'gru', inputSize: 1, hiddenSize: 2, seed: 1 });
+    await expect(saveCheckpoint(join(dir, 'no-such-folder', 'x.json'), { model, optimizer: adam() })).rejects.toMatchObject({ code: 'SEQ_CHECKPOINT_WRITE' });
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,10 +114,14 @@ describe('FileStateStore', () => {
     writeFileSync(newest, flipped);
     expect((await reader.load())!.offset).toBe(200);
 
-    // A leftover temp file from a crash mid-save is ignored and removed.
-    writeFileSync(join(dir, `.keyed-000000000099.ckpt.tmp-1`), 'partial');
+    // A leftover temp file of a process that died mid-save is ignored and removed; a live
+    // process's temp file (a save in progress, e.g. another store instance) is left alone.
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
+    writeFileSync(join(dir, `.keyed-000000000099.ckpt.tmp-${dead}`), 'partial');
+    writeFileSync(join(dir, `.keyed-000000000098.ckpt.tmp-${process.pid}`), 'in progress');
     expect((await reader.load())!.offset).toBe(200);
-    expect(readdirSync(dir).some((n) => n.includes('.tmp-'))).toBe(false);
+    expect(readdirSync(dir).filter((n) => n.includes('.tmp-'))).toEqual([`.keyed-000000000098.ckpt.tmp-${process.pid}`]);
+    rmSync(join(dir, `.keyed-000000000098.ckpt.tmp-${process.pid}`));
 
     // Both bad: nothing to resume from.
     writeFileSync(join(dir, files[1]), 'garbage');
