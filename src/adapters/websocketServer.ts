@@ -223,8 +223,10 @@ const MAX_VECTOR = 65536;
  *    `{"type":"error","code","message"}` and is not emitted; the connection and every other
  *    connection carry on. Binary frames get `SEQ_WS_BINARY`.
  * 4. Replies (`send`/`reply`) go to the key's current connection in call order. They are handed to
- *    ws while its `bufferedAmount` is under `maxBufferedBytes`, and queued otherwise; when the
- *    queue would pass `maxBufferedBytes` the slow-reader policy drops the oldest or closes (4002).
+ *    ws while its `bufferedAmount` is under `maxBufferedBytes`, and queued otherwise; the queue is
+ *    flushed as the socket drains (every write, error replies included, resumes it when it
+ *    completes). When the queue would pass `maxBufferedBytes` the slow-reader policy drops the
+ *    oldest or closes (4002).
  * 5. When a connection closes, its session is held for `sessionHoldMs` (replies keep queueing);
  *    a reconnect with the same session id resumes its key and seq, so keyed state downstream
  *    carries on. After the hold the session ends (`lifecycle` `end`): free its state then.
