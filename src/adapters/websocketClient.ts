@@ -14,15 +14,23 @@ export interface ReconnectOptions {
   factor?: number;
   /** Share of each delay that is random, in [0, 1]: delay × (1 − jitter × U(0,1)), so clients do not retry in lockstep. Default 0.5. */
   jitter?: number;
-  /** Consecutive failed attempts (no successful open in between) before giving up with `SEQ_WS_RECONNECT_EXHAUSTED`. Default 10. */
+  /** Consecutive failed attempts (no stable connection in between) before giving up with `SEQ_WS_RECONNECT_EXHAUSTED`. Default 10. */
   maxAttempts?: number;
+  /**
+   * A connection counts as a success, resetting the failure count (and so the delay and
+   * `maxAttempts`), only once it has stayed open this long, ms; one closed sooner is one more
+   * failure. So a server that accepts then closes at once is backed off from and given up on,
+   * instead of being retried forever at the initial delay. Default 5000.
+   */
+  stableAfterMs?: number;
 }
 
 /** What happens to the connection, for logs and UIs. */
 export type WebSocketClientStatus =
   | { type: 'open'; /** Failed attempts before this open (0 on a first try). */ attempt: number }
   | { type: 'close'; code: number; reason: string }
-  | { type: 'reconnecting'; attempt: number; delayMs: number };
+  | { type: 'reconnecting'; attempt: number; delayMs: number }
+  | { type: 'dropped'; /** Outgoing messages dropped so far (queue beyond `maxQueuedMessages`). */ total: number };
 
 /** Options of {@link websocketClient}. */
 export interface WebSocketClientOptions<T> {
@@ -30,23 +38,36 @@ export interface WebSocketClientOptions<T> {
   parse?: 'json' | 'text' | ((text: string) => T);
   /** A message that does not parse, or a binary frame: `'error'` ends the stream with `SEQ_WS_BAD_JSON`/`SEQ_WS_BINARY`; `'skip'` drops it (and calls `onInvalidMessage`). Default `'error'`. */
   invalidMessage?: 'error' | 'skip';
-  /** Called with each skipped message's error (with `invalidMessage: 'skip'`). Default none. */
+  /** Called with each skipped message's error (with `invalidMessage: 'skip'`). If it throws, the stream ends with `SEQ_WS_CALLBACK` and the socket closes. Default none. */
   onInvalidMessage?: (error: SeqstreamError) => void;
   /** Reconnect with exponential backoff after an unexpected close or a failed attempt; `false` errors with `SEQ_WS_CLOSED` instead. Default `{}` (the defaults above). */
   reconnect?: ReconnectOptions | false;
   /** Close codes from the server that complete the stream instead of reconnecting. Default `[1000]`. */
   completeOnCloseCodes?: readonly number[];
-  /** Messages to send (strings as-is, others as JSON), queued while disconnected. Default none. */
+  /**
+   * Close codes that end the stream with `SEQ_WS_CLOSED_FINAL` (`details.code`, `details.reason`)
+   * instead of reconnecting, because a retry would meet the same fate: 4003 (session taken over
+   * by another connection; two clients sharing a session id would otherwise steal it from each
+   * other forever), 4002 (we read too slowly), 1008 (policy violation), 1009 (message too big).
+   * `completeOnCloseCodes` wins over this list. Default `[4002, 4003, 1008, 1009]`.
+   */
+  finalCloseCodes?: readonly number[];
+  /** Messages to send (strings as-is, others as JSON), queued while disconnected or while the socket is behind (`maxBufferedBytes`). Default none. */
   outgoing?: Observable<unknown>;
-  /** Messages kept for sending while disconnected; the oldest is dropped beyond it. Default 1024. */
+  /** Messages kept in the send queue; beyond it the oldest is dropped and reported (`onStatus` `{type: 'dropped', total}`). Default 1024. */
   maxQueuedMessages?: number;
+  /**
+   * Bytes handed to the socket but not yet sent (ws `bufferedAmount`) above which sending pauses;
+   * further messages wait in the queue and sending resumes as the socket drains. Default 1048576 (1 MiB).
+   */
+  maxBufferedBytes?: number;
   /** Largest incoming message in bytes (ws closes with 1009 beyond it). Default 1048576 (1 MiB). */
   maxPayload?: number;
   /** Time allowed for the opening handshake, ms. Default 10000. */
   handshakeTimeoutMs?: number;
   /** Extra HTTP headers of the upgrade request (e.g. `Authorization`). Default none. */
   headers?: Record<string, string>;
-  /** Called on open, close and each scheduled reconnect. Default none. */
+  /** Called on open, close, each scheduled reconnect and each dropped outgoing message. If it throws, the stream ends with `SEQ_WS_CALLBACK` and the socket closes. Default none. */
   onStatus?: (status: WebSocketClientStatus) => void;
   /** Random source of the jitter, in [0, 1). Default `Math.random`. */
   random?: () => number;
@@ -62,14 +83,20 @@ const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
  *    attempt, so it can add a session id learned earlier).
  * 2. Every text message is parsed (`parse`) and emitted; a bad one or a binary frame ends the
  *    stream with `SEQ_WS_BAD_JSON` / `SEQ_WS_BINARY`, or is skipped (`invalidMessage: 'skip'`).
- * 3. `outgoing` values are sent in order; while disconnected they wait in a bounded queue.
- * 4. A close with a code in `completeOnCloseCodes` completes the stream. Any other close, a failed
- *    attempt or an HTTP 429/502/503/504 at the upgrade schedules a reconnect after
+ * 3. `outgoing` values are sent in order while the socket's `bufferedAmount` is under
+ *    `maxBufferedBytes`; otherwise, and while disconnected, they wait in a queue of at most
+ *    `maxQueuedMessages` (oldest dropped, reported as `{type: 'dropped', total}`), sent as the
+ *    socket drains.
+ * 4. A close with a code in `completeOnCloseCodes` completes the stream; one in `finalCloseCodes`
+ *    errors with `SEQ_WS_CLOSED_FINAL`. Any other close, a failed attempt or an HTTP
+ *    429/502/503/504 at the upgrade schedules a reconnect after
  *    `min(maxDelayMs, initialDelayMs × factor^(n−1)) × (1 − jitter × U)` for the n-th consecutive
- *    failure; a successful open resets n. After `maxAttempts` failures the stream errors with
- *    `SEQ_WS_RECONNECT_EXHAUSTED`. Any other HTTP status (401, 403, ...) errors at once with
- *    `SEQ_WS_REJECTED` (`details.status`), since retrying would not help.
- * 5. Unsubscribing closes the socket (1000) and cancels any pending reconnect.
+ *    failure; only a connection that stayed open `stableAfterMs` resets n. After `maxAttempts`
+ *    failures the stream errors with `SEQ_WS_RECONNECT_EXHAUSTED`. Any other HTTP status (401,
+ *    403, ...) errors at once with `SEQ_WS_REJECTED` (`details.status`), since retrying would not help.
+ * 5. A throwing `onStatus` or `onInvalidMessage` ends the stream once with `SEQ_WS_CALLBACK`
+ *    (`details.callback`) and closes the socket; it never escapes into ws's event handlers.
+ * 6. Unsubscribing closes the socket (1000) and cancels any pending reconnect.
  *
  * @example
  * ```ts
@@ -89,6 +116,7 @@ export function websocketClient<T = unknown>(url: string | (() => string), optio
     let failures = 0;
     let done = false;
     const queue: string[] = [];
+    let droppedTotal = 0;
     let outgoing: Subscription | null = null;
 
     const finish = (error?: SeqstreamError): void => {
@@ -98,8 +126,35 @@ export function websocketClient<T = unknown>(url: string | (() => string), optio
       else subscriber.complete();
     };
 
+    const closeSocket = (): void => {
+      const s = ws;
+      if (!s) return;
+      if (s.readyState === WebSocket.CONNECTING) s.terminate();
+      else if (s.readyState === WebSocket.OPEN) s.close(1000);
+    };
+
+    // User callbacks run inside ws's event handlers: a throw there would be an uncaught exception.
+    // Returns false (and has ended the stream) if the callback threw.
+    const call = <A>(name: 'onStatus' | 'onInvalidMessage', fn: ((arg: A) => void) | undefined, arg: A): boolean => {
+      if (!fn) return true;
+      try {
+        fn(arg);
+        return true;
+      } catch (e) {
+        finish(new SeqstreamError('SEQ_WS_CALLBACK', `${name} threw: ${String((e as Error)?.message ?? e)}`, { callback: name }));
+        closeSocket();
+        return false;
+      }
+    };
+
+    // Each send's callback runs once ws has handed its bytes to the kernel, so the last pending
+    // one sees the buffer drained and sends more: ws has no 'drain' event of its own.
     const flush = (): void => {
-      while (ws && ws.readyState === WebSocket.OPEN && queue.length > 0) ws.send(queue.shift()!);
+      while (!done && ws && ws.readyState === WebSocket.OPEN && queue.length > 0 && ws.bufferedAmount < o.maxBufferedBytes) {
+        ws.send(queue.shift()!, (err) => {
+          if (!err) flush();
+        });
+      }
     };
 
     const connect = (): void => {
@@ -112,6 +167,7 @@ export function websocketClient<T = unknown>(url: string | (() => string), optio
       }
       let rejectedStatus: number | null = null;
       let opened = false;
+      let openedAt = 0;
       const socket = new WebSocket(target, {
         maxPayload: o.maxPayload,
         handshakeTimeout: o.handshakeTimeoutMs,
@@ -125,10 +181,10 @@ export function websocketClient<T = unknown>(url: string | (() => string), optio
         socket.terminate();
       });
       socket.on('open', () => {
+        if (done) return;
         opened = true;
-        const attempt = failures;
-        failures = 0;
-        o.onStatus?.({ type: 'open', attempt });
+        openedAt = performance.now();
+        if (!call('onStatus', o.onStatus, { type: 'open', attempt: failures })) return;
         flush();
       });
       socket.on('message', (data, isBinary) => {
@@ -149,20 +205,25 @@ export function websocketClient<T = unknown>(url: string | (() => string), optio
         if (ws === socket) ws = null;
         if (done) return;
         const reason = reasonBuffer.toString();
-        if (opened) o.onStatus?.({ type: 'close', code, reason });
+        if (opened && !call('onStatus', o.onStatus, { type: 'close', code, reason })) return;
         if (rejectedStatus !== null && !RETRYABLE_STATUS.has(rejectedStatus)) {
           return finish(new SeqstreamError('SEQ_WS_REJECTED', `Server refused the websocket upgrade with HTTP ${rejectedStatus}`, { status: rejectedStatus, url: target }));
         }
         if (opened && o.completeOnCloseCodes.includes(code)) return finish();
+        if (opened && o.finalCloseCodes.includes(code)) {
+          return finish(new SeqstreamError('SEQ_WS_CLOSED_FINAL', `Connection closed with final code ${code}${reason ? `: ${reason}` : ''}; not reconnecting`, { code, reason, url: target }));
+        }
         if (o.reconnect === false) return finish(new SeqstreamError('SEQ_WS_CLOSED', `Connection closed (code ${code}${reason ? `: ${reason}` : ''})`, { code, reason, url: target }));
-        failures++;
         const r = o.reconnect;
+        // Only a connection that lasted counts as a success; a quick close is one more failure.
+        if (opened && performance.now() - openedAt >= r.stableAfterMs) failures = 0;
+        failures++;
         if (failures > r.maxAttempts) {
           return finish(new SeqstreamError('SEQ_WS_RECONNECT_EXHAUSTED', `Gave up after ${r.maxAttempts} failed reconnect attempts (last close code ${code})`, { attempts: r.maxAttempts, code, url: target }));
         }
         const base = Math.min(r.maxDelayMs, r.initialDelayMs * r.factor ** (failures - 1));
         const delayMs = Math.round(base * (1 - r.jitter * o.random()));
-        o.onStatus?.({ type: 'reconnecting', attempt: failures, delayMs });
+        if (!call('onStatus', o.onStatus, { type: 'reconnecting', attempt: failures, delayMs })) return;
         timer = setTimeout(() => {
           timer = null;
           connect();
@@ -172,18 +233,23 @@ export function websocketClient<T = unknown>(url: string | (() => string), optio
 
     const invalid = (error: SeqstreamError): void => {
       if (o.invalidMessage === 'skip') {
-        o.onInvalidMessage?.(error);
+        call('onInvalidMessage', o.onInvalidMessage, error);
         return;
       }
       finish(error);
-      ws?.close(1000);
+      closeSocket();
     };
 
     if (o.outgoing) {
       outgoing = o.outgoing.subscribe({
         next: (m) => {
+          if (done) return;
           queue.push(typeof m === 'string' ? m : JSON.stringify(m, jsonReplacer));
-          if (queue.length > o.maxQueuedMessages) queue.shift();
+          if (queue.length > o.maxQueuedMessages) {
+            queue.shift();
+            droppedTotal++;
+            if (!call('onStatus', o.onStatus, { type: 'dropped', total: droppedTotal })) return;
+          }
           flush();
         },
         error: (e: unknown) => {
@@ -214,8 +280,10 @@ interface Resolved<T> {
   onInvalidMessage?: (error: SeqstreamError) => void;
   reconnect: Required<ReconnectOptions> | false;
   completeOnCloseCodes: readonly number[];
+  finalCloseCodes: readonly number[];
   outgoing?: Observable<unknown>;
   maxQueuedMessages: number;
+  maxBufferedBytes: number;
   maxPayload: number;
   handshakeTimeoutMs: number;
   headers?: Record<string, string>;
@@ -235,6 +303,7 @@ function resolveOptions<T>(options: WebSocketClientOptions<T>): Resolved<T> {
           factor: r.factor ?? 2,
           jitter: r.jitter ?? 0.5,
           maxAttempts: r.maxAttempts ?? 10,
+          stableAfterMs: r.stableAfterMs ?? 5000,
         };
   const o: Resolved<T> = {
     parse: options.parse ?? 'json',
@@ -242,8 +311,10 @@ function resolveOptions<T>(options: WebSocketClientOptions<T>): Resolved<T> {
     onInvalidMessage: options.onInvalidMessage,
     reconnect,
     completeOnCloseCodes: options.completeOnCloseCodes ?? [1000],
+    finalCloseCodes: options.finalCloseCodes ?? [4002, 4003, 1008, 1009],
     outgoing: options.outgoing,
     maxQueuedMessages: options.maxQueuedMessages ?? 1024,
+    maxBufferedBytes: options.maxBufferedBytes ?? 1048576,
     maxPayload: options.maxPayload ?? 1048576,
     handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10000,
     headers: options.headers,
@@ -260,14 +331,15 @@ function resolveOptions<T>(options: WebSocketClientOptions<T>): Resolved<T> {
     pos('maxDelayMs', reconnect.maxDelayMs, reconnect.initialDelayMs);
     pos('factor', reconnect.factor, 1);
     pos('jitter', reconnect.jitter, 0);
+    pos('stableAfterMs', reconnect.stableAfterMs, 0);
     if (reconnect.jitter > 1) throw new InvalidOptionError('reconnect.jitter', 'a number in [0, 1]', reconnect.jitter);
     if (!Number.isInteger(reconnect.maxAttempts) || reconnect.maxAttempts < 1) throw new InvalidOptionError('reconnect.maxAttempts', 'a positive integer', reconnect.maxAttempts);
   }
-  for (const [name, v] of [['maxQueuedMessages', o.maxQueuedMessages], ['maxPayload', o.maxPayload], ['handshakeTimeoutMs', o.handshakeTimeoutMs]] as const) {
+  for (const [name, v] of [['maxQueuedMessages', o.maxQueuedMessages], ['maxPayload', o.maxPayload], ['handshakeTimeoutMs', o.handshakeTimeoutMs], ['maxBufferedBytes', o.maxBufferedBytes]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new InvalidOptionError(name, 'a positive integer', v);
   }
-  if (!Array.isArray(o.completeOnCloseCodes) || !o.completeOnCloseCodes.every((c) => Number.isInteger(c))) {
-    throw new InvalidOptionError('completeOnCloseCodes', 'an array of integer close codes', o.completeOnCloseCodes);
+  for (const [name, codes] of [['completeOnCloseCodes', o.completeOnCloseCodes], ['finalCloseCodes', o.finalCloseCodes]] as const) {
+    if (!Array.isArray(codes) || !codes.every((c) => Number.isInteger(c))) throw new InvalidOptionError(name, 'an array of integer close codes', codes);
   }
   return o;
 }

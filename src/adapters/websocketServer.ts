@@ -93,6 +93,16 @@ export interface WebSocketServerOptions {
    * Default `'same-host'`.
    */
   allowedOrigins?: 'same-host' | '*' | readonly string[];
+  /**
+   * Host names (without port, case-insensitive; IPv6 with or without brackets) the `Host` header
+   * may name, checked on every upgrade (403 `SEQ_WS_HOST` otherwise, also when `Host` is missing);
+   * `'*'`: any. This stops DNS rebinding: a web page on `attacker.example` whose name is re-pointed
+   * at 127.0.0.1 connects with `Host` and `Origin` both `attacker.example`, which `'same-host'`
+   * alone accepts. Default: `['localhost', '127.0.0.1', '::1']` when the server is bound to a
+   * loopback address (the default `host`), `'*'` otherwise. Behind a reverse proxy on loopback
+   * that forwards its public `Host`, list that name here.
+   */
+  allowedHosts?: '*' | readonly string[];
   /** How text messages are read: `'auto'` (JSON if it starts with `{`, else plain text), `'json'` (JSON objects only), `'text'` (always text). Default `'auto'`. */
   format?: 'auto' | 'json' | 'text';
   /** If set, `{"x": [...]}` must have exactly this length (else `SEQ_INPUT_SHAPE`), checked before the event reaches the model. Default: any length up to 65536. */
@@ -202,8 +212,8 @@ const MAX_VECTOR = 65536;
  * with replies routed back to their own connection, in order.
  *
  * 1. An upgrade request is checked before the handshake completes, in this order: path (404),
- *    connection count (503), origin allowlist (403), session id syntax (400), `tokens` and
- *    `authenticate` (401). A rejected request gets an HTTP error with a JSON body
+ *    connection count (503), `Host` header allowlist (403), origin allowlist (403), session id
+ *    syntax (400), `tokens` and `authenticate` (401). A rejected request gets an HTTP error with a JSON body
  *    `{"error":{"code":"SEQ_WS_..."}}` and never becomes a connection.
  * 2. The key is the `?session=` id if given, else a fresh random connection id (sent in the hello
  *    message, so a client can reconnect with `?session=<key>` too). A session id already connected
@@ -213,13 +223,16 @@ const MAX_VECTOR = 65536;
  *    `{"type":"error","code","message"}` and is not emitted; the connection and every other
  *    connection carry on. Binary frames get `SEQ_WS_BINARY`.
  * 4. Replies (`send`/`reply`) go to the key's current connection in call order. They are handed to
- *    ws while its `bufferedAmount` is under `maxBufferedBytes`, and queued otherwise; when the
- *    queue would pass `maxBufferedBytes` the slow-reader policy drops the oldest or closes (4002).
+ *    ws while its `bufferedAmount` is under `maxBufferedBytes`, and queued otherwise; the queue is
+ *    flushed as the socket drains (every write, error replies included, resumes it when it
+ *    completes). When the queue would pass `maxBufferedBytes` the slow-reader policy drops the
+ *    oldest or closes (4002).
  * 5. When a connection closes, its session is held for `sessionHoldMs` (replies keep queueing);
  *    a reconnect with the same session id resumes its key and seq, so keyed state downstream
  *    carries on. After the hold the session ends (`lifecycle` `end`): free its state then.
  *
- * Security: listens on loopback by default; the session id is a bearer secret (pick long random
+ * Security: listens on loopback by default, and then accepts only loopback names in the `Host`
+ * header (`allowedHosts`), so a web page cannot reach it through DNS rebinding; the session id is a bearer secret (pick long random
  * ids); a `token` in the query string may be logged by proxies — prefer the Authorization header.
  *
  * @example
@@ -264,6 +277,17 @@ async function start(options: WebSocketServerOptions, o: Resolved): Promise<WebS
     res.writeHead(426, { 'Content-Type': 'text/plain' }).end('Upgrade Required: this endpoint speaks websocket\n');
   });
 
+  // Decided from the address actually bound (an attached server may start listening later).
+  let defaultHosts: '*' | readonly string[] | null = null;
+  const allowedHosts = (): '*' | readonly string[] => {
+    if (o.allowedHosts !== undefined) return o.allowedHosts;
+    if (defaultHosts) return defaultHosts;
+    const address = http.address();
+    if (!address || typeof address === 'string') return LOOPBACK_HOSTS; // not listening yet / pipe: stay strict
+    defaultHosts = isLoopbackAddress(address.address) ? LOOPBACK_HOSTS : '*';
+    return defaultHosts;
+  };
+
   // 1. Upgrade checks, all before the handshake completes.
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
@@ -281,6 +305,10 @@ async function start(options: WebSocketServerOptions, o: Resolved): Promise<WebS
     if (closing) return reject(socket, req, 503, 'SEQ_WS_CLOSING', 'Server is shutting down');
     if (connections.size + pending >= o.maxConnections) {
       return reject(socket, req, 503, 'SEQ_WS_TOO_MANY_CONNECTIONS', `At most ${o.maxConnections} connections`);
+    }
+    const hostHeader = header(req, 'host');
+    if (!hostAllowed(hostHeader, allowedHosts())) {
+      return reject(socket, req, 403, 'SEQ_WS_HOST', `Host ${describe(hostHeader)} is not allowed (allowedHosts)`);
     }
     const origin = header(req, 'origin');
     if (!originAllowed(origin, header(req, 'host'), o.allowedOrigins)) {
@@ -369,10 +397,7 @@ async function start(options: WebSocketServerOptions, o: Resolved): Promise<WebS
     ws.on('error', () => undefined);
     ws.on('close', (code, reason) => onClose(conn, code, reason.toString()));
     lifecycle.next({ type: 'open', key, connectionId: id, resumed, remoteAddress: req.socket.remoteAddress });
-    if (o.hello) {
-      ws.send(JSON.stringify({ type: 'hello', key, connectionId: id, resumed, seq: session.seq }));
-      counters.messagesOut++;
-    }
+    if (o.hello) transmit(session, conn, JSON.stringify({ type: 'hello', key, connectionId: id, resumed, seq: session.seq }));
     flush(session);
   }
 
@@ -479,8 +504,9 @@ async function start(options: WebSocketServerOptions, o: Resolved): Promise<WebS
     // Error replies skip the reply queue so they are not stuck behind outputs, but a client that
     // floods without reading must not grow memory: past the buffer limit they are dropped.
     if (conn.ws.readyState === WebSocket.OPEN && conn.ws.bufferedAmount < o.maxBufferedBytes) {
-      conn.ws.send(JSON.stringify({ type: 'error', code, message }));
-      counters.messagesOut++;
+      // With a completion callback like every other write: whichever write completes last flushes
+      // the reply queue, so replies queued behind a full buffer go out once the client reads again.
+      transmit(conn.session, conn, JSON.stringify({ type: 'error', code, message }));
     } else counters.dropped++;
   }
 
@@ -508,6 +534,8 @@ async function start(options: WebSocketServerOptions, o: Resolved): Promise<WebS
     }
     session.outbox.push(text);
     session.outboxBytes += Buffer.byteLength(text);
+    // The buffer may have drained since the last write callback ran: try now, in queue order.
+    if (conn) flush(session);
     while (session.outboxBytes > o.maxBufferedBytes && session.outbox.length > 0) {
       if (o.slowReaderPolicy === 'close' && conn && conn.closeCode === null) {
         closeConnection(conn, WS_CLOSE.SLOW_READER, `more than ${o.maxBufferedBytes} bytes of replies unread`);
@@ -525,6 +553,11 @@ async function start(options: WebSocketServerOptions, o: Resolved): Promise<WebS
     return conn.closeCode === null && conn.ws.readyState === WebSocket.OPEN && conn.ws.bufferedAmount < o.maxBufferedBytes;
   }
 
+  /**
+   * Every write to a socket goes through here. Its callback runs once ws has handed the bytes to
+   * the kernel; the last pending write's callback therefore sees the buffer (nearly) empty and
+   * flushes the queue. ws has no 'drain' event of its own, so this chain is what resumes sending.
+   */
   function transmit(session: Session, conn: Connection, text: string): void {
     counters.messagesOut++;
     conn.ws.send(text, (err) => {
@@ -536,9 +569,9 @@ async function start(options: WebSocketServerOptions, o: Resolved): Promise<WebS
     const conn = session.conn;
     while (conn && session.outbox.length > 0 && canSend(conn)) {
       if (session.dropped > 0) {
-        conn.ws.send(JSON.stringify({ type: 'dropped', count: session.dropped }));
-        counters.messagesOut++;
+        const notice = JSON.stringify({ type: 'dropped', count: session.dropped });
         session.dropped = 0;
+        transmit(session, conn, notice);
       }
       const text = session.outbox.shift()!;
       session.outboxBytes -= Buffer.byteLength(text);
@@ -622,14 +655,39 @@ function originAllowed(origin: string | null, host: string | null, allowed: 'sam
   return allowed.includes(origin);
 }
 
+const LOOPBACK_HOSTS: readonly string[] = Object.freeze(['localhost', '127.0.0.1', '::1']);
+
+function isLoopbackAddress(address: string): boolean {
+  return address === '::1' || /^(::ffff:)?127\./i.test(address) || address === 'localhost';
+}
+
+/** Host name of a `Host` header: lower case, port, IPv6 brackets and one trailing dot removed. */
+function hostName(value: string): string {
+  const v = value.trim().toLowerCase();
+  const name = v.startsWith('[') ? v.slice(1, v.indexOf(']') === -1 ? undefined : v.indexOf(']')) : v.replace(/:\d*$/, '');
+  return name.endsWith('.') ? name.slice(0, -1) : name;
+}
+
+function normaliseHost(name: string): string {
+  const v = name.trim().toLowerCase();
+  return v.startsWith('[') && v.endsWith(']') ? v.slice(1, -1) : v;
+}
+
+function hostAllowed(host: string | null, allowed: '*' | readonly string[]): boolean {
+  if (allowed === '*') return true;
+  if (host === null) return false;
+  const name = hostName(host);
+  return allowed.some((a) => normaliseHost(a) === name);
+}
+
 function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-type Resolved = Required<Omit<WebSocketServerOptions, 'server' | 'path' | 'tokens' | 'authenticate' | 'inputSize'>> &
-  Pick<WebSocketServerOptions, 'path' | 'tokens' | 'authenticate' | 'inputSize'>;
+type Resolved = Required<Omit<WebSocketServerOptions, 'server' | 'path' | 'tokens' | 'authenticate' | 'inputSize' | 'allowedHosts'>> &
+  Pick<WebSocketServerOptions, 'path' | 'tokens' | 'authenticate' | 'inputSize' | 'allowedHosts'>;
 
 function resolveOptions(options: WebSocketServerOptions): Resolved {
   const o: Resolved = {
@@ -649,6 +707,7 @@ function resolveOptions(options: WebSocketServerOptions): Resolved {
     authenticate: options.authenticate,
     authTimeoutMs: options.authTimeoutMs ?? 10000,
     allowedOrigins: options.allowedOrigins ?? 'same-host',
+    allowedHosts: options.allowedHosts,
     format: options.format ?? 'auto',
     inputSize: options.inputSize,
     hello: options.hello ?? true,
@@ -679,6 +738,10 @@ function resolveOptions(options: WebSocketServerOptions): Resolved {
   const ao = o.allowedOrigins;
   if (ao !== 'same-host' && ao !== '*' && !(Array.isArray(ao) && ao.every((s) => typeof s === 'string'))) {
     throw new InvalidOptionError('allowedOrigins', "'same-host', '*' or an array of origin strings", ao);
+  }
+  const ah = o.allowedHosts;
+  if (ah !== undefined && ah !== '*' && !(Array.isArray(ah) && ah.every((s) => typeof s === 'string' && s.length > 0))) {
+    throw new InvalidOptionError('allowedHosts', "'*' or an array of host names", ah);
   }
   if (o.tokens !== undefined && !(Array.isArray(o.tokens) && o.tokens.length > 0 && o.tokens.every((t) => typeof t === 'string' && t.length > 0))) {
     throw new InvalidOptionError('tokens', 'a non-empty array of non-empty strings', o.tokens);

@@ -32,6 +32,12 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** Polls `cond` until it holds or `ms` pass (a liveness bound, not a speed assertion). */
+async function eventually(cond: () => boolean, ms = 4000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+}
+
 function errorOf(source: Observable<unknown>): Promise<SeqstreamError> {
   return new Promise((resolve, reject) =>
     source.subscribe({ next: () => undefined, error: (e: SeqstreamError) => resolve(e), complete: () => reject(new Error('completed, expected an error')) }),
@@ -180,6 +186,119 @@ describe('websocketClient', () => {
     expect(sub.closed).toBe(true);
   });
 
+  it('a throwing onStatus or onInvalidMessage ends the stream once with SEQ_WS_CALLBACK and closes the socket', async () => {
+    const server = await textServer();
+    const uncaught: unknown[] = [];
+    const onUncaught = (e: unknown): void => void uncaught.push(e);
+    process.on('uncaughtException', onUncaught);
+    cleanups.push(() => void process.off('uncaughtException', onUncaught));
+    const errors: SeqstreamError[] = [];
+    const closed = firstValueFrom(server.lifecycle.pipe(filter((e) => e.type === 'close')));
+    const sub = websocketClient(server.url, { onStatus: () => { throw new Error('boom in onStatus'); } }).subscribe({
+      error: (e: SeqstreamError) => void errors.push(e),
+    });
+    cleanups.push(() => sub.unsubscribe());
+    await eventually(() => errors.length > 0 || uncaught.length > 0);
+    expect(uncaught).toEqual([]);
+    expect(errors).toHaveLength(1);
+    expect(await closed).toMatchObject({ type: 'close' });
+    expect(errors[0].code).toBe('SEQ_WS_CALLBACK');
+    expect(errors[0].details).toMatchObject({ callback: 'onStatus' });
+
+    const url = await rawServer((ws) => {
+      ws.send('{bad');
+      ws.send('{bad');
+    });
+    const bad: SeqstreamError[] = [];
+    const err = await errorOf(websocketClient(url, { invalidMessage: 'skip', onInvalidMessage: (e) => { bad.push(e); throw new Error('boom'); } }));
+    expect(err.code).toBe('SEQ_WS_CALLBACK');
+    expect(err.details).toMatchObject({ callback: 'onInvalidMessage' });
+    expect(bad).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(uncaught).toEqual([]);
+  });
+
+  it('a server that accepts then closes at once: backoff keeps growing and maxAttempts ends it', async () => {
+    // The failure count used to reset on every open, so this looped forever at the initial delay.
+    const url = await rawServer((ws) => ws.close(1011, 'not now'));
+    const statuses: WebSocketClientStatus[] = [];
+    let error = null as SeqstreamError | null;
+    const sub = websocketClient(url, { reconnect: { initialDelayMs: 2, factor: 2, maxDelayMs: 50, maxAttempts: 4, jitter: 0 }, onStatus: (s) => statuses.push(s) }).subscribe({
+      error: (e: SeqstreamError) => (error = e),
+    });
+    cleanups.push(() => sub.unsubscribe());
+    const reconnecting = () => statuses.filter((s) => s.type === 'reconnecting');
+    await eventually(() => error !== null || reconnecting().length >= 12);
+    expect(error?.code).toBe('SEQ_WS_RECONNECT_EXHAUSTED');
+    expect(reconnecting()).toEqual([2, 4, 8, 16].map((delayMs, i) => ({ type: 'reconnecting', attempt: i + 1, delayMs })));
+  });
+
+  it('a connection that stayed open stableAfterMs resets the failure count', async () => {
+    let n = 0;
+    const url = await rawServer((ws) => void setTimeout(() => ws.close(1011), 100, ++n));
+    const statuses: WebSocketClientStatus[] = [];
+    const sub = websocketClient(url, { reconnect: { initialDelayMs: 1, maxAttempts: 1, stableAfterMs: 1 }, onStatus: (s) => statuses.push(s) }).subscribe();
+    cleanups.push(() => sub.unsubscribe());
+    // maxAttempts 1 would end the stream at the second close if stable opens did not reset the count.
+    await eventually(() => n >= 4);
+    expect(sub.closed).toBe(false);
+    expect(statuses.filter((s) => s.type === 'reconnecting').every((s) => s.type === 'reconnecting' && s.attempt === 1)).toBe(true);
+  });
+
+  it('two clients sharing a session id: the displaced one ends with SEQ_WS_CLOSED_FINAL (4003), no tug of war', async () => {
+    const server = await textServer();
+    const url = `${server.url}/?session=shared`;
+    const opened = firstValueFrom(server.lifecycle.pipe(filter((e) => e.type === 'open')));
+    let errA = null as SeqstreamError | null;
+    const a = websocketClient(url).subscribe({ error: (e: SeqstreamError) => (errA = e) });
+    cleanups.push(() => a.unsubscribe());
+    await opened;
+    let opensB = 0;
+    const b = websocketClient(url, { onStatus: (s) => void (s.type === 'open' && opensB++) }).subscribe();
+    cleanups.push(() => b.unsubscribe());
+    await eventually(() => errA !== null);
+    expect(errA).not.toBeNull();
+    expect(errA!.code).toBe('SEQ_WS_CLOSED_FINAL');
+    expect(errA!.details).toMatchObject({ code: 4003 });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(opensB).toBe(1);
+    expect(b.closed).toBe(false);
+    expect(server.stats().connections).toBe(1);
+  });
+
+  it('outgoing: stops at maxBufferedBytes while the server does not read, drops the oldest queued (reported), resumes on drain', async () => {
+    const received: number[] = [];
+    let socketOfServer: { pause(): void; resume(): void } | null = null;
+    const url = await rawServer((ws) => {
+      socketOfServer = (ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+      socketOfServer.pause();
+      ws.on('message', (d) => received.push(Number(d.toString().slice(0, 8))));
+    });
+    const out = new Subject<string>();
+    const statuses: WebSocketClientStatus[] = [];
+    const sub = websocketClient(url, { outgoing: out, maxBufferedBytes: 256 * 1024, maxQueuedMessages: 8, onStatus: (s) => statuses.push(s) }).subscribe();
+    cleanups.push(() => sub.unsubscribe());
+    await eventually(() => socketOfServer !== null && statuses.some((s) => s.type === 'open'));
+    const pad = 'x'.repeat(64 * 1024);
+    const dropped = () => statuses.filter((s) => s.type === 'dropped').length;
+    let i = 0;
+    // Enough to fill the kernel's socket buffers; without a bound all of it sat in ws's memory.
+    while (i < 600 && dropped() === 0) {
+      for (let k = 0; k < 8; k++) out.next(String(i++).padStart(8, '0') + pad);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    for (let k = 0; k < 8; k++) out.next(String(i++).padStart(8, '0') + pad);
+    const last = i - 1;
+    expect(dropped()).toBeGreaterThan(0);
+    const lastDrop = statuses.filter((s) => s.type === 'dropped').at(-1);
+    expect(lastDrop).toEqual({ type: 'dropped', total: dropped() });
+    socketOfServer!.resume();
+    await eventually(() => received.at(-1) === last, 10000);
+    expect(received.at(-1)).toBe(last);
+    expect(received.length + dropped()).toBe(last + 1);
+    expect(received.every((n, k) => k === 0 || n > received[k - 1])).toBe(true);
+  }, 30000);
+
   it('invalid options throw SEQ_INVALID_OPTION synchronously', () => {
     const bad = [
       { parse: 'xml' },
@@ -190,6 +309,9 @@ describe('websocketClient', () => {
       { reconnect: { initialDelayMs: 100, maxDelayMs: 10 } },
       { maxPayload: 0 },
       { reconnect: true },
+      { reconnect: { stableAfterMs: -1 } },
+      { maxBufferedBytes: 0 },
+      { finalCloseCodes: [1.5] },
     ];
     for (const o of bad) {
       let code: string | undefined;

@@ -399,6 +399,8 @@ describe('websocketServer: limits and security', () => {
       { tokens: [] },
       { maxConnections: 10, maxSessions: 5 },
       { path: 'ws' },
+      { allowedHosts: 'loopback' as '*' },
+      { allowedHosts: [1 as unknown as string] },
     ];
     for (const o of bad) {
       let code: string | undefined;
@@ -471,5 +473,68 @@ describe('websocketServer: slow readers are bounded', () => {
     expect(numbers.length + server.stats().dropped).toBe(last + 1);
     expect(numbers.every((n, k) => k === 0 || n > numbers[k - 1])).toBe(true);
     expect(slow.ws.readyState).toBe(WebSocket.OPEN);
+  });
+});
+
+/** Polls `cond` until it holds or `ms` pass (a liveness bound, not a speed assertion); returns whether it held. */
+async function eventually(cond: () => boolean, ms = 4000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return true;
+}
+
+describe('websocketServer: replies never stall', () => {
+  it('after error replies fill the socket buffer, queued replies flow again once the client reads', async () => {
+    // Error replies and dropped notices used to be sent without a completion callback, so once they
+    // filled the buffer nothing flushed the reply queue again: every later output was lost.
+    const server = await start({ messagesPerSecond: 1e6, burst: 1e6, maxBufferedBytes: 16 * 1024 });
+    const c = await open(`${server.url}/?session=abc`);
+    await c.next();
+    const socket = (c.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    socket.pause();
+    let sent = 0;
+    while (server.stats().dropped === 0 && sent < 200_000) {
+      for (let i = 0; i < 2000; i++) c.send('{');
+      sent += 2000;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(server.stats().dropped).toBeGreaterThan(0);
+    expect(server.send('abc', { n: 1 })).toBe(true);
+    expect(server.send('abc', { n: 2 })).toBe(true);
+    socket.resume();
+    const outputs = () => c.inbox.filter((m) => m.n !== undefined).map((m) => m.n);
+    await eventually(() => outputs().length >= 2);
+    server.send('abc', { n: 3 });
+    await eventually(() => outputs().length >= 3);
+    expect(outputs()).toEqual([1, 2, 3]);
+    // Error replies that did not fit were dropped and counted; nothing else was lost.
+    expect(c.inbox.filter((m) => m.type === 'error').length).toBeGreaterThan(0);
+  }, 30000);
+});
+
+describe('websocketServer: DNS rebinding', () => {
+  it('bound to loopback, refuses a Host header that is not a loopback name (403 SEQ_WS_HOST)', async () => {
+    const server = await start();
+    const port = server.port;
+    // A page on attacker.example whose name now resolves to 127.0.0.1: Origin host == Host header.
+    const evil = { headers: { Host: `attacker.example:${port}` }, origin: `http://attacker.example:${port}` };
+    expect(await refused(`ws://127.0.0.1:${port}/`, evil)).toMatchObject({ status: 403, body: { error: { code: 'SEQ_WS_HOST' } } });
+    expect(await refused(`ws://127.0.0.1:${port}/`, { headers: { Host: 'attacker.example' } })).toMatchObject({ status: 403 });
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, 'LOCALHOST']) {
+      expect(await (await open(`ws://127.0.0.1:${port}/`, { headers: { Host: host } })).next(), host).toMatchObject({ type: 'hello' });
+    }
+    // Same-host origin on a loopback name still works.
+    expect(await (await open(`ws://127.0.0.1:${port}/`, { origin: `http://localhost:${port}`, headers: { Host: `localhost:${port}` } })).next()).toMatchObject({ type: 'hello' });
+  });
+
+  it('allowedHosts: a list of names, or "*"', async () => {
+    const listed = await start({ allowedHosts: ['app.example'] });
+    expect(await (await open(listed.url, { headers: { Host: `app.example:${listed.port}` } })).next()).toMatchObject({ type: 'hello' });
+    expect((await refused(listed.url)).body.error?.code).toBe('SEQ_WS_HOST');
+    const any = await start({ allowedHosts: '*' });
+    expect(await (await open(any.url, { headers: { Host: 'whatever.example' } })).next()).toMatchObject({ type: 'hello' });
   });
 });
