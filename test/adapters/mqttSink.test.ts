@@ -1,7 +1,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { NEVER, Subject, from, lastValueFrom, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mqttSink, toJsonPayload } from '../../src/adapters/mqttSink.js';
+import { mqttSink, toJsonPayload, type MqttStatus } from '../../src/adapters/mqttSink.js';
 import type { SeqstreamError } from '../../src/errors.js';
 import { startMosquitto, type MosquittoBroker } from '../support/mosquitto.js';
 
@@ -44,18 +44,34 @@ describe('mqttSink (real mosquitto on loopback)', () => {
   it('bounds publishes queued while the broker is away (SEQ_MQTT_BACKLOG) and reports the outage', async () => {
     const input = new Subject<number>();
     const errors: SeqstreamError[] = [];
-    const sub = input.pipe(mqttSink({ url: broker.url, topic: 't', qos: 1, maxInFlight: 3, reconnectPeriodMs: 50, onError: (e) => errors.push(e) })).subscribe();
-    // Usually connected by now; if not, the outage is reported as SEQ_MQTT_CONNECTION instead.
-    await new Promise((r) => setTimeout(r, 200));
+    const statuses: MqttStatus[] = [];
+    let connected!: () => void;
+    const isConnected = new Promise<void>((r) => (connected = r));
+    const sub = input
+      .pipe(
+        mqttSink({
+          url: broker.url, topic: 't', qos: 1, maxInFlight: 3, reconnectPeriodMs: 50, onError: (e) => errors.push(e),
+          onStatus: (s) => {
+            statuses.push(s);
+            if (s.state === 'connected') connected();
+          },
+        }),
+      )
+      .subscribe();
+    // Stop the broker only once the sink is connected, so the outage is always SEQ_MQTT_OFFLINE.
+    await isConnected;
     await broker.stop();
     for (let i = 0; i < 5; i++) input.next(i);
     const deadline = Date.now() + 5000;
-    const outage = (e: SeqstreamError) => e.code === 'SEQ_MQTT_OFFLINE' || e.code === 'SEQ_MQTT_CONNECTION';
-    while (!errors.some(outage) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (!errors.some((e) => e.code === 'SEQ_MQTT_OFFLINE') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(errors.filter((e) => e.code === 'SEQ_MQTT_BACKLOG')).toHaveLength(2);
-    expect(errors.some(outage)).toBe(true);
-    sub.unsubscribe();
+    expect(errors.filter((e) => e.code !== 'SEQ_MQTT_BACKLOG').map((e) => e.code)).toEqual(['SEQ_MQTT_OFFLINE']);
+    expect(statuses[0]).toEqual({ state: 'connected', attempt: 0, reconnected: false });
     await broker.start();
+    while (!statuses.some((s) => s.reconnected) && Date.now() < deadline + 5000) await new Promise((r) => setTimeout(r, 20));
+    expect(statuses.map((s) => s.state)).toContain('offline');
+    expect(statuses.at(-1)).toEqual({ state: 'connected', attempt: 0, reconnected: true });
+    sub.unsubscribe();
   });
 
   it('a throwing serialize or topic function ends the stream with that error', async () => {
