@@ -151,7 +151,9 @@ export function mqttSink<T>(options: MqttSinkOptions<T>): MonoTypeOperatorFuncti
         if (typeof err.code === 'number') {
           return fail(new SeqstreamError('SEQ_MQTT_REFUSED', `The MQTT broker at ${options.url} refused the connection: ${err.message}`, { url: options.url, reasonCode: err.code }));
         }
-        if (!outageReported) {
+        // While online, a socket error (ECONNRESET, EPIPE) is the session dropping: the 'close'
+        // that follows reports SEQ_MQTT_OFFLINE. SEQ_MQTT_CONNECTION is for failing to connect.
+        if (!online && !outageReported) {
           outageReported = true;
           report(new SeqstreamError('SEQ_MQTT_CONNECTION', `Cannot reach the MQTT broker at ${options.url}: ${err.message}`, { url: options.url, cause: err.code ?? err.message }));
         }

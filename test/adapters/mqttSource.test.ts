@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
 import { ReplaySubject, Subject, filter, firstValueFrom, merge, take, toArray, type Subscription } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -122,6 +123,25 @@ describe('mqttSource (real mosquitto on loopback)', () => {
     // One report per outage, not one per attempt.
     const offline = await firstValueFrom(errors.pipe(take(1), toArray()));
     expect(offline.map((e) => e.code)).toEqual(['SEQ_MQTT_OFFLINE']);
+  });
+
+  it('a connection reset mid-session is reported as SEQ_MQTT_OFFLINE, not as SEQ_MQTT_CONNECTION', async () => {
+    // A one-shot broker on loopback: answers the CONNECT with a CONNACK, then resets the socket on
+    // the client's next packet (the client sees ECONNRESET as 'error' before 'close'); it takes no
+    // further connections.
+    const fake = createServer((socket) => {
+      fake.close();
+      socket.once('data', () => {
+        socket.write(Buffer.from([0x20, 0x02, 0x00, 0x00]));
+        socket.once('data', () => socket.resetAndDestroy());
+      });
+    });
+    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+    const port = (fake.address() as AddressInfo).port;
+    let sub: Subscription | undefined;
+    const first = await new Promise<SeqstreamError>((resolve) => (sub = mqttSource({ url: `mqtt://127.0.0.1:${port}`, topics: 't', reconnectPeriodMs: 20, onError: (e) => resolve(e) }).subscribe()));
+    sub?.unsubscribe();
+    expect(first.code).toBe('SEQ_MQTT_OFFLINE');
   });
 
   it('a broker that never answers: SEQ_MQTT_CONNECTION, then SEQ_MQTT_GAVE_UP after maxReconnectAttempts', async () => {
