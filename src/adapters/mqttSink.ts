@@ -3,6 +3,9 @@ import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import { InvalidOptionError, SeqstreamError } from '../errors.js';
 import { requireOptional } from './internal/requireOptional.js';
 import { positiveInteger } from './internal/sensorOptions.js';
+import type { MqttStatus } from './mqttSource.js';
+
+export type { MqttStatus } from './mqttSource.js';
 
 /** Options of {@link mqttSink}. */
 export interface MqttSinkOptions<T> {
@@ -30,6 +33,11 @@ export interface MqttSinkOptions<T> {
   clientOptions?: IClientOptions;
   /** Non-fatal problems: `SEQ_MQTT_BACKLOG`, `SEQ_MQTT_OFFLINE`, `SEQ_MQTT_CONNECTION`. A throw ends the stream. Default none. */
   onError?: (error: SeqstreamError) => void;
+  /**
+   * Connection status changes, as for `mqttSource`: `'connected'` (`reconnected` after an outage),
+   * `'offline'`, `'reconnecting'` (with the attempt number). A throw ends the stream. Default none.
+   */
+  onStatus?: (status: MqttStatus) => void;
 }
 
 /** JSON with typed arrays written as arrays. */
@@ -44,7 +52,8 @@ export function toJsonPayload(value: unknown): string {
  * Needs the optional peer `mqtt` (`npm install mqtt`); without it creation throws
  * `SEQ_DEPENDENCY_MISSING`.
  *
- * 1. On subscribe, connect to `url` (reconnecting every `reconnectPeriodMs` while it is away).
+ * 1. On subscribe, connect to `url` (reconnecting every `reconnectPeriodMs` while it is away);
+ *    `onStatus` follows the connection.
  * 2. For each value: topic from `topic`, payload from `serialize`, publish with `qos`/`retain`;
  *    the value is passed downstream at once. Publishes made while offline are queued by the
  *    client up to `maxInFlight`; more are dropped and reported as `SEQ_MQTT_BACKLOG`.
@@ -73,6 +82,7 @@ export function mqttSink<T>(options: MqttSinkOptions<T>): MonoTypeOperatorFuncti
   if (typeof serialize !== 'function') throw new InvalidOptionError('serialize', 'a function', serialize);
   const maxInFlight = positiveInteger('maxInFlight', options.maxInFlight, 1000);
   const reconnectPeriodMs = positiveInteger('reconnectPeriodMs', options.reconnectPeriodMs, 1000);
+  if (options.onStatus !== undefined && typeof options.onStatus !== 'function') throw new InvalidOptionError('onStatus', 'a function', options.onStatus);
   const mqtt = requireOptional<typeof import('mqtt')>('mqtt', 'mqttSink');
   const topicOf =
     typeof topicOption === 'function'
@@ -86,6 +96,8 @@ export function mqttSink<T>(options: MqttSinkOptions<T>): MonoTypeOperatorFuncti
       let sourceDone = false;
       let online = false;
       let outageReported = false;
+      let connectedOnce = false;
+      let attempts = 0;
       const client: MqttClient = mqtt.connect(options.url, { ...options.clientOptions, reconnectPeriod: reconnectPeriodMs });
       const fail = (err: unknown) => {
         if (closed) return;
@@ -106,22 +118,42 @@ export function mqttSink<T>(options: MqttSinkOptions<T>): MonoTypeOperatorFuncti
           client.end(false, {}, () => subscriber.complete());
         }
       };
+      const status = (s: MqttStatus) => {
+        if (closed) return;
+        try {
+          options.onStatus?.(s);
+        } catch (thrown) {
+          fail(thrown);
+        }
+      };
       client.on('connect', () => {
+        const reconnected = connectedOnce;
+        connectedOnce = true;
         online = true;
         outageReported = false;
+        attempts = 0;
+        status({ state: 'connected', attempt: 0, reconnected });
       });
       client.on('close', () => {
+        const wasOnline = online;
         if (online && !outageReported) {
           outageReported = true;
           report(new SeqstreamError('SEQ_MQTT_OFFLINE', `Lost the connection to the MQTT broker at ${options.url}; publishes are queued (up to maxInFlight ${maxInFlight})`, { url: options.url }));
         }
         online = false;
+        if (wasOnline) status({ state: 'offline', attempt: 0, reconnected: false });
+      });
+      client.on('reconnect', () => {
+        attempts += 1;
+        status({ state: 'reconnecting', attempt: attempts, reconnected: false });
       });
       client.on('error', (err: Error & { code?: string | number }) => {
         if (typeof err.code === 'number') {
           return fail(new SeqstreamError('SEQ_MQTT_REFUSED', `The MQTT broker at ${options.url} refused the connection: ${err.message}`, { url: options.url, reasonCode: err.code }));
         }
-        if (!outageReported) {
+        // While online, a socket error (ECONNRESET, EPIPE) is the session dropping: the 'close'
+        // that follows reports SEQ_MQTT_OFFLINE. SEQ_MQTT_CONNECTION is for failing to connect.
+        if (!online && !outageReported) {
           outageReported = true;
           report(new SeqstreamError('SEQ_MQTT_CONNECTION', `Cannot reach the MQTT broker at ${options.url}: ${err.message}`, { url: options.url, cause: err.code ?? err.message }));
         }

@@ -55,6 +55,15 @@ export interface MqttSourceOptions extends SensorMappingOptions {
   clientOptions?: IClientOptions;
   /** Connection status changes. Default none. */
   onStatus?: (status: MqttStatus) => void;
+  /**
+   * Most keys held in per-key state (previous values, order). Unlike the line sources, a new key
+   * at the limit is not rejected: the least recently seen key's state is forgotten to make room
+   * (its events held by `reorderWindow` are emitted first). A long-running subscription to `+`/`#`
+   * sees devices come and go, and a hard limit would end up refusing every new device for good.
+   * A forgotten key that comes back starts afresh: no previous value for `fill-previous`, no
+   * memory of its newest timestamp for `order`. Default 10000.
+   */
+  maxKeys?: number;
 }
 
 const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
@@ -72,7 +81,8 @@ const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
  *    else `topicKey(topic, captures)`.
  * 3. The payload is parsed (`payload`) and mapped like the line sources (`timestamp` defaults to
  *    `null`: arrival time); `missing` and `order` apply per key. `event.source` is
- *    `mqtt:<topic>`, `event.line` the message number, `event.byteOffset` -1.
+ *    `mqtt:<topic>`, `event.line` the message number, `event.byteOffset` -1. Per-key state is
+ *    bounded by `maxKeys`; at the limit the least recently seen key is forgotten (see `maxKeys`).
  * 4. Bad payloads (`SEQ_SENSOR_JSON`, `SEQ_SENSOR_NOT_NUMERIC`, `SEQ_MQTT_PAYLOAD_TOO_LARGE`, ...)
  *    default to `invalidInput: 'skip'`: reported to `onError`, dropped, other topics and keys go on.
  * 5. When the broker goes away, `onError` gets `SEQ_MQTT_OFFLINE` once per outage (or
@@ -119,7 +129,7 @@ export function mqttSource(options: MqttSourceOptions): Observable<SensorEvent> 
   const mqtt = requireOptional<typeof import('mqtt')>('mqtt', 'mqttSource');
 
   return new Observable<SensorEvent>((subscriber) => {
-    const assembler = new EventAssembler(mapping, (e) => subscriber.next(e), (err) => subscriber.error(err));
+    const assembler = new EventAssembler(mapping, (e) => subscriber.next(e), (err) => subscriber.error(err), { keyLimit: 'evict' });
     const status = (s: MqttStatus) => {
       try {
         options.onStatus?.(s);
@@ -182,7 +192,9 @@ export function mqttSource(options: MqttSourceOptions): Observable<SensorEvent> 
         assembler.abort(new SeqstreamError('SEQ_MQTT_REFUSED', `The MQTT broker at ${options.url} refused the connection: ${err.message}`, { url: options.url, reasonCode: err.code }));
         return;
       }
-      if (!outageReported) {
+      // While online, a socket error (ECONNRESET, EPIPE) is the session dropping: the 'close'
+      // that follows reports SEQ_MQTT_OFFLINE. SEQ_MQTT_CONNECTION is for failing to connect.
+      if (!online && !outageReported) {
         outageReported = true;
         assembler.report(new SeqstreamError('SEQ_MQTT_CONNECTION', `Cannot reach the MQTT broker at ${options.url}: ${err.message}; retrying every ${reconnectPeriodMs} ms`, { url: options.url, cause: err.code ?? err.message }));
       }

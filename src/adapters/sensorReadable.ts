@@ -28,7 +28,10 @@ export interface SensorReadableOptions extends SensorLineOptions {
  * 5. Bad input follows `invalidInput` (default `'error'`: the stream errors once with the
  *    problem's `code`, e.g. `SEQ_SENSOR_JSON`, `SEQ_SENSOR_NOT_NUMERIC`, `SEQ_SENSOR_LINE_TOO_LONG`).
  * 6. At the end of the readable, held events are flushed and the Observable completes; a stream
- *    error ends it with `SEQ_SENSOR_IO`.
+ *    error ends it with `SEQ_SENSOR_IO`. A readable that closes without ending (a destroyed
+ *    socket: the data may be cut off) flushes the events held so far, drops an unterminated last
+ *    line and then errors with `SEQ_SENSOR_IO` (`details.cause` `'closed before end'`), like
+ *    the file source for a read failure; one already destroyed at subscribe errors at once.
  *
  * Unsubscribing detaches from the readable and pauses it; it does not destroy it (you own it).
  * Subscribe once per readable: bytes read by one subscriber are gone for the next.
@@ -62,15 +65,31 @@ export function sensorReadable(readable: Readable, options: SensorReadableOption
       detach();
       assembler.abort(new SeqstreamError('SEQ_SENSOR_IO', `Reading ${name} failed: ${err.message}`, { source: name, cause: err.message, ...input.position }));
     };
+    // 'close' without 'end' (socket.destroy(), a killed pipe): no 'end' will come, and no 'error' either.
+    const onClose = () => {
+      detach();
+      assembler.flush();
+      assembler.abort(new SeqstreamError('SEQ_SENSOR_IO', `${name} closed before it ended`, { source: name, cause: 'closed before end', ...input.position }));
+    };
     function detach() {
       readable.off('data', onData);
       readable.off('end', onEnd);
       readable.off('error', onError);
+      readable.off('close', onClose);
+    }
+    if (readable.readableEnded) {
+      onEnd();
+      return;
+    }
+    if (readable.destroyed) {
+      const cause = (readable as Readable & { errored?: Error | null }).errored?.message ?? 'destroyed before subscribe';
+      assembler.abort(new SeqstreamError('SEQ_SENSOR_IO', `${name} was already destroyed when subscribed`, { source: name, cause, line: 0, byteOffset: 0 }));
+      return;
     }
     readable.on('data', onData);
     readable.on('end', onEnd);
     readable.on('error', onError);
-    if (readable.readableEnded) onEnd();
+    readable.on('close', onClose);
     return () => {
       assembler.close();
       detach();

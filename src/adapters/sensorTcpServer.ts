@@ -39,8 +39,15 @@ export interface SensorTcpServerOptions extends SensorLineOptions {
  *    and dropped; that connection and all others go on. `invalidInput: 'error'` ends the whole
  *    stream instead.
  * 5. Connection trouble (reset, idle timeout, over `maxConnections`) is reported to `onError`
- *    and closes only that connection. When a connection ends, its last unterminated line counts.
- * 6. The Observable never completes by itself; unsubscribing closes the server and all connections.
+ *    and closes only that connection. When a connection ends, its last unterminated line counts
+ *    (after a reset it is dropped, being likely cut off).
+ * 6. When a connection closes (cleanly or not), every key it fed that no other open connection
+ *    feeds emits the events it holds for reordering (`order: { reorderWindow }`), and the state
+ *    of its own key `tcp-<n>` is freed, so `maxKeys` bounds keys in use, not connections ever
+ *    made. Keys named by a `key` field keep their state (previous values, newest timestamp):
+ *    a sensor may reconnect; beyond `maxKeys` of them a new key is rejected
+ *    (`SEQ_SENSOR_TOO_MANY_KEYS`). On a clean end this happens before the server's FIN is sent.
+ * 7. The Observable never completes by itself; unsubscribing closes the server and all connections.
  *
  * @example
  * ```ts
@@ -75,7 +82,8 @@ export function sensorTcpServer(options: SensorTcpServerOptions = {}): Observabl
         return;
       }
       sockets.add(socket);
-      const input = createLineInput(resolved, assembler, { source, defaultKey: id });
+      const feed = assembler.openInput(id);
+      const input = createLineInput(resolved, assembler, { source, defaultKey: id, input: feed });
       socket.setTimeout(idleTimeoutMs);
       socket.on('timeout', () => {
         assembler.report(new SeqstreamError('SEQ_TCP_IDLE_TIMEOUT', `Connection ${id} was idle for ${idleTimeoutMs} ms (option idleTimeoutMs); closed`, { source, idleTimeoutMs }));
@@ -84,12 +92,18 @@ export function sensorTcpServer(options: SensorTcpServerOptions = {}): Observabl
       socket.on('data', (chunk: Buffer) => input.push(chunk));
       socket.on('end', () => {
         input.end();
+        // Flushed before our FIN goes out: a client that sees the close knows its events are out.
+        assembler.endInput(feed);
         socket.end();
       });
       socket.on('error', (err: NodeJS.ErrnoException) => {
         assembler.report(new SeqstreamError('SEQ_TCP_CONNECTION', `Connection ${id} failed: ${err.message}`, { source, cause: err.code ?? err.message }));
       });
-      socket.on('close', () => sockets.delete(socket));
+      socket.on('close', () => {
+        sockets.delete(socket);
+        // Reset, idle timeout or teardown: no 'end' came, so flush and free here (idempotent).
+        assembler.endInput(feed);
+      });
       try {
         options.onConnection?.({ id, remoteAddress: socket.remoteAddress, remotePort: socket.remotePort });
       } catch (thrown) {

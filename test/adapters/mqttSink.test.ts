@@ -1,7 +1,8 @@
+import { createServer, type AddressInfo } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
-import { NEVER, Subject, from, lastValueFrom, toArray } from 'rxjs';
+import { NEVER, Subject, concat, from, lastValueFrom, of, toArray, type Subscription } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mqttSink, toJsonPayload } from '../../src/adapters/mqttSink.js';
+import { mqttSink, toJsonPayload, type MqttStatus } from '../../src/adapters/mqttSink.js';
 import type { SeqstreamError } from '../../src/errors.js';
 import { startMosquitto, type MosquittoBroker } from '../support/mosquitto.js';
 
@@ -44,18 +45,53 @@ describe('mqttSink (real mosquitto on loopback)', () => {
   it('bounds publishes queued while the broker is away (SEQ_MQTT_BACKLOG) and reports the outage', async () => {
     const input = new Subject<number>();
     const errors: SeqstreamError[] = [];
-    const sub = input.pipe(mqttSink({ url: broker.url, topic: 't', qos: 1, maxInFlight: 3, reconnectPeriodMs: 50, onError: (e) => errors.push(e) })).subscribe();
-    // Usually connected by now; if not, the outage is reported as SEQ_MQTT_CONNECTION instead.
-    await new Promise((r) => setTimeout(r, 200));
+    const statuses: MqttStatus[] = [];
+    let connected!: () => void;
+    const isConnected = new Promise<void>((r) => (connected = r));
+    const sub = input
+      .pipe(
+        mqttSink({
+          url: broker.url, topic: 't', qos: 1, maxInFlight: 3, reconnectPeriodMs: 50, onError: (e) => errors.push(e),
+          onStatus: (s) => {
+            statuses.push(s);
+            if (s.state === 'connected') connected();
+          },
+        }),
+      )
+      .subscribe();
+    // Stop the broker only once the sink is connected, so the outage is always SEQ_MQTT_OFFLINE.
+    await isConnected;
     await broker.stop();
     for (let i = 0; i < 5; i++) input.next(i);
     const deadline = Date.now() + 5000;
-    const outage = (e: SeqstreamError) => e.code === 'SEQ_MQTT_OFFLINE' || e.code === 'SEQ_MQTT_CONNECTION';
-    while (!errors.some(outage) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (!errors.some((e) => e.code === 'SEQ_MQTT_OFFLINE') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(errors.filter((e) => e.code === 'SEQ_MQTT_BACKLOG')).toHaveLength(2);
-    expect(errors.some(outage)).toBe(true);
-    sub.unsubscribe();
+    expect(errors.filter((e) => e.code !== 'SEQ_MQTT_BACKLOG').map((e) => e.code)).toEqual(['SEQ_MQTT_OFFLINE']);
+    expect(statuses[0]).toEqual({ state: 'connected', attempt: 0, reconnected: false });
     await broker.start();
+    while (!statuses.some((s) => s.reconnected) && Date.now() < deadline + 5000) await new Promise((r) => setTimeout(r, 20));
+    expect(statuses.map((s) => s.state)).toContain('offline');
+    expect(statuses.at(-1)).toEqual({ state: 'connected', attempt: 0, reconnected: true });
+    sub.unsubscribe();
+  });
+
+  it('a connection reset mid-session is reported as SEQ_MQTT_OFFLINE, not as SEQ_MQTT_CONNECTION', async () => {
+    // A one-shot broker on loopback: answers the CONNECT with a CONNACK, then resets the socket on
+    // the client's next packet (the client sees ECONNRESET as 'error' before 'close'); it takes no
+    // further connections.
+    const fake = createServer((socket) => {
+      fake.close();
+      socket.once('data', () => {
+        socket.write(Buffer.from([0x20, 0x02, 0x00, 0x00]));
+        socket.once('data', () => socket.resetAndDestroy());
+      });
+    });
+    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+    const port = (fake.address() as AddressInfo).port;
+    let sub: Subscription | undefined;
+    const first = await new Promise<SeqstreamError>((resolve) => (sub = concat(of(1), NEVER).pipe(mqttSink({ url: `mqtt://127.0.0.1:${port}`, topic: 't', reconnectPeriodMs: 20, onError: (e) => resolve(e) })).subscribe()));
+    sub?.unsubscribe();
+    expect(first.code).toBe('SEQ_MQTT_OFFLINE');
   });
 
   it('a throwing serialize or topic function ends the stream with that error', async () => {

@@ -1,5 +1,6 @@
+import { createServer, type AddressInfo } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
-import { ReplaySubject, Subject, filter, firstValueFrom, take, toArray, type Subscription } from 'rxjs';
+import { ReplaySubject, Subject, filter, firstValueFrom, merge, take, toArray, type Subscription } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mqttSource, type MqttSourceOptions, type MqttStatus, type SensorEvent } from '../../src/adapters/mqttSource.js';
 import { compileTopic } from '../../src/adapters/internal/mqttTopic.js';
@@ -124,6 +125,25 @@ describe('mqttSource (real mosquitto on loopback)', () => {
     expect(offline.map((e) => e.code)).toEqual(['SEQ_MQTT_OFFLINE']);
   });
 
+  it('a connection reset mid-session is reported as SEQ_MQTT_OFFLINE, not as SEQ_MQTT_CONNECTION', async () => {
+    // A one-shot broker on loopback: answers the CONNECT with a CONNACK, then resets the socket on
+    // the client's next packet (the client sees ECONNRESET as 'error' before 'close'); it takes no
+    // further connections.
+    const fake = createServer((socket) => {
+      fake.close();
+      socket.once('data', () => {
+        socket.write(Buffer.from([0x20, 0x02, 0x00, 0x00]));
+        socket.once('data', () => socket.resetAndDestroy());
+      });
+    });
+    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+    const port = (fake.address() as AddressInfo).port;
+    let sub: Subscription | undefined;
+    const first = await new Promise<SeqstreamError>((resolve) => (sub = mqttSource({ url: `mqtt://127.0.0.1:${port}`, topics: 't', reconnectPeriodMs: 20, onError: (e) => resolve(e) }).subscribe()));
+    sub?.unsubscribe();
+    expect(first.code).toBe('SEQ_MQTT_OFFLINE');
+  });
+
   it('a broker that never answers: SEQ_MQTT_CONNECTION, then SEQ_MQTT_GAVE_UP after maxReconnectAttempts', async () => {
     const errors: string[] = [];
     const failed = await new Promise<SeqstreamError>((resolve) => {
@@ -133,6 +153,23 @@ describe('mqttSource (real mosquitto on loopback)', () => {
     });
     expect(failed.code).toBe('SEQ_MQTT_GAVE_UP');
     expect(errors).toEqual(['SEQ_MQTT_CONNECTION']);
+  });
+
+  it('at maxKeys the least recently used key is forgotten (its held events emitted first), not new keys rejected', async () => {
+    const { events, errors } = await source({ topics: 'evict/+', maxKeys: 2, timestamp: 'timestamp', order: { reorderWindow: 10 } });
+    const p = await publisher();
+    const send = (key: string, t: number) => p.publishAsync(`evict/${key}`, JSON.stringify({ timestamp: t, value: t }), { qos: 1 });
+    await send('a', 1);
+    await send('a', 5); // a holds 1 and 5 (window 10)
+    await send('b', 1); // b holds 1; a is now the least recently used key
+    await send('c', 1); // third key: a is evicted, its held events come out in order
+    await send('a', 2); // a is new again and evicts b
+    const outcome = await firstValueFrom(merge(events.pipe(take(3), toArray()), errors));
+    expect(Array.isArray(outcome) ? outcome.map((e) => [e.key, e.timestamp]) : outcome).toEqual([
+      ['a', 1],
+      ['a', 5],
+      ['b', 1],
+    ]);
   });
 
   it("invalidInput 'error' ends the stream on the first bad payload", async () => {

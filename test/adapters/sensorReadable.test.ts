@@ -1,5 +1,6 @@
 import { PassThrough, Readable } from 'node:stream';
 import { spawn } from 'node:child_process';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { lastValueFrom, take, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { sensorReadable } from '../../src/adapters/sensorReadable.js';
@@ -35,6 +36,36 @@ describe('sensorReadable', () => {
     r.write('{"timestamp":1,"value":1}\n');
     r.destroy(new Error('disk on fire'));
     await expect(done).rejects.toMatchObject({ code: 'SEQ_SENSOR_IO' });
+  });
+
+  it('a socket destroyed without end: held events are flushed, then SEQ_SENSOR_IO', async () => {
+    const text = '{"timestamp":5,"value":5}\n{"timestamp":4,"value":4}\n{"timestamp":100,"value":100}\n';
+    const server = createServer((peer) => peer.write(text));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+      const events: number[] = [];
+      const failed = new Promise<unknown>((resolve, reject) =>
+        sensorReadable(socket, { order: { reorderWindow: 10 }, name: 'feed' }).subscribe({ next: (e) => {
+          events.push(e.timestamp);
+          // 4 and 5 are out once 100 has been read; 100 itself is still held.
+          if (events.length === 2) socket.destroy();
+        }, error: resolve, complete: () => reject(new Error('completed')) }),
+      );
+      // details locate where a replay would resume: after the three lines read.
+      expect(await failed).toMatchObject({ code: 'SEQ_SENSOR_IO', details: { source: 'feed', line: 4, byteOffset: text.length } });
+      expect(events).toEqual([4, 5, 100]);
+    } finally {
+      server.close();
+    }
+  }, 10_000);
+
+  it('a readable already destroyed (not ended) at subscribe errors at once with SEQ_SENSOR_IO', () => {
+    const r = new PassThrough();
+    r.destroy();
+    let error: unknown;
+    sensorReadable(r).subscribe({ error: (e) => (error = e) });
+    expect(error).toMatchObject({ code: 'SEQ_SENSOR_IO' });
   });
 
   it('never-ending readable: early unsubscribe detaches and leaves the readable usable', async () => {

@@ -1,5 +1,5 @@
 import { connect, createServer, type Socket } from 'node:net';
-import { ReplaySubject, Subject, filter, firstValueFrom, take, toArray, type Subscription } from 'rxjs';
+import { ReplaySubject, Subject, filter, firstValueFrom, merge, take, toArray, type Subscription } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sensorTcpServer, type SensorEvent, type SensorTcpServerOptions } from '../../src/adapters/sensorTcpServer.js';
 import type { SeqstreamError } from '../../src/errors.js';
@@ -136,6 +136,60 @@ describe('sensorTcpServer', () => {
     c.write('nope\n');
     expect(await err).toMatchObject({ code: 'SEQ_SENSOR_JSON' });
   });
+
+  it('a connection that ends or is reset flushes the events its keys held for reordering', async () => {
+    const { port, events, errors } = await start({ order: { reorderWindow: 10 } });
+    const ended = await client(port);
+    ended.end('{"timestamp":1,"value":1}\n{"timestamp":3,"value":3}\n{"timestamp":2,"value":2}\n');
+    expect((await firstValueFrom(events.pipe(take(3), toArray()))).map((e) => [e.key, e.timestamp])).toEqual([
+      ['tcp-1', 1],
+      ['tcp-1', 2],
+      ['tcp-1', 3],
+    ]);
+    // A reset (no FIN) is reported, and what the connection delivered before it is still emitted.
+    const reset = await client(port);
+    const resetEvents = events.pipe(filter((e) => e.key === 'tcp-2'));
+    const flushed = firstValueFrom(resetEvents.pipe(take(3), toArray()));
+    // 100 pushes the watermark past 4 and 5: seeing them emitted proves the server read all three lines.
+    reset.write('{"timestamp":5,"value":5}\n{"timestamp":4,"value":4}\n{"timestamp":100,"value":100}\n');
+    await firstValueFrom(resetEvents.pipe(take(2), toArray()));
+    const resetReported = firstValueFrom(errors);
+    reset.resetAndDestroy();
+    expect((await flushed).map((e) => e.timestamp)).toEqual([4, 5, 100]);
+    expect((await resetReported).code).toBe('SEQ_TCP_CONNECTION');
+  }, 10_000);
+
+  it('a key fed by two connections is flushed when the last of them ends, not before', async () => {
+    const { port, events, errors } = await start({ key: 'sensor', order: { reorderWindow: 10 } });
+    const late: SeqstreamError[] = [];
+    errors.subscribe((e) => late.push(e));
+    const a = await client(port);
+    const b = await client(port);
+    const aClosed = new Promise((r) => a.on('close', r));
+    // Probe key p: p@1 is emitted once p@100 arrives, which proves the server has read b's s@3.
+    b.write('{"sensor":"s","timestamp":3,"value":3}\n{"sensor":"p","timestamp":1,"value":1}\n{"sensor":"p","timestamp":100,"value":1}\n');
+    await firstValueFrom(events.pipe(filter((e) => e.key === 'p')));
+    a.end('{"sensor":"s","timestamp":1,"value":1}\n{"sensor":"s","timestamp":5,"value":5}\n');
+    await aClosed; // the server flushes before it answers the FIN, so a's end has been handled
+    b.end('{"sensor":"s","timestamp":4,"value":4}\n');
+    expect((await firstValueFrom(events.pipe(filter((e) => e.key === 's'), take(4), toArray()))).map((e) => e.timestamp)).toEqual([1, 3, 4, 5]);
+    expect(late).toEqual([]);
+  }, 10_000);
+
+  it('per-connection key state is freed on close: more connections over time than maxKeys all get through', async () => {
+    for (const order of ['drop', { reorderWindow: 10 }] as const) {
+      const { port, events, errors } = await start({ order, maxKeys: 2 });
+      for (let i = 1; i <= 4; i++) {
+        const c = await client(port);
+        const closed = new Promise((r) => c.on('close', r));
+        const outcome = firstValueFrom(merge(events.pipe(filter((e) => e.key === `tcp-${i}`)), errors));
+        c.end(`{"timestamp":${i},"value":${i}}\n`);
+        expect(await outcome).toMatchObject({ key: `tcp-${i}`, x: [i] });
+        await closed;
+      }
+      subs.splice(0).forEach((s) => s.unsubscribe());
+    }
+  }, 10_000);
 
   it('unsubscribing closes the server and its connections', async () => {
     const { port } = await start();

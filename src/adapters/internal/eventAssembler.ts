@@ -8,9 +8,23 @@ export interface RecordOrigin {
   byteOffset: number;
   /** Key used when no key field is configured. */
   defaultKey: string;
+  /** The input (one TCP connection) this record came from, when its keys are to be flushed and freed at its end. */
+  input?: AssemblerInput;
 }
 
-interface KeyState {
+/**
+ * One input of a shared assembler (a TCP connection), from {@link EventAssembler.openInput}.
+ * It remembers which key states it fed, so {@link EventAssembler.endInput} can flush them and
+ * free its default key.
+ */
+export interface AssemblerInput {
+  readonly defaultKey: string;
+  /** Key -> the state object this input fed (compared by identity: an evicted key gets a new one). */
+  readonly keys: Map<string, KeyState>;
+  ended: boolean;
+}
+
+export interface KeyState {
   previous: number[] | null;
   /** Newest timestamp already emitted for this key (`drop` and `reorder`). */
   lastEmitted: number;
@@ -18,6 +32,8 @@ interface KeyState {
   maxSeen: number;
   /** Min-heap on (timestamp, arrival) of events held by `reorder`. */
   heap: { event: SensorEvent; seq: number }[];
+  /** Open inputs that have fed this key; held events are flushed when the last one ends. */
+  feeders: number;
 }
 
 const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
@@ -43,10 +59,16 @@ export function parseTimestamp(raw: unknown): number {
  * Turns parsed records (a JSON object, a CSV row) into {@link SensorEvent}s: field mapping,
  * missing-value policy, per-key order policy and the bad-input policy. One per subscription,
  * shared by all inputs of that subscription (every TCP connection), because key state is per key.
+ *
+ * Key state is bounded by `maxKeys`. At the limit a new key is rejected with
+ * `SEQ_SENSOR_TOO_MANY_KEYS`, or, with `keyLimit: 'evict'`, the least recently used key's state
+ * is dropped (its held events emitted first) to make room.
  */
 export class EventAssembler {
+  /** In insertion order; with `keyLimit: 'evict'` also in use order (a used key moves to the end). */
   private readonly keys = new Map<string, KeyState>();
   private readonly keyed: boolean;
+  private readonly evict: boolean;
   private seq = 0;
   private closed = false;
 
@@ -54,8 +76,32 @@ export class EventAssembler {
     private readonly options: ResolvedMapping,
     private readonly emit: (event: SensorEvent) => void,
     private readonly fail: (error: unknown) => void,
+    settings: { keyLimit?: 'reject' | 'evict' } = {},
   ) {
     this.keyed = options.order !== 'accept' || options.missing === 'fill-previous';
+    this.evict = settings.keyLimit === 'evict';
+  }
+
+  /** Opens an input whose records pass it as `origin.input`. */
+  openInput(defaultKey: string): AssemblerInput {
+    return { defaultKey, keys: new Map(), ended: false };
+  }
+
+  /**
+   * End of one input (idempotent): every key it fed that no other open input feeds emits its
+   * held events, and its default key's state is freed (no other input can use that key).
+   * Keys named by a key field keep their state: the sensor may come back on a new input.
+   */
+  endInput(input: AssemblerInput): void {
+    if (input.ended) return;
+    input.ended = true;
+    for (const [key, state] of input.keys) {
+      state.feeders -= 1;
+      if (state.feeders > 0) continue;
+      this.drain(state);
+      if (key === input.defaultKey && this.keys.get(key) === state) this.keys.delete(key);
+    }
+    input.keys.clear();
   }
 
   /** Bad input: ends the stream (`invalidInput: 'error'`) or goes to the side channel. */
@@ -126,12 +172,28 @@ export class EventAssembler {
     let state: KeyState | undefined;
     if (this.keyed) {
       state = this.keys.get(key);
+      if (state && this.evict) {
+        // Move to the end: the Map's first entry is then always the least recently used key.
+        this.keys.delete(key);
+        this.keys.set(key, state);
+      }
       if (!state) {
         if (this.keys.size >= o.maxKeys) {
-          return this.problem(new InvalidInputError('SEQ_SENSOR_TOO_MANY_KEYS', `Key ${describe(key)} at ${origin.source} line ${origin.line} is over the limit of ${o.maxKeys} keys (option maxKeys)`, { ...where, key, maxKeys: o.maxKeys }));
+          if (!this.evict) {
+            return this.problem(new InvalidInputError('SEQ_SENSOR_TOO_MANY_KEYS', `Key ${describe(key)} at ${origin.source} line ${origin.line} is over the limit of ${o.maxKeys} keys (option maxKeys)`, { ...where, key, maxKeys: o.maxKeys }));
+          }
+          const [oldest, oldState] = this.keys.entries().next().value as [string, KeyState];
+          this.keys.delete(oldest);
+          this.drain(oldState);
+          if (this.closed) return;
         }
-        state = { previous: null, lastEmitted: -Infinity, maxSeen: -Infinity, heap: [] };
+        state = { previous: null, lastEmitted: -Infinity, maxSeen: -Infinity, heap: [], feeders: 0 };
         this.keys.set(key, state);
+      }
+      const input = origin.input;
+      if (input && !input.ended && input.keys.get(key) !== state) {
+        input.keys.set(key, state);
+        state.feeders += 1;
       }
     }
 
@@ -187,12 +249,15 @@ export class EventAssembler {
 
   /** End of input: emits every event still held by `reorder`, per key in timestamp order. */
   flush(): void {
-    for (const state of this.keys.values()) {
-      while (!this.closed && state.heap.length > 0) {
-        const next = heapPop(state.heap);
-        state.lastEmitted = next.event.timestamp;
-        this.emit(next.event);
-      }
+    for (const state of this.keys.values()) this.drain(state);
+  }
+
+  /** Emits the events one key holds, in timestamp order. */
+  private drain(state: KeyState): void {
+    while (!this.closed && state.heap.length > 0) {
+      const next = heapPop(state.heap);
+      state.lastEmitted = next.event.timestamp;
+      this.emit(next.event);
     }
   }
 }

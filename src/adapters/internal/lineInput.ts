@@ -1,6 +1,6 @@
 import { parse as parseCsvSync } from 'csv-parse/sync';
 import { describe, InvalidInputError } from '../../errors.js';
-import type { EventAssembler } from './eventAssembler.js';
+import type { AssemblerInput, EventAssembler } from './eventAssembler.js';
 import { LineSplitter } from './lineSplitter.js';
 import type { ResolvedLineOptions } from './sensorOptions.js';
 
@@ -24,11 +24,11 @@ export interface LineInput {
 export function createLineInput(
   options: ResolvedLineOptions,
   assembler: EventAssembler,
-  origin: { source: string; defaultKey: string },
+  origin: { source: string; defaultKey: string; input?: AssemblerInput },
   start?: { line?: number; byteOffset?: number },
 ): LineInput {
   let columns = options.columns;
-  const { source, defaultKey } = origin;
+  const { source, defaultKey, input } = origin;
 
   const onLine = (text: string, line: number, byteOffset: number): void => {
     if (assembler.isClosed) return;
@@ -44,7 +44,7 @@ export function createLineInput(
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {
         return assembler.problem(new InvalidInputError('SEQ_SENSOR_NOT_OBJECT', `Line ${line} of ${source} must be a JSON object, received ${describe(value)}`, where));
       }
-      return assembler.accept(value as Record<string, unknown>, { source, line, byteOffset, defaultKey });
+      return assembler.accept(value as Record<string, unknown>, { source, line, byteOffset, defaultKey, input });
     }
     let fields: string[];
     if (text.includes('"')) {
@@ -71,7 +71,7 @@ export function createLineInput(
     }
     const record: Record<string, unknown> = Object.create(null);
     for (let i = 0; i < columns.length; i++) record[columns[i]] = fields[i];
-    assembler.accept(record, { source, line, byteOffset, defaultKey });
+    assembler.accept(record, { source, line, byteOffset, defaultKey, input });
   };
 
   const splitter = new LineSplitter(

@@ -44,7 +44,13 @@ export interface SensorMappingOptions {
   order?: OrderPolicy;
   /** Most events held per key by `{ reorderWindow }`; beyond it the oldest is emitted early. Default 1024. */
   maxReorderBuffer?: number;
-  /** Most distinct keys held in per-key state (previous values, order); an event with a new key beyond it is an error (`SEQ_SENSOR_TOO_MANY_KEYS`). Default 10000. */
+  /**
+   * Most distinct keys held in per-key state (previous values, order); an event with a new key
+   * beyond it is an error (`SEQ_SENSOR_TOO_MANY_KEYS`). Only keyed policies hold state (`order`
+   * other than `'accept'`, or `missing: 'fill-previous'`). `sensorTcpServer` frees a connection's
+   * own key (`tcp-<n>`) when it closes; `mqttSource` forgets the least recently seen key instead
+   * of rejecting. Default 10000.
+   */
   maxKeys?: number;
   /**
    * Bad input (unparsable line, non-numeric field, missing key ...): `'error'` ends the stream
