@@ -1,0 +1,109 @@
+/** `seqstream audio` and `seqstream stream` as a user runs them: a real child process, real pipes. */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { lastValueFrom, toArray } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { audioFromPcm } from '../../src/adapters/audioFromPcm.js';
+import { RecurrentModel, writeSafetensors } from '../../src/cells/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'seqstream-cli-'));
+
+/** Runs the CLI with `input` on stdin; resolves with exit code, stdout lines and stderr. */
+function cli(args: string[], input: Buffer | string): Promise<{ code: number; lines: string[]; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: { ...process.env, SEQSTREAM_BACKEND: 'cpu' } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, lines: out.split('\n').filter(Boolean), stderr: err }));
+    child.stdin.end(input);
+  });
+}
+
+/** 0.5 s of a 440 Hz tone, 16 kHz, signed 16-bit little-endian mono. */
+function tonePcm(): Buffer {
+  const n = 8000;
+  const b = Buffer.alloc(n * 2);
+  for (let i = 0; i < n; i++) b.writeInt16LE(Math.round(12000 * Math.sin((2 * Math.PI * 440 * i) / 16000)), i * 2);
+  return b;
+}
+
+describe('seqstream audio', () => {
+  it('turns raw PCM on stdin into one line per frame, and with --model into the model outputs for those frames', async () => {
+    const pcm = tonePcm();
+    const frames = await lastValueFrom(audioFromPcm(PassThrough.from([pcm]), { sampleRate: 16000, features: ['mfcc', 'rms'] }).pipe(toArray()));
+    const model = RecurrentModel.create({ cell: 'gru', inputSize: 14, hiddenSize: 8, head: { outputSize: 2, activation: 'softmax' }, seed: 4 });
+    const modelFile = join(dir, 'tagger.json');
+    writeFileSync(modelFile, JSON.stringify(model));
+
+    const plain = await cli(['audio', '--rate', '16000', '--features', 'mfcc,rms'], pcm);
+    expect(plain.code).toBe(0);
+    expect(plain.lines).toHaveLength(frames.length);
+    plain.lines.forEach((line, i) => {
+      const row = JSON.parse(line);
+      expect(row.index).toBe(i);
+      expect(row.time).toBeCloseTo(frames[i].time, 9);
+      row.x.forEach((v: number, j: number) => expect(v).toBeCloseTo(frames[i].x[j], 4));
+    });
+
+    const tagged = await cli(['audio', '--rate', '16000', '--features', 'mfcc,rms', '--model', modelFile], pcm);
+    expect(tagged.code).toBe(0);
+    const state = model.createState();
+    const expected = frames.map((f) => Array.from(model.step(state, f.x)));
+    expect(tagged.lines.map((l) => JSON.parse(l).y)).toHaveLength(expected.length);
+    tagged.lines.forEach((l, i) => JSON.parse(l).y.forEach((v: number, j: number) => expect(v).toBeCloseTo(expected[i][j], 5)));
+    expect(tagged.stderr).toContain('backend cpu');
+  }, 60_000);
+
+  it('refuses a model whose input size does not fit the features, and raw PCM without --rate, with exit 2', async () => {
+    const small = join(dir, 'small.json');
+    writeFileSync(small, JSON.stringify(RecurrentModel.create({ cell: 'lstm', inputSize: 2, hiddenSize: 4, seed: 1 })));
+    const misfit = await cli(['audio', '--rate', '16000', '--model', small], tonePcm());
+    expect(misfit.code).toBe(2);
+    expect(misfit.lines.join('\n')).toMatch(/SEQ_INVALID_OPTION.*inputSize 13/);
+    const noRate = await cli(['audio'], tonePcm());
+    expect(noRate.code).toBe(2);
+    expect(noRate.lines.join('\n')).toContain('--rate');
+  }, 60_000);
+});
+
+describe('seqstream stream', () => {
+  it('keeps one state per key, reports bad lines on stderr and goes on', async () => {
+    const model = RecurrentModel.create({ cell: 'lstm', inputSize: 2, hiddenSize: 4, head: { outputSize: 1 }, seed: 6 });
+    // Loaded from .safetensors, as a PyTorch user would hand it over.
+    const file = join(dir, 'model.safetensors');
+    writeFileSync(file, writeSafetensors(Object.fromEntries(model.parameters().map((p) => [p.name, p]))));
+    const lines = ['{"key":"a","x":[1,2]}', '{"key":"b","x":[0,1]}', 'not json', '{"key":"a","x":[1]}', '{"key":"a","x":[2,2]}', '{"x":[1,1]}', '{"key":"b","x":[3,1]}'];
+    const r = await cli(['stream', '--model', file, '--key', 'key'], lines.join('\n') + '\n');
+    expect(r.code).toBe(0);
+    const states = { a: model.createState(), b: model.createState() };
+    const expected = [
+      ['a', model.step(states.a, [1, 2])[0]],
+      ['b', model.step(states.b, [0, 1])[0]],
+      ['a', model.step(states.a, [2, 2])[0]],
+      ['b', model.step(states.b, [3, 1])[0]],
+    ] as const;
+    const got = r.lines.map((l) => JSON.parse(l));
+    expect(got.map((o) => o.key)).toEqual(expected.map(([k]) => k));
+    got.forEach((o, i) => expect(o.y[0]).toBeCloseTo(expected[i][1], 5));
+    const errors = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    expect(errors.map((e) => [e.error, e.line])).toEqual([
+      ['SEQ_SENSOR_JSON', 3],
+      ['SEQ_INPUT_SHAPE', 4],
+      ['SEQ_SENSOR_MISSING_KEY', 6],
+    ]);
+    expect(r.stderr).toContain('4 events out, 3 rejected');
+  }, 60_000);
+
+  it('needs --model (exit 2) and names an unreadable model file', async () => {
+    expect((await cli(['stream'], '')).code).toBe(2);
+    const missing = await cli(['stream', '--model', join(dir, 'nope.json')], '');
+    expect(missing.code).toBe(2);
+    expect(missing.lines.join('\n')).toContain('SEQ_MODEL_FORMAT');
+  }, 60_000);
+});
