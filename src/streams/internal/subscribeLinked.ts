@@ -19,6 +19,8 @@ export interface SourceObserver<T> {
  * weights for a consumer that has gone.)
  */
 export function subscribeLinked<T>(source: Observable<T>, subscriber: Subscriber<unknown>, observer: SourceObserver<T>): void {
+  // Already closed (e.g. a side stream errored during set-up): never touch the source.
+  if (subscriber.closed) return;
   const closed = new Subject<void>();
   subscriber.add(() => {
     closed.next();

@@ -3,7 +3,7 @@
  * through a synchronous source — and nothing (least of all training) happens after that.
  */
 import * as tf from '@tensorflow/tfjs';
-import { from, map, range, Subject, take, tap } from 'rxjs';
+import { from, map, Observable, range, Subject, take, tap, throwError } from 'rxjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend.js';
 import { RecurrentModel } from '../../../src/cells/index.js';
@@ -70,6 +70,17 @@ describe('operators stop a synchronous source when the consumer leaves', () => {
       .pipe(tap(() => pulled++), map((i) => ({ key: i % 7, x: [i % 3, 1] })), recurrentByKey<number>(model(), { maxBatch: 64 }), take(1))
       .subscribe();
     expect(pulled).toBeLessThanOrEqual(65);
+  });
+
+  it('recurrent() never subscribes its source when its reset stream errors during set-up', () => {
+    let subscribed = false;
+    let error: unknown;
+    const source = new Observable<number[]>(() => {
+      subscribed = true;
+    });
+    source.pipe(recurrent(model(), { reset: throwError(() => new Error('reset failed')) })).subscribe({ error: (e) => (error = e) });
+    expect((error as Error).message).toBe('reset failed');
+    expect(subscribed).toBe(false);
   });
 
   it('standardize() + take(1) pulls one event', () => {
