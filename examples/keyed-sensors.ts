@@ -1,6 +1,6 @@
 /**
  * Many sensors, one model: each sensor key gets its own LSTM state; readings that arrive together
- * are stepped in one batch. States are checkpointed to ./keyed-state (atomic files); run it twice
+ * are stepped in one batch. States are checkpointed to ./keyed-state (or the folder given as the first argument; atomic files); run it twice
  * and the second run resumes where the first stopped, replaying the log after the checkpoint.
  *   npx tsx examples/keyed-sensors.ts
  */
@@ -29,7 +29,8 @@ const logFrom = (start: number) =>
     return () => clearInterval(timer);
   });
 
-const store = new FileStateStore<string>('./keyed-state');
+const stateDir = process.argv[2] ?? './keyed-state';
+const store = new FileStateStore<string>(stateDir);
 const resumeFrom = await store.load();
 const model = resumeFrom?.model
   ? RecurrentModel.fromJSON(resumeFrom.model)
@@ -57,7 +58,7 @@ logFrom(start)
       if (++outputs % 5_000 === 0) console.log(`offset ${offset}: ${key} -> ${y[0].toFixed(4)}`);
     },
     complete: () => {
-      console.log(`done: ${outputs} outputs; checkpoint saved in ./keyed-state`);
+      console.log(`done: ${outputs} outputs; checkpoint saved in ${stateDir}`);
     },
   });
 setTimeout(() => {
