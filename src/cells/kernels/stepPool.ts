@@ -13,6 +13,8 @@ const ERROR = 4;
 const READY = 5;
 /** A worker that has not answered one job within this long is given up (its rows run on the caller). */
 const JOB_TIMEOUT_MS = 30_000;
+/** How far one job moves a worker's share of the rows (it settles where both sides finish together). */
+const SHARE_STEP = 0.005;
 
 interface Lane {
   readonly worker: Worker;
@@ -21,6 +23,8 @@ interface Lane {
   data: Float32Array;
   seq: number;
   dead: boolean;
+  /** Fraction of a split batch this worker takes, nudged after each job toward equal finish times. */
+  share: number;
   /** model id -> model.version last shipped to this worker. */
   readonly shipped: Map<number, number>;
 }
@@ -100,7 +104,7 @@ function pool(threads: number, module: WebAssembly.Module): Lane[] | null {
       });
       worker.unref();
       port1.unref();
-      const lane: Lane = { worker, ctl, port: port1, data: new Float32Array(0), seq: 0, dead: false, shipped: new Map() };
+      const lane: Lane = { worker, ctl, port: port1, data: new Float32Array(0), seq: 0, dead: false, share: 1 / threads, shipped: new Map() };
       worker.on('error', () => {
         lane.dead = true;
       });
@@ -234,18 +238,26 @@ export function stepSplit(model: RecurrentModel, state: ModelState, x: ArrayLike
   for (const lane of all) if (!lane.dead && Atomics.load(lane.ctl, READY) === 1) ready.push(lane);
   if (ready.length === 0) return false;
   const B = state.batch;
-  const per = Math.floor(B / (ready.length + 1));
-  if (per === 0) return false;
-  const own = B - per * ready.length;
-  ready.forEach((lane, j) => submit(lane, model, state, x, own + j * per, per));
+  const counts = ready.map((lane) => Math.floor(B * lane.share));
+  const own = B - counts.reduce((a, b) => a + b, 0);
+  if (own <= 0 || counts.some((n) => n === 0)) return false;
+  const starts: number[] = [];
+  let r0 = own;
+  ready.forEach((lane, j) => {
+    starts.push(r0);
+    submit(lane, model, state, x, r0, counts[j]);
+    r0 += counts[j];
+  });
   splitBatches++;
   try {
     stepRows(0, own);
   } finally {
     ready.forEach((lane, j) => {
-      const r0 = own + j * per;
-      if (collect(lane, model, state, r0, per)) workerRows += per;
-      else stepRows(r0, per);
+      // The caller's copies in and out are serial work the workers do not have: balance finish times.
+      const early = Atomics.load(lane.ctl, DONE) === lane.seq;
+      lane.share = Math.min(0.75 / ready.length, Math.max(0.25 / ready.length, lane.share + (early ? SHARE_STEP : -SHARE_STEP)));
+      if (collect(lane, model, state, starts[j], counts[j])) workerRows += counts[j];
+      else stepRows(starts[j], counts[j]);
     });
   }
   return true;

@@ -17,10 +17,11 @@ interface KernelExports {
 const KIND_CODE: Record<CellKind, number> = { rnn_tanh: 0, rnn_relu: 1, lstm: 2, gru: 3 };
 const PAGE = 65536;
 /**
- * Smallest batch work (rows x multiply-adds per row) split across threads: below it the wake-up and
- * copies of a worker cost more than the half batch it takes (measured with bench/kernel.ts).
+ * Smallest batch work (rows x multiply-adds per row) split across threads. Break-even measured on an
+ * idle 2-core machine is ~0.6M (LSTM I=40 H=32 at 64 rows: 0.97x); 2M leaves room for a busy machine
+ * where the worker wakes later (H=32: 218+ rows, 1.5x at 256; H=128: 23+ rows, 1.4x at 32).
  */
-const SPLIT_MIN_WORK = 4_000_000;
+const SPLIT_MIN_WORK = 2_000_000;
 
 let compiled: WebAssembly.Module | null | undefined;
 
@@ -235,10 +236,10 @@ function copyOut(f32: Float32Array, dst: Float32Array, to: number, at: number, B
 export interface WasmStepperOptions {
   /**
    * Threads that step one large batch (this one plus `threads - 1` process-wide worker threads, each
-   * with its own kernel instance; results are bit-identical to one thread). Batches smaller than
-   * about 4M multiply-adds (e.g. LSTM I=40 H=128 under ~50 rows) always run on the caller's thread.
-   * Default: the `SEQSTREAM_THREADS` environment variable (read when the stepper is created), else 2
-   * on machines with 2+ cores, else 1.
+   * with its own kernel instance; results are bit-identical to one thread). Batches under 2M
+   * multiply-adds (LSTM I=40: H=32 under 218 rows, H=128 under 23 rows) always run on the caller's
+   * thread. Default: the `SEQSTREAM_THREADS` environment variable (read when the stepper is created),
+   * else 2 on machines with 2+ cores, else 1.
    */
   readonly threads?: number;
 }
