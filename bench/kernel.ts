@@ -9,11 +9,13 @@
  * Latency: one stream (batch 1), LSTM and GRU, 40 inputs, H = 32/128/512, per-step p50/p99 in µs,
  * the new `h` read back into a JS Float32Array each step (what `stepInPlace` returns).
  * Throughput: batches of 64 and 1,024 streams, events/s (one event = one row stepped), best ~100 ms
- * slice (PyTorch measured the same way).
+ * slice (PyTorch measured the same way). "wasm 2t" = the same kernel with one worker thread stepping
+ * half of each large batch (createWasmStepper(model, { threads: 2 }), bit-identical), same run.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { RecurrentModel, createJsStepper, type FusedStepper } from '../src/cells/index.js';
+import { startStepPool } from '../src/cells/kernels/index.js';
 import { createWasmStepper } from '../src/cells/kernels/wasmStepper.js';
 
 type Cell = 'lstm' | 'gru';
@@ -127,19 +129,23 @@ export async function run(options: { quick?: boolean } = {}): Promise<void> {
   }
 
   console.log('\nThroughput, I=40 (events/s; one event = one stream stepped once)');
-  console.log('| cell | batch | H | JS loops | wasm-simd | wasm/JS | PyTorch ref | wasm/ref | PyTorch now | wasm/now |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  const pool = probe ? await startStepPool(2) : false;
+  console.log(`(wasm 2t: ${pool ? 'one worker thread running' : 'no worker thread could start, same as 1 thread'})`);
+  console.log('| cell | batch | H | JS loops | wasm-simd | wasm/JS | wasm 2t | 2t/1t | PyTorch ref | wasm/ref | PyTorch now | wasm/now | 2t/now |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   const secs = quick ? 0.6 : 2;
   for (const [cell, B, H] of thrCases) {
     const model = RecurrentModel.create({ cell, inputSize: 40, hiddenSize: H, seed: 1 });
     const js = throughput(createJsStepper(model), model, B, secs / 2);
-    const wasmStepper = createWasmStepper(model);
+    const wasmStepper = createWasmStepper(model, { threads: 1 });
     const wa = wasmStepper ? throughput(wasmStepper, model, B, secs) : null;
+    const twoStepper = createWasmStepper(model, { threads: 2 });
+    const two = twoStepper ? throughput(twoStepper, model, B, secs) : null;
     const ref = cell === 'lstm' && B === 1024 ? TORCH_REFERENCE.throughput.lstm[`${B}x${H}`] : undefined;
     const now = torch?.throughput[`${cell}:${B}x${H}`];
     const col = (t: number | undefined): string => `${t !== undefined ? fmtRate(t) : '-'} | ${wa && t !== undefined ? fmt(wa / t, 2) + 'x' : '-'}`;
     console.log(
-      `| ${cell} | ${B} | ${H} | ${fmtRate(js)} | ${wa ? fmtRate(wa) : '-'} | ${wa ? fmt(wa / js) + 'x' : '-'} | ${col(ref)} | ${col(now)} |`,
+      `| ${cell} | ${B} | ${H} | ${fmtRate(js)} | ${wa ? fmtRate(wa) : '-'} | ${wa ? fmt(wa / js) + 'x' : '-'} | ${two ? fmtRate(two) : '-'} | ${wa && two ? fmt(two / wa, 2) + 'x' : '-'} | ${col(ref)} | ${col(now)} | ${two && now ? fmt(two / now, 2) + 'x' : '-'} |`,
     );
   }
 }

@@ -4,7 +4,8 @@
  * 10,000 active keys. Each round every active key sends one event (synchronously, like a burst of
  * sensor readings); events/s over the run and per-event latency (round start to output) p50/p99.
  * Also: share of the keyed time spent outside the stepper (our overhead), and bytes per key at
- * 100,000 keys.
+ * 100,000 keys. Threads: the same keyed run and kernel with SEQSTREAM_THREADS=1 and =2 (one worker
+ * thread steps half of each large batch), measured back to back in this run.
  *
  *   npx tsx bench/keyed.ts [--quick]          (node --expose-gc --import tsx bench/keyed.ts for exact memory)
  */
@@ -12,6 +13,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { groupBy, map, mergeMap, Subject } from 'rxjs';
 import { createFusedStepper, RecurrentModel, seededRandom } from '../src/cells/index.js';
+import { startStepPool } from '../src/cells/kernels/index.js';
 import { KeyedRecurrentControl, recurrent, recurrentByKey, type KeyedEvent } from '../src/streams/index.js';
 import { percentile, printTable } from './stats.js';
 
@@ -168,6 +170,18 @@ async function bytesPerKey(H: number, n: number, which: 'keyed' | 'perKey'): Pro
   return { perKey: (after - before) / n, state: 2 * H * 4 };
 }
 
+/** Runs `fn` with SEQSTREAM_THREADS set (read when steppers are created), then restores it. */
+async function withThreads<T>(threads: number, fn: () => Promise<T>): Promise<T> {
+  const saved = process.env.SEQSTREAM_THREADS;
+  process.env.SEQSTREAM_THREADS = String(threads);
+  try {
+    return await fn();
+  } finally {
+    if (saved === undefined) delete process.env.SEQSTREAM_THREADS;
+    else process.env.SEQSTREAM_THREADS = saved;
+  }
+}
+
 /** Runs the keyed benchmark and prints its tables. */
 export async function run(options: { quick?: boolean } = {}): Promise<void> {
   const quick = options.quick ?? false;
@@ -207,6 +221,30 @@ export async function run(options: { quick?: boolean } = {}): Promise<void> {
   console.log(`PyTorch 1.13 reference, 1,024 streams in one batch: H=32 ${PYTORCH_1024[32].toLocaleString('en')} ev/s, H=128 ${PYTORCH_1024[128].toLocaleString('en')} ev/s`);
   console.log('\nWhere the keyed time goes (kernel = stepper alone on one contiguous batch of min(keys,1024) rows):');
   printTable(['H', 'keys', 'kernel ev/s', 'outside stepper', 'overhead µs/event', 'keyed/kernel'], overheadRows);
+
+  const threadRows: Array<Array<string | number>> = [];
+  const pool = await startStepPool(2);
+  for (const H of [32, 128]) {
+    const model = RecurrentModel.create({ cell: 'lstm', inputSize: I, hiddenSize: H, seed: 1 });
+    for (const keys of [64, 1024, 10_000]) {
+      const one = await withThreads(1, async () => ({ keyed: await measure(keyedRunner(model), keys, budget, xs), kernel: kernelOnly(model, Math.min(keys, 1024), budget / 3, xs) }));
+      const two = await withThreads(2, async () => ({ keyed: await measure(keyedRunner(model), keys, budget, xs), kernel: kernelOnly(model, Math.min(keys, 1024), budget / 3, xs) }));
+      threadRows.push([
+        H,
+        keys,
+        Math.round(one.keyed.eventsPerSec),
+        Math.round(two.keyed.eventsPerSec),
+        (two.keyed.eventsPerSec / one.keyed.eventsPerSec).toFixed(2) + 'x',
+        `${one.keyed.p50.toFixed(0)}/${one.keyed.p99.toFixed(0)}`,
+        `${two.keyed.p50.toFixed(0)}/${two.keyed.p99.toFixed(0)}`,
+        Math.round(one.kernel),
+        Math.round(two.kernel),
+        (two.kernel / one.kernel).toFixed(2) + 'x',
+      ]);
+    }
+  }
+  console.log(`\nThreads (SEQSTREAM_THREADS=1 vs 2, same run; worker ${pool ? 'running' : 'could not start'}): keyed ev/s and the stepper alone on min(keys,1024) rows`);
+  printTable(['H', 'keys', 'keyed 1t ev/s', 'keyed 2t ev/s', 'keyed 2t/1t', '1t p50/p99 µs', '2t p50/p99 µs', 'kernel 1t', 'kernel 2t', 'kernel 2t/1t'], threadRows);
 
   const n = quick ? 20_000 : 100_000;
   const memRows: Array<Array<string | number>> = [];

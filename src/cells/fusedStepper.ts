@@ -22,7 +22,9 @@ export interface FusedStepper {
  * (`kind: 'wasm-simd'`, float32 accumulation, see `src/cells/kernels/gatesKernel.c`) when the runtime
  * supports it, else the JavaScript float loops (`kind: 'js'`, float64 accumulation). Both match
  * PyTorch within `1e-5 + 1e-4 * |ref|`. Set the environment variable `SEQSTREAM_KERNEL=js` to force
- * the JavaScript loops (read when the stepper is created).
+ * the JavaScript loops (read when the stepper is created). On Node with 2+ cores the kernel splits
+ * large batches (2M+ multiply-adds) with a process-wide worker thread, bit-identically;
+ * `SEQSTREAM_THREADS=1` turns that off (see `createWasmStepper`'s `threads` option).
  *
  * @example
  * ```ts

@@ -27,6 +27,7 @@ export { runSequence, type RunSequenceOptions, type SequenceResult } from './run
 export { loadStateDict, type StateDict, type LoadStateDictOptions } from './stateDict.js';
 export { parseSafetensors, writeSafetensors, type SafetensorsEntry } from './safetensors.js';
 export { createFusedStepper, createJsStepper, type FusedStepper } from './fusedStepper.js';
+export { shutdownStepPool, startStepPool, stepPoolStats, stepThreads, type StepPoolStats } from './kernels/stepPool.js';
 export { CharTokenizer, type CharTokenizerOptions, type CharTokenizerBuildOptions } from './charTokenizer.js';
 export { WordTokenizer, DEFAULT_WORD_PATTERN, type WordTokenizerOptions, type WordTokenizerBuildOptions } from './wordTokenizer.js';
 export { Vocabulary, type TokenizerJSON, type VocabularyOptions, type BuildVocabularyOptions } from './vocabulary.js';
