@@ -1,6 +1,7 @@
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import { InvalidOptionError, SeqstreamError } from '../errors.js';
+import { watchMqttConnection } from './internal/mqttConnection.js';
 import { requireOptional } from './internal/requireOptional.js';
 import { positiveInteger } from './internal/sensorOptions.js';
 import type { MqttStatus } from './mqttSource.js';
@@ -94,10 +95,6 @@ export function mqttSink<T>(options: MqttSinkOptions<T>): MonoTypeOperatorFuncti
       let closed = false;
       let inFlight = 0;
       let sourceDone = false;
-      let online = false;
-      let outageReported = false;
-      let connectedOnce = false;
-      let attempts = 0;
       const client: MqttClient = mqtt.connect(options.url, { ...options.clientOptions, reconnectPeriod: reconnectPeriodMs });
       const fail = (err: unknown) => {
         if (closed) return;
@@ -126,37 +123,12 @@ export function mqttSink<T>(options: MqttSinkOptions<T>): MonoTypeOperatorFuncti
           fail(thrown);
         }
       };
-      client.on('connect', () => {
-        const reconnected = connectedOnce;
-        connectedOnce = true;
-        online = true;
-        outageReported = false;
-        attempts = 0;
-        status({ state: 'connected', attempt: 0, reconnected });
-      });
-      client.on('close', () => {
-        const wasOnline = online;
-        if (online && !outageReported) {
-          outageReported = true;
-          report(new SeqstreamError('SEQ_MQTT_OFFLINE', `Lost the connection to the MQTT broker at ${options.url}; publishes are queued (up to maxInFlight ${maxInFlight})`, { url: options.url }));
-        }
-        online = false;
-        if (wasOnline) status({ state: 'offline', attempt: 0, reconnected: false });
-      });
-      client.on('reconnect', () => {
-        attempts += 1;
-        status({ state: 'reconnecting', attempt: attempts, reconnected: false });
-      });
-      client.on('error', (err: Error & { code?: string | number }) => {
-        if (typeof err.code === 'number') {
-          return fail(new SeqstreamError('SEQ_MQTT_REFUSED', `The MQTT broker at ${options.url} refused the connection: ${err.message}`, { url: options.url, reasonCode: err.code }));
-        }
-        // While online, a socket error (ECONNRESET, EPIPE) is the session dropping: the 'close'
-        // that follows reports SEQ_MQTT_OFFLINE. SEQ_MQTT_CONNECTION is for failing to connect.
-        if (!online && !outageReported) {
-          outageReported = true;
-          report(new SeqstreamError('SEQ_MQTT_CONNECTION', `Cannot reach the MQTT broker at ${options.url}: ${err.message}`, { url: options.url, cause: err.code ?? err.message }));
-        }
+      watchMqttConnection(client, {
+        url: options.url,
+        report,
+        fail,
+        status,
+        whileOffline: `publishes are queued (up to maxInFlight ${maxInFlight})`,
       });
 
       const subscription = source.subscribe({

@@ -6,6 +6,7 @@ import { EventAssembler } from './internal/eventAssembler.js';
 import { compileTopic } from './internal/mqttTopic.js';
 import { requireOptional } from './internal/requireOptional.js';
 import { positiveInteger, resolveMapping, type SensorEvent, type SensorMappingOptions } from './internal/sensorOptions.js';
+import { watchMqttConnection } from './internal/mqttConnection.js';
 
 export type { MissingPolicy, OrderPolicy, SensorEvent, SensorMappingOptions } from './internal/sensorOptions.js';
 
@@ -138,10 +139,6 @@ export function mqttSource(options: MqttSourceOptions): Observable<SensorEvent> 
       }
     };
     let messageNumber = 0;
-    let connectedOnce = false;
-    let online = false;
-    let outageReported = false;
-    let attempts = 0;
 
     const client: MqttClient = mqtt.connect(options.url, {
       ...options.clientOptions,
@@ -151,53 +148,28 @@ export function mqttSource(options: MqttSourceOptions): Observable<SensorEvent> 
       resubscribe: false,
     });
 
-    client.on('connect', () => {
-      const reconnected = connectedOnce;
-      connectedOnce = true;
-      online = true;
-      outageReported = false;
-      attempts = 0;
-      client.subscribe(
-        topicList.map((t) => ({ [t]: { qos } })).reduce((a, b) => Object.assign(a, b), {}),
-        (err, granted) => {
-          if (assembler.isClosed) return;
-          const refused = granted?.filter((g) => g.qos === 128) ?? [];
-          if (err || refused.length > 0) {
-            assembler.abort(new SeqstreamError('SEQ_MQTT_SUBSCRIBE', `Subscribing to ${refused.map((g) => g.topic).join(', ') || topicList.join(', ')} failed${err ? `: ${err.message}` : ': refused by the broker'}`, { topics: topicList }));
-            return;
-          }
-          status({ state: 'connected', attempt: 0, reconnected });
-        },
-      );
-    });
-    client.on('close', () => {
-      if (!online) return;
-      online = false;
-      if (!outageReported) {
-        outageReported = true;
-        assembler.report(new SeqstreamError('SEQ_MQTT_OFFLINE', `Lost the connection to the MQTT broker at ${options.url}; reconnecting every ${reconnectPeriodMs} ms`, { url: options.url }));
-      }
-      status({ state: 'offline', attempt: 0, reconnected: false });
-    });
-    client.on('reconnect', () => {
-      attempts += 1;
-      if (attempts > maxReconnectAttempts) {
-        assembler.abort(new SeqstreamError('SEQ_MQTT_GAVE_UP', `Gave up reconnecting to the MQTT broker at ${options.url} after ${maxReconnectAttempts} attempts (option maxReconnectAttempts)`, { url: options.url, attempts: maxReconnectAttempts }));
-        return;
-      }
-      status({ state: 'reconnecting', attempt: attempts, reconnected: false });
-    });
-    client.on('error', (err: Error & { code?: string | number }) => {
-      if (typeof err.code === 'number') {
-        assembler.abort(new SeqstreamError('SEQ_MQTT_REFUSED', `The MQTT broker at ${options.url} refused the connection: ${err.message}`, { url: options.url, reasonCode: err.code }));
-        return;
-      }
-      // While online, a socket error (ECONNRESET, EPIPE) is the session dropping: the 'close'
-      // that follows reports SEQ_MQTT_OFFLINE. SEQ_MQTT_CONNECTION is for failing to connect.
-      if (!online && !outageReported) {
-        outageReported = true;
-        assembler.report(new SeqstreamError('SEQ_MQTT_CONNECTION', `Cannot reach the MQTT broker at ${options.url}: ${err.message}; retrying every ${reconnectPeriodMs} ms`, { url: options.url, cause: err.code ?? err.message }));
-      }
+    watchMqttConnection(client, {
+      url: options.url,
+      report: (e) => assembler.report(e),
+      fail: (e) => assembler.abort(e),
+      status,
+      whileOffline: `reconnecting every ${reconnectPeriodMs} ms`,
+      whileUnreachable: `retrying every ${reconnectPeriodMs} ms`,
+      maxReconnectAttempts,
+      // Subscribe (again: sessions are clean) before reporting 'connected'.
+      onConnect: (ready) =>
+        client.subscribe(
+          topicList.map((t) => ({ [t]: { qos } })).reduce((a, b) => Object.assign(a, b), {}),
+          (err, granted) => {
+            if (assembler.isClosed) return;
+            const refused = granted?.filter((g) => g.qos === 128) ?? [];
+            if (err || refused.length > 0) {
+              assembler.abort(new SeqstreamError('SEQ_MQTT_SUBSCRIBE', `Subscribing to ${refused.map((g) => g.topic).join(', ') || topicList.join(', ')} failed${err ? `: ${err.message}` : ': refused by the broker'}`, { topics: topicList }));
+              return;
+            }
+            ready();
+          },
+        ),
     });
     client.on('message', (topic: string, message: Buffer) => {
       if (assembler.isClosed) return;
