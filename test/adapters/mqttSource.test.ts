@@ -1,11 +1,10 @@
-import { createServer, type AddressInfo } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
 import { ReplaySubject, Subject, filter, firstValueFrom, merge, take, toArray, type Subscription } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mqttSource, type MqttSourceOptions, type MqttStatus, type SensorEvent } from '../../src/adapters/mqttSource.js';
 import { compileTopic } from '../../src/adapters/internal/mqttTopic.js';
 import type { SeqstreamError } from '../../src/errors.js';
-import { startMosquitto, type MosquittoBroker } from '../support/mosquitto.js';
+import { startMosquitto, type MosquittoBroker, startResettingBroker } from '../support/mosquitto.js';
 
 let broker: MosquittoBroker;
 const subs: Subscription[] = [];
@@ -126,20 +125,9 @@ describe('mqttSource (real mosquitto on loopback)', () => {
   });
 
   it('a connection reset mid-session is reported as SEQ_MQTT_OFFLINE, not as SEQ_MQTT_CONNECTION', async () => {
-    // A one-shot broker on loopback: answers the CONNECT with a CONNACK, then resets the socket on
-    // the client's next packet (the client sees ECONNRESET as 'error' before 'close'); it takes no
-    // further connections.
-    const fake = createServer((socket) => {
-      fake.close();
-      socket.once('data', () => {
-        socket.write(Buffer.from([0x20, 0x02, 0x00, 0x00]));
-        socket.once('data', () => socket.resetAndDestroy());
-      });
-    });
-    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
-    const port = (fake.address() as AddressInfo).port;
+    const url = await startResettingBroker();
     let sub: Subscription | undefined;
-    const first = await new Promise<SeqstreamError>((resolve) => (sub = mqttSource({ url: `mqtt://127.0.0.1:${port}`, topics: 't', reconnectPeriodMs: 20, onError: (e) => resolve(e) }).subscribe()));
+    const first = await new Promise<SeqstreamError>((resolve) => (sub = mqttSource({ url, topics: 't', reconnectPeriodMs: 20, onError: (e) => resolve(e) }).subscribe()));
     sub?.unsubscribe();
     expect(first.code).toBe('SEQ_MQTT_OFFLINE');
   });

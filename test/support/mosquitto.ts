@@ -110,3 +110,20 @@ export async function startMosquitto(): Promise<MosquittoBroker> {
     },
   };
 }
+
+/**
+ * A one-shot fake broker on loopback: it answers the CONNECT with a CONNACK, then resets the
+ * socket on the client's next packet (the client sees ECONNRESET as 'error' before 'close'), and
+ * takes no further connections. Resolves with its `mqtt://` URL.
+ */
+export async function startResettingBroker(): Promise<string> {
+  const fake = createServer((socket) => {
+    fake.close();
+    socket.once('data', () => {
+      socket.write(Buffer.from([0x20, 0x02, 0x00, 0x00]));
+      socket.once('data', () => socket.resetAndDestroy());
+    });
+  });
+  await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+  return `mqtt://127.0.0.1:${(fake.address() as { port: number }).port}`;
+}
