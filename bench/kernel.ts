@@ -14,9 +14,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { RecurrentModel, createJsStepper, type FusedStepper } from '../src/cells/index.js';
-import { startStepPool } from '../src/cells/kernels/index.js';
-import { createWasmStepper } from '../src/cells/kernels/wasmStepper.js';
+import { RecurrentModel } from '../src/cells/index.js';
+import { createJsStepper, type FusedStepper } from '../src/kernels/index.js';
+import { startStepPool } from '../src/kernels/index.js';
+import { createWasmStepper } from '../src/kernels/wasmStepper.js';
 
 type Cell = 'lstm' | 'gru';
 

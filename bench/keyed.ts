@@ -12,8 +12,9 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { groupBy, map, mergeMap, Subject } from 'rxjs';
-import { createFusedStepper, RecurrentModel, seededRandom } from '../src/cells/index.js';
-import { startStepPool } from '../src/cells/kernels/index.js';
+import { createFusedStepper } from '../src/kernels/index.js';
+import { RecurrentModel, seededRandom } from '../src/cells/index.js';
+import { startStepPool } from '../src/kernels/index.js';
 import { KeyedRecurrentControl, recurrent, recurrentByKey, type KeyedEvent } from '../src/streams/index.js';
 import { percentile, printTable } from './stats.js';
 

@@ -8,7 +8,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { Subject } from 'rxjs';
 import { currentBackend, initBackend } from '../src/backend.js';
-import { createFusedStepper, RecurrentModel, seededRandom } from '../src/cells/index.js';
+import { createFusedStepper } from '../src/kernels/index.js';
+import { RecurrentModel, seededRandom } from '../src/cells/index.js';
 import { recurrent } from '../src/streams/index.js';
 import { percentile, printTable, timeEach } from './stats.js';
 

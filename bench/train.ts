@@ -14,7 +14,9 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Subject } from 'rxjs';
-import { adam, createFusedStepper, createFusedTbpttEngine, learnWindow, RecurrentModel } from '../src/cells/index.js';
+import { adam, createFusedTbpttEngine, learnWindow } from '../src/training/index.js';
+import { createFusedStepper } from '../src/kernels/index.js';
+import { RecurrentModel } from '../src/cells/index.js';
 import { trainOnline } from '../src/streams/index.js';
 import { initBackend } from '../src/backend.js';
 

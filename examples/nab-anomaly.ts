@@ -22,7 +22,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lastValueFrom, map, reduce } from 'rxjs';
 import { sensorFile } from '../src/adapters/sensorFile.js';
-import { createFusedStepper, RecurrentModel } from '../src/cells/index.js';
+import { createFusedStepper } from '../src/kernels/index.js';
+import { RecurrentModel } from '../src/cells/index.js';
 import { standardize } from '../src/streams/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { from, lastValueFrom, tap, toArray } from 'rxjs';
 import { loadCheckpoint, saveCheckpoint } from '../src/adapters/checkpointFile.js';
-import { adam, RecurrentModel, seededRandom } from '../src/cells/index.js';
+import { adam } from '../src/training/index.js';
+import { RecurrentModel, seededRandom } from '../src/cells/index.js';
 import { trainOnline, type TrainUpdate } from '../src/streams/index.js';
 
 const rand = seededRandom(7);

@@ -10,7 +10,8 @@
 import { filter, firstValueFrom, map, Subject, take, toArray } from 'rxjs';
 import { websocketClient } from '../src/adapters/websocketClient.js';
 import { websocketServer } from '../src/adapters/websocketServer.js';
-import { CharTokenizer, Embedding, RecurrentModel, type ModelState } from '../src/cells/index.js';
+import { CharTokenizer, Embedding } from '../src/text/index.js';
+import { RecurrentModel, type ModelState } from '../src/cells/index.js';
 
 const corpus = 'the quick brown fox jumps over the lazy dog. pack my box with five dozen liquor jugs.';
 const tokenizer = CharTokenizer.fromText(corpus, { padToken: '<pad>' });

@@ -1,4 +1,7 @@
 export * from './cells/index.js';
+export * from './kernels/index.js';
+export * from './training/index.js';
+export * from './text/index.js';
 export * from './streams/index.js';
 export { SeqstreamError, InvalidInputError, InvalidOptionError, ModelFormatError } from './errors.js';
 export { initBackend, currentBackend, availableBackends, type BackendName } from './backend.js';

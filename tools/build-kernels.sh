@@ -1,5 +1,5 @@
 #!/bin/sh
-# Rebuilds the WebAssembly SIMD kernels from their C sources in src/cells/kernels/ and embeds each
+# Rebuilds the WebAssembly SIMD kernels from their C sources in src/kernels/ and embeds each
 # as base64 in <name>.wasm.ts beside it (committed, so users and CI need no compiler).
 # Needs clang and lld (wasm-ld) with the wasm32 target (Debian: clang lld).
 #   tools/build-kernels.sh [--check] [gatesKernel|trainKernel ...]   (default: all kernels)
@@ -21,8 +21,8 @@ for NAME in "$@"; do
     trainKernel) WHAT='The training kernel' ;;
     *) echo "unknown kernel '$NAME' (gatesKernel, trainKernel)" >&2; exit 2 ;;
   esac
-  SRC=src/cells/kernels/$NAME.c
-  OUT=src/cells/kernels/$NAME.wasm.ts
+  SRC=src/kernels/$NAME.c
+  OUT=src/kernels/$NAME.wasm.ts
   clang --target=wasm32 -nostdlib -O3 -msimd128 -fno-builtin -ffp-contract=off \
     -Wall -Werror -Wl,--no-entry -Wl,--strip-all -Wl,--export=__heap_base \
     -o "$TMP/$NAME.wasm" "$SRC"

@@ -1,6 +1,6 @@
 import { readFile, rename } from 'node:fs/promises';
 import { SeqstreamError } from '../errors.js';
-import { trainingCheckpointFromJSON, trainingCheckpointToJSON, type TrainingCheckpoint } from '../cells/trainingCheckpoint.js';
+import { trainingCheckpointFromJSON, trainingCheckpointToJSON, type TrainingCheckpoint } from '../training/trainingCheckpoint.js';
 import { writeFileDurably } from './internal/writeFileDurably.js';
 
 /**

@@ -1,5 +1,5 @@
 import { interval, map, take } from 'rxjs';
-import { adam } from '../cells/adam.js';
+import { adam } from '../training/optimizers/adam.js';
 import { RecurrentModel } from '../cells/model.js';
 import { trainOnline, type TrainPrediction } from '../streams/trainOnline.js';
 

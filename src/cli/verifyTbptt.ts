@@ -1,10 +1,10 @@
 import { InvalidOptionError, ModelFormatError } from '../errors.js';
-import { createTbpttEngine } from '../cells/createTbpttEngine.js';
-import { learnWindow } from '../cells/learnWindow.js';
-import type { LossKind } from '../cells/losses.js';
+import { createTbpttEngine } from '../training/createTbpttEngine.js';
+import { learnWindow } from '../training/learnWindow.js';
+import type { LossKind } from '../training/losses.js';
 import type { RecurrentModel, NestedNumbers } from '../cells/model.js';
 import { loadStateDict, type StateDict } from '../cells/stateDict.js';
-import { createOptimizer, type OptimizerSpec } from '../cells/optimizerFromJSON.js';
+import { createOptimizer, type OptimizerSpec } from '../training/optimizers/optimizerFromJSON.js';
 import type { CellKind, HeadActivation } from '../cells/types.js';
 
 /** Result of {@link verifyTbpttFixture}. */

@@ -1,10 +1,10 @@
 import { Observable, type OperatorFunction } from 'rxjs';
-import { adam } from '../cells/adam.js';
-import { createTbpttEngine } from '../cells/createTbpttEngine.js';
-import { learnWindow } from '../cells/learnWindow.js';
-import { LOSS_HEADS, outputLoss, type LossKind } from '../cells/losses.js';
+import { adam } from '../training/optimizers/adam.js';
+import { createTbpttEngine } from '../training/createTbpttEngine.js';
+import { learnWindow } from '../training/learnWindow.js';
+import { LOSS_HEADS, outputLoss, type LossKind } from '../training/losses.js';
 import type { RecurrentModel } from '../cells/model.js';
-import type { Optimizer } from '../cells/optimizer.js';
+import type { Optimizer } from '../training/optimizers/optimizer.js';
 import { restoreState, type StateSnapshot } from '../cells/stateSnapshot.js';
 import { validateInput } from '../cells/validateInput.js';
 import { describe, InvalidInputError, InvalidOptionError, SeqstreamError } from '../errors.js';
@@ -121,7 +121,8 @@ const LOSSES: readonly LossKind[] = ['mse', 'cross_entropy', 'binary_cross_entro
  * @example
  * ```ts
  * import { from, filter } from 'rxjs';
- * import { RecurrentModel, adam } from 'seqstream/cells';
+ * import { RecurrentModel } from 'seqstream/cells';
+ * import { adam } from 'seqstream/training';
  * import { trainOnline } from 'seqstream/streams';
  * const model = RecurrentModel.create({ cell: 'lstm', inputSize: 1, hiddenSize: 16, head: { outputSize: 1 }, seed: 1 });
  * const events = Array.from({ length: 500 }, (_, t) => ({ x: [Math.sin(t / 5)], target: [Math.sin((t + 1) / 5)] }));

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCheckpoint, saveCheckpoint } from '../../src/adapters/checkpointFile.js';
-import { adam, RecurrentModel, rmsprop } from '../../src/cells/index.js';
+import { adam, rmsprop } from '../../src/training/index.js';
+import { RecurrentModel } from '../../src/cells/index.js';
 
 describe('checkpointFile', () => {
   const dir = mkdtempSync(join(tmpdir(), 'seqstream-ckpt-'));

@@ -1,7 +1,8 @@
 /** Many keys train one shared model online while recurrentByKey() serves other keys from it. */
 import { from, groupBy, mergeMap, Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { adam, RecurrentModel, seededRandom } from '../../src/cells/index.js';
+import { adam } from '../../src/training/index.js';
+import { RecurrentModel, seededRandom } from '../../src/cells/index.js';
 import { recurrentByKey, trainOnline, type KeyedOutput, type TrainEvent } from '../../src/streams/index.js';
 
 const KEYS = 8;

@@ -1,6 +1,7 @@
 import { from } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { adam, RecurrentModel, seededRandom } from '../../src/cells/index.js';
+import { adam } from '../../src/training/index.js';
+import { RecurrentModel, seededRandom } from '../../src/cells/index.js';
 import { trainOnline } from '../../src/streams/index.js';
 
 describe('trainOnline learns what a memoryless model cannot', () => {

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EMPTY, from, NEVER, Subject, throwError, concat, of } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { adam, learnWindow, createFusedTbpttEngine, RecurrentModel, seededRandom, sgd, type Optimizer } from '../../src/cells/index.js';
+import { adam, learnWindow, createFusedTbpttEngine, sgd, type Optimizer } from '../../src/training/index.js';
+import { RecurrentModel, seededRandom } from '../../src/cells/index.js';
 import { loadCheckpoint, saveCheckpoint } from '../../src/adapters/checkpointFile.js';
 import { recurrent, trainOnline, type TrainEvent, type TrainUpdate } from '../../src/streams/index.js';
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { createTbpttEngine, RecurrentModel, seededRandom, type CellKind, type HeadActivation, type LossKind } from '../../src/cells/index.js';
+import { createTbpttEngine, type LossKind } from '../../src/training/index.js';
+import { RecurrentModel, seededRandom, type CellKind, type HeadActivation } from '../../src/cells/index.js';
 
 /** Cases covering every cell, depth 1 and 2, every head activation and loss, k1 = k2 and k1 < k2, batch 2. */
 export const GRAD_CASES: Array<{ cell: CellKind; layers: number; head: HeadActivation | null; loss: LossKind; k1: number; k2: number }> = [

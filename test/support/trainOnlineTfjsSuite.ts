@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { concat, from, NEVER, throwError } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { adam, RecurrentModel, seededRandom, type CellKind } from '../../src/cells/index.js';
+import { adam } from '../../src/training/index.js';
+import { RecurrentModel, seededRandom, type CellKind } from '../../src/cells/index.js';
 import { trainOnline, type TrainEvent } from '../../src/streams/index.js';
 
 const rand = seededRandom(21);

@@ -1,4 +1,4 @@
-import { createFusedStepper, type FusedStepper } from '../../cells/fusedStepper.js';
+import { createFusedStepper, type FusedStepper } from '../../kernels/fusedStepper.js';
 import type { RecurrentModel } from '../../cells/model.js';
 import { restoreState, type StateSnapshot } from '../../cells/stateSnapshot.js';
 import type { ModelState } from '../../cells/types.js';

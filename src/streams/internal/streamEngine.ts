@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { createFusedStepper } from '../../cells/fusedStepper.js';
+import { createFusedStepper } from '../../kernels/fusedStepper.js';
 import type { RecurrentModel } from '../../cells/model.js';
 import { restoreState, snapshotState, type StateSnapshot } from '../../cells/stateSnapshot.js';
 import { headTensors, stepTensors, type TensorState } from '../../cells/tensorStep.js';

@@ -1,5 +1,5 @@
 import { describe, InvalidInputError } from '../../errors.js';
-import type { LossKind } from '../../cells/losses.js';
+import type { LossKind } from '../../training/losses.js';
 
 /**
  * Checks a training target and writes it into `out` (`O` values): a vector of `O` finite

@@ -1,0 +1,262 @@
+/*
+ * seqstream step kernel: one recurrent layer for a batch of rows, WebAssembly SIMD128, float32.
+ *
+ * Built by tools/build-kernels.sh into src/kernels/gatesKernel.wasm.ts (base64, committed),
+ * driven by src/kernels/wasmStepper.ts. No libc, no allocation: the JavaScript side owns the
+ * memory layout and passes pointers (byte offsets into the instance's linear memory).
+ *
+ * Math (PyTorch nn.RNN / nn.LSTM / nn.GRU, both biases):
+ *   gi = W_ih x + b_ih, gh = W_hh h + b_hh   (G*H rows each, gate blocks in PyTorch order)
+ *   rnn:  h' = tanh(gi + gh) | relu(gi + gh)
+ *   lstm: i,f,g,o from gi + gh; c' = f*c + i*g; h' = o*tanh(c')
+ *   gru:  r,z from gi + gh; n = tanh(gi_n + r*gh_n); h' = n + z*(h - n)
+ *
+ * Layout. Every gate block is padded from H to Hp = roundup(H, 4) columns so each block starts on
+ * a 4-lane boundary; padded columns have zero weights and zero bias, so with zero padded state
+ * lanes every cell computes exactly 0 there and the padding stays 0. A layer has P pre-activation
+ * columns in "segments"; each segment reads the input x (kx values), the old h (kh values) or both:
+ *   rnn:  P = Hp,   one segment [0,Hp) reading x and h (bias b_ih + b_hh)
+ *   lstm: P = 4Hp,  one segment [0,4Hp) reading x and h (bias b_ih + b_hh)
+ *   gru:  P = 4Hp,  [0,2Hp) r,z reading x and h (b_ih + b_hh); [2Hp,3Hp) n from x only (b_in);
+ *                   [3Hp,4Hp) n from h only (b_hn) - r multiplies W_hn h + b_hn, as PyTorch does.
+ * So LSTM and RNN need one accumulation over K = I + H inputs, and GRU wastes no multiply on zeros.
+ * A segment's weights are packed in column blocks of CW = 16 columns (the last block of a segment
+ * may be 4, 8 or 12 wide): block b holds, for k = 0..K-1, its CW weights of input k contiguously
+ * (x inputs first, then h inputs). The inner loop broadcasts one input value and multiply-adds it
+ * into 16 columns held in registers, reading the weights once, in order.
+ *
+ * Rows are processed in tiles of `rt` rows: for each column block, 4-row micro tiles reuse the
+ * block's weights from L1; then the tile's rows are combined (the nonlinear part) in SIMD with
+ * float32 exp/tanh approximations accurate to a few ulp (Cephes polynomials).
+ */
+#include <wasm_simd128.h>
+
+#define CW 16
+
+enum { RNN_TANH = 0, RNN_RELU = 1, LSTM = 2, GRU = 3 };
+
+typedef struct {
+  int c0, ncols, useX, useH;
+} Segment;
+
+static int segments(int kind, int Hp, Segment *s) {
+  if (kind == GRU) {
+    s[0] = (Segment){0, 2 * Hp, 1, 1};
+    s[1] = (Segment){2 * Hp, Hp, 1, 0};
+    s[2] = (Segment){3 * Hp, Hp, 0, 1};
+    return 3;
+  }
+  s[0] = (Segment){0, (kind == LSTM ? 4 : 1) * Hp, 1, 1};
+  return 1;
+}
+
+static int gates_of(int kind) { return kind == LSTM ? 4 : kind == GRU ? 3 : 1; }
+
+/* Floats of packed weights for a layer with kx inputs and hidden size H. */
+__attribute__((export_name("packed_size"))) int packed_size(int kind, int kx, int H) {
+  int Hp = (H + 3) & ~3;
+  Segment s[3];
+  int n = segments(kind, Hp, s), total = 0;
+  for (int i = 0; i < n; i++) total += s[i].ncols * ((s[i].useX ? kx : 0) + (s[i].useH ? H : 0));
+  return total;
+}
+
+/*
+ * Packs PyTorch-layout weights (wih [G*H, kx], whh [G*H, H], bih, bhh [G*H]) into `w` (packed_size
+ * floats) and `bias` (P floats).
+ */
+__attribute__((export_name("pack"))) void pack(int kind, int kx, int H, const float *wih, const float *whh,
+                                               const float *bih, const float *bhh, float *w, float *bias) {
+  int Hp = (H + 3) & ~3;
+  Segment s[3];
+  int n = segments(kind, Hp, s);
+  for (int si = 0; si < n; si++) {
+    Segment g = s[si];
+    int K = (g.useX ? kx : 0) + (g.useH ? H : 0);
+    for (int c0 = 0; c0 < g.ncols; c0 += CW) {
+      int wd = g.ncols - c0 < CW ? g.ncols - c0 : CW;
+      for (int k = 0; k < K; k++) {
+        for (int jj = 0; jj < wd; jj++) {
+          int col = g.c0 + c0 + jj;
+          int gate = col / Hp, j = col % Hp;
+          if (kind == GRU && gate == 3) gate = 2; /* the h-only n block */
+          float v = 0.0f;
+          if (j < H) {
+            int row = gate * H + j;
+            if (g.useX && k < kx) v = wih[row * kx + k];
+            else v = whh[row * H + (k - (g.useX ? kx : 0))];
+          }
+          *w++ = v;
+        }
+      }
+      for (int jj = 0; jj < wd; jj++) {
+        int col = g.c0 + c0 + jj;
+        int gate = col / Hp, j = col % Hp;
+        float v = 0.0f;
+        if (j < H) {
+          if (kind == GRU && gate == 2) v = bih[2 * H + j];
+          else if (kind == GRU && gate == 3) v = bhh[2 * H + j];
+          else v = bih[gate * H + j] + bhh[gate * H + j];
+        }
+        bias[col] = v;
+      }
+    }
+  }
+  (void)gates_of;
+}
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+/*
+ * R rows x V vectors (4V columns) of one column block: out[r] = bias + sum_k in[r][k] * w[k].
+ * R and V are compile-time constants at every call, so the accumulators live in registers.
+ */
+ALWAYS_INLINE void micro(const int R, const int V, const float *x, int xs, int kx, const float *h, int hs, int kh,
+                         const float *w, int ws, const float *bias, float *out, int os) {
+  v128_t acc[4][4];
+  for (int r = 0; r < R; r++)
+    for (int v = 0; v < V; v++) acc[r][v] = wasm_v128_load(bias + 4 * v);
+  for (int k = 0; k < kx; k++, w += ws) {
+    v128_t wv[4];
+    for (int v = 0; v < V; v++) wv[v] = wasm_v128_load(w + 4 * v);
+    for (int r = 0; r < R; r++) {
+      v128_t s = wasm_v128_load32_splat(x + r * xs + k);
+      for (int v = 0; v < V; v++) acc[r][v] = wasm_f32x4_add(acc[r][v], wasm_f32x4_mul(s, wv[v]));
+    }
+  }
+  for (int k = 0; k < kh; k++, w += ws) {
+    v128_t wv[4];
+    for (int v = 0; v < V; v++) wv[v] = wasm_v128_load(w + 4 * v);
+    for (int r = 0; r < R; r++) {
+      v128_t s = wasm_v128_load32_splat(h + r * hs + k);
+      for (int v = 0; v < V; v++) acc[r][v] = wasm_f32x4_add(acc[r][v], wasm_f32x4_mul(s, wv[v]));
+    }
+  }
+  for (int r = 0; r < R; r++)
+    for (int v = 0; v < V; v++) wasm_v128_store(out + r * os + 4 * v, acc[r][v]);
+}
+
+/* Pre-activations of rows [0, rows) for one segment, into out (row stride os). */
+static void gemm_segment(const float *x, int xs, int kx, const float *h, int hs, int kh, const float *w,
+                         const float *bias, int ncols, float *out, int os, int rows) {
+  int K = kx + kh;
+  for (int c0 = 0; c0 < ncols; c0 += CW) {
+    int wd = ncols - c0 < CW ? ncols - c0 : CW;
+    const float *wb = w + c0 * K;
+    const float *bb = bias + c0;
+    float *ob = out + c0;
+    int r = 0;
+    if (wd == CW) {
+      for (; r + 4 <= rows; r += 4) {
+        micro(4, 2, x + r * xs, xs, kx, h + r * hs, hs, kh, wb, CW, bb, ob + r * os, os);
+        micro(4, 2, x + r * xs, xs, kx, h + r * hs, hs, kh, wb + 8, CW, bb + 8, ob + r * os + 8, os);
+      }
+      /* Leftover rows use the same in-order sum over k as the 4-row tiles, so a row's result is
+         bit-identical whatever batch it is stepped in (keyed replay after a crash relies on it). */
+      for (; r < rows; r++) micro(1, 4, x + r * xs, xs, kx, h + r * hs, hs, kh, wb, CW, bb, ob + r * os, os);
+    } else {
+      /* A narrow last block (4, 8 or 12 columns): one vector at a time. */
+      for (int v = 0; v < wd / 4; v++) {
+        int rr = 0;
+        for (; rr + 4 <= rows; rr += 4)
+          micro(4, 1, x + rr * xs, xs, kx, h + rr * hs, hs, kh, wb + 4 * v, wd, bb + 4 * v, ob + rr * os + 4 * v, os);
+        for (; rr < rows; rr++)
+          micro(1, 1, x + rr * xs, xs, kx, h + rr * hs, hs, kh, wb + 4 * v, wd, bb + 4 * v, ob + rr * os + 4 * v, os);
+      }
+    }
+  }
+}
+
+/* ---- float32 nonlinearities (Cephes expf / tanhf polynomials), 4 lanes ---- */
+
+#define SPLAT(v) wasm_f32x4_splat(v)
+#define ADD wasm_f32x4_add
+#define SUB wasm_f32x4_sub
+#define MUL wasm_f32x4_mul
+
+ALWAYS_INLINE v128_t exp4(v128_t x) {
+  x = wasm_f32x4_min(wasm_f32x4_max(x, SPLAT(-87.0f)), SPLAT(88.0f));
+  v128_t n = wasm_f32x4_nearest(MUL(x, SPLAT(1.44269504088896341f)));
+  v128_t r = SUB(x, MUL(n, SPLAT(0.693359375f)));
+  r = ADD(r, MUL(n, SPLAT(2.12194440e-4f)));
+  v128_t p = SPLAT(1.9875691500e-4f);
+  p = ADD(MUL(p, r), SPLAT(1.3981999507e-3f));
+  p = ADD(MUL(p, r), SPLAT(8.3334519073e-3f));
+  p = ADD(MUL(p, r), SPLAT(4.1665795894e-2f));
+  p = ADD(MUL(p, r), SPLAT(1.6666665459e-1f));
+  p = ADD(MUL(p, r), SPLAT(5.0000001201e-1f));
+  p = ADD(ADD(MUL(MUL(p, r), r), r), SPLAT(1.0f));
+  v128_t e = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+  return MUL(p, e);
+}
+
+ALWAYS_INLINE v128_t sigmoid4(v128_t x) {
+  return wasm_f32x4_div(SPLAT(1.0f), ADD(SPLAT(1.0f), exp4(wasm_f32x4_neg(x))));
+}
+
+ALWAYS_INLINE v128_t tanh4(v128_t x) {
+  v128_t ax = wasm_f32x4_abs(x);
+  /* |x| >= 0.625: 1 - 2/(exp(2|x|) + 1), sign restored */
+  v128_t big = SUB(SPLAT(1.0f), wasm_f32x4_div(SPLAT(2.0f), ADD(exp4(ADD(ax, ax)), SPLAT(1.0f))));
+  big = wasm_v128_or(big, wasm_v128_and(x, wasm_i32x4_splat((int)0x80000000)));
+  /* |x| < 0.625: odd polynomial */
+  v128_t z = MUL(x, x);
+  v128_t p = SPLAT(-5.70498872745e-3f);
+  p = ADD(MUL(p, z), SPLAT(2.06390887954e-2f));
+  p = ADD(MUL(p, z), SPLAT(-5.37397155531e-2f));
+  p = ADD(MUL(p, z), SPLAT(1.33314422036e-1f));
+  p = ADD(MUL(p, z), SPLAT(-3.33332819422e-1f));
+  v128_t small = ADD(MUL(MUL(p, z), x), x);
+  return wasm_v128_bitselect(small, big, wasm_f32x4_lt(ax, SPLAT(0.625f)));
+}
+
+/* ---- combine: the cell's nonlinear part for one row, all Hp lanes ---- */
+
+static void combine_row(int kind, const float *g, float *h, float *c, int Hp) {
+  for (int j = 0; j < Hp; j += 4) {
+    if (kind == LSTM) {
+      v128_t i = sigmoid4(wasm_v128_load(g + j));
+      v128_t f = sigmoid4(wasm_v128_load(g + Hp + j));
+      v128_t gg = tanh4(wasm_v128_load(g + 2 * Hp + j));
+      v128_t o = sigmoid4(wasm_v128_load(g + 3 * Hp + j));
+      v128_t cn = ADD(MUL(f, wasm_v128_load(c + j)), MUL(i, gg));
+      wasm_v128_store(c + j, cn);
+      wasm_v128_store(h + j, MUL(o, tanh4(cn)));
+    } else if (kind == GRU) {
+      v128_t r = sigmoid4(wasm_v128_load(g + j));
+      v128_t z = sigmoid4(wasm_v128_load(g + Hp + j));
+      v128_t n = tanh4(ADD(wasm_v128_load(g + 2 * Hp + j), MUL(r, wasm_v128_load(g + 3 * Hp + j))));
+      wasm_v128_store(h + j, ADD(n, MUL(z, SUB(wasm_v128_load(h + j), n))));
+    } else if (kind == RNN_TANH) {
+      wasm_v128_store(h + j, tanh4(wasm_v128_load(g + j)));
+    } else {
+      wasm_v128_store(h + j, wasm_f32x4_max(wasm_v128_load(g + j), SPLAT(0.0f)));
+    }
+  }
+}
+
+/*
+ * One step of one layer for `rows` rows, in place.
+ *   x:     input rows, row stride xs floats, kx values each (layer 0: the inputs; layer k: layer k-1's new h)
+ *   h, c:  this layer's state rows, row stride Hp (c unused unless LSTM); overwritten with the new state
+ *   w, bias: from pack(); gates: scratch of rt * P floats (16-byte aligned)
+ */
+__attribute__((export_name("layer_step"))) void layer_step(int kind, int kx, int H, const float *x, int xs, float *h,
+                                                           float *c, const float *w, const float *bias, float *gates,
+                                                           int rows, int rt) {
+  int Hp = (H + 3) & ~3;
+  Segment s[3];
+  int n = segments(kind, Hp, s);
+  int P = s[n - 1].c0 + s[n - 1].ncols;
+  for (int r0 = 0; r0 < rows; r0 += rt) {
+    int tr = rows - r0 < rt ? rows - r0 : rt;
+    const float *ws = w;
+    for (int si = 0; si < n; si++) {
+      Segment g = s[si];
+      int kxs = g.useX ? kx : 0, khs = g.useH ? H : 0;
+      gemm_segment(x + r0 * xs, xs, kxs, h + r0 * Hp, Hp, khs, ws, bias + g.c0, g.ncols, gates + g.c0, P, tr);
+      ws += g.ncols * (kxs + khs);
+    }
+    for (int r = 0; r < tr; r++) combine_row(kind, gates + r * P, h + (r0 + r) * Hp, c + (r0 + r) * Hp, Hp);
+  }
+}

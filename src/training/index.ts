@@ -1,0 +1,18 @@
+export { lossRow, lossDivisor, outputLoss, LOSS_HEADS, type LossKind } from './losses.js';
+export { clipGradNorm, type ClipResult } from './clipGradNorm.js';
+export { paramBuffers, stateToJSON, stateFromJSON, type Optimizer, type OptimizerJSON } from './optimizers/optimizer.js';
+export { numberOption } from './optimizers/optimizerOptions.js';
+export { sgd, type SgdOptions } from './optimizers/sgd.js';
+export { adam, type AdamOptions } from './optimizers/adam.js';
+export { rmsprop, type RmspropOptions } from './optimizers/rmsprop.js';
+export { optimizerFromJSON, createOptimizer, type OptimizerSpec } from './optimizers/optimizerFromJSON.js';
+export { createActivationTape, type ActivationTape } from './activationTape.js';
+export { recordStep } from './recordStep.js';
+export { backwardWindow, createBpttScratch, type BpttScratch, type WindowLoss } from './bptt.js';
+export type { TbpttEngine, TbpttEngineOptions, TbpttWindow } from './tbpttEngine.js';
+export { createFusedTbpttEngine } from './fusedTbpttEngine.js';
+export { createTensorTbpttEngine } from './tensorTbpttEngine.js';
+export { createTbpttEngine } from './createTbpttEngine.js';
+export { learnWindow, type LearnWindowOptions, type WindowOutcome } from './learnWindow.js';
+export { createPackedWeights, refreshPackedWeights, type PackedWeights } from './packedWeights.js';
+export { trainingCheckpointToJSON, trainingCheckpointFromJSON, type TrainingCheckpoint, type TrainingCheckpointJSON } from './trainingCheckpoint.js';
