@@ -65,10 +65,11 @@ describe('seqstream audio', () => {
     writeFileSync(small, JSON.stringify(RecurrentModel.create({ cell: 'lstm', inputSize: 2, hiddenSize: 4, seed: 1 })));
     const misfit = await cli(['audio', '--rate', '16000', '--model', small], tonePcm());
     expect(misfit.code).toBe(2);
-    expect(misfit.lines.join('\n')).toMatch(/SEQ_INVALID_OPTION.*inputSize 13/);
+    expect(misfit.lines).toEqual([]); // usage errors go to stderr: stdout carries NDJSON only
+    expect(misfit.stderr).toMatch(/SEQ_INVALID_OPTION.*inputSize 13/);
     const noRate = await cli(['audio'], tonePcm());
     expect(noRate.code).toBe(2);
-    expect(noRate.lines.join('\n')).toContain('--rate');
+    expect(noRate.stderr).toContain('--rate');
   }, 60_000);
 });
 
@@ -104,6 +105,6 @@ describe('seqstream stream', () => {
     expect((await cli(['stream'], '')).code).toBe(2);
     const missing = await cli(['stream', '--model', join(dir, 'nope.json')], '');
     expect(missing.code).toBe(2);
-    expect(missing.lines.join('\n')).toContain('SEQ_MODEL_FORMAT');
+    expect(missing.stderr).toContain('SEQ_MODEL_FORMAT');
   }, 60_000);
 });
