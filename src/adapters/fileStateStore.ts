@@ -14,8 +14,19 @@ export interface FileStateStoreOptions {
   keep?: number;
   /** fsync the file and the directory (turn off only for tests on throwaway data). Default true. */
   fsync?: boolean;
-  /** Called for each checkpoint file `load` skips as unreadable (code `SEQ_STORE_CORRUPT`). Default none. */
+  /**
+   * Called for each checkpoint file `load` skips as unreadable (code `SEQ_STORE_CORRUPT`).
+   * Default: a process warning (`process.emitWarning`, code `SEQ_STORE_CORRUPT`) naming the file
+   * and the reason, printed on stderr by Node unless warnings are silenced.
+   */
   onCorrupt?: (file: string, error: SeqstreamError) => void;
+  /**
+   * What `load` does when checkpoint files exist but none is intact: `false` rejects with
+   * `SEQ_STORE_NO_INTACT` (so a service never silently restarts from offset 0 with fresh state);
+   * `true` resolves `undefined`, a deliberate fresh start. An empty or missing directory always
+   * resolves `undefined`. Default false.
+   */
+  freshStartIfAllCorrupt?: boolean;
 }
 
 const MAGIC = Buffer.from('SEQKCP01', 'latin1');
@@ -27,7 +38,10 @@ const PREAMBLE = 16; // magic + u32 header length + u32 reserved
  * offset and model, then the float32 states, then a sha256 of all of it), written atomically —
  * temp file, fsync, rename, fsync of the directory — and the last `keep` (2) are kept. `load`
  * returns the newest file whose checksum holds, so a torn or corrupt newest file falls back to
- * the previous one. Keys must be strings or finite numbers. One writer per directory: two stores
+ * the previous one (reported through `onCorrupt`, by default a process warning). Retention counts
+ * only intact checkpoints, so the newest intact one is never deleted to make room while a corrupt
+ * file is kept. If files exist and none is intact, `load` rejects with `SEQ_STORE_NO_INTACT`
+ * unless `freshStartIfAllCorrupt` is set. Keys must be strings or finite numbers. One writer per directory: two stores
  * saving into the same directory would number their files alike (readers may share it freely;
  * `load` removes only temp files of processes that are gone). A failed write rejects with
  * `SEQ_STORE_WRITE`.
@@ -48,7 +62,10 @@ export class FileStateStore<K extends string | number = string | number> impleme
   private readonly prefix: string;
   private readonly keep: number;
   private readonly fsync: boolean;
-  private readonly onCorrupt?: (file: string, error: SeqstreamError) => void;
+  private readonly onCorrupt: (file: string, error: SeqstreamError) => void;
+  private readonly freshStartIfAllCorrupt: boolean;
+  /** Checkpoint names known to be intact (written by this store or decoded) or corrupt. */
+  private readonly intact = new Map<string, boolean>();
   private seq = -1;
   private chain: Promise<unknown> = Promise.resolve();
 
@@ -60,21 +77,29 @@ export class FileStateStore<K extends string | number = string | number> impleme
     if (!Number.isInteger(keep) || keep < 2) throw new InvalidOptionError('keep', 'an integer >= 2', keep);
     if (options.fsync !== undefined && typeof options.fsync !== 'boolean') throw new InvalidOptionError('fsync', 'a boolean', options.fsync);
     if (options.onCorrupt !== undefined && typeof options.onCorrupt !== 'function') throw new InvalidOptionError('onCorrupt', 'a function', options.onCorrupt);
+    if (options.freshStartIfAllCorrupt !== undefined && typeof options.freshStartIfAllCorrupt !== 'boolean') {
+      throw new InvalidOptionError('freshStartIfAllCorrupt', 'a boolean', options.freshStartIfAllCorrupt);
+    }
     this.dir = dir;
     this.prefix = prefix;
     this.keep = keep;
     this.fsync = options.fsync ?? true;
-    this.onCorrupt = options.onCorrupt;
+    this.onCorrupt = options.onCorrupt ?? warnCorrupt;
+    this.freshStartIfAllCorrupt = options.freshStartIfAllCorrupt ?? false;
   }
 
-  /** Writes one checkpoint atomically, then deletes all but the newest `keep`. Saves run one at a time. */
+  /** Writes one checkpoint atomically, then deletes all but the newest `keep` intact ones. Saves run one at a time. */
   save(checkpoint: KeyedCheckpoint<K>): Promise<void> {
     const run = this.chain.then(() => this.saveNow(checkpoint));
     this.chain = run.catch(() => undefined);
     return run;
   }
 
-  /** The newest checkpoint whose checksum and header are intact, or `undefined`. */
+  /**
+   * The newest checkpoint whose checksum and header are intact; `undefined` when there is no
+   * checkpoint file. Rejects with `SEQ_STORE_NO_INTACT` when files exist but all are corrupt
+   * (unless `freshStartIfAllCorrupt`).
+   */
   load(): Promise<KeyedCheckpoint<K> | undefined> {
     const run = this.chain.then(() => this.loadNow());
     this.chain = run.catch(() => undefined);
@@ -112,8 +137,41 @@ export class FileStateStore<K extends string | number = string | number> impleme
     } catch (err) {
       throw new SeqstreamError('SEQ_STORE_WRITE', `Cannot write checkpoint '${name}' in '${this.dir}': ${(err as Error).message}`, { dir: this.dir, cause: err });
     }
+    this.intact.set(name, true);
+    await this.prune();
+  }
+
+  /**
+   * Keeps the newest `keep` intact checkpoints and deletes every other checkpoint file. A file
+   * this store has not seen is checked once (read and checksum), so a corrupt file never takes
+   * the place of an intact one in the count.
+   */
+  private async prune(): Promise<void> {
     const all = await this.files();
-    for (const old of all.slice(this.keep)) await unlink(join(this.dir, old)).catch(() => undefined);
+    let kept = 0;
+    const doomed: string[] = [];
+    for (const name of all) {
+      if (kept < this.keep && (await this.isIntact(name))) kept++;
+      else doomed.push(name);
+    }
+    for (const name of doomed) {
+      await unlink(join(this.dir, name)).catch(() => undefined);
+      this.intact.delete(name);
+    }
+  }
+
+  private async isIntact(name: string): Promise<boolean> {
+    let known = this.intact.get(name);
+    if (known === undefined) {
+      try {
+        decodeCheckpoint(await readFile(join(this.dir, name)), join(this.dir, name));
+        known = true;
+      } catch {
+        known = false;
+      }
+      this.intact.set(name, known);
+    }
+    return known;
   }
 
   private async loadNow(): Promise<KeyedCheckpoint<K> | undefined> {
@@ -131,14 +189,28 @@ export class FileStateStore<K extends string | number = string | number> impleme
     for (const name of names) {
       const file = join(this.dir, name);
       try {
-        return decodeCheckpoint<K>(await readFile(file), file);
+        const cp = decodeCheckpoint<K>(await readFile(file), file);
+        this.intact.set(name, true);
+        return cp;
       } catch (e) {
         if (!(e instanceof SeqstreamError) || e.code !== 'SEQ_STORE_CORRUPT') throw e;
-        this.onCorrupt?.(file, e);
+        this.intact.set(name, false);
+        this.onCorrupt(file, e);
       }
     }
-    return undefined;
+    if (names.length === 0 || this.freshStartIfAllCorrupt) return undefined;
+    throw new SeqstreamError(
+      'SEQ_STORE_NO_INTACT',
+      `None of the ${names.length} checkpoint files in '${this.dir}' is intact (newest: ${names[0]}); ` +
+        'refusing to start from offset 0 with fresh state. Restore a checkpoint, or pass freshStartIfAllCorrupt: true to start over.',
+      { dir: this.dir, files: names },
+    );
   }
+}
+
+/** The default `onCorrupt`: a process warning that names the file and the reason. */
+function warnCorrupt(file: string, error: SeqstreamError): void {
+  process.emitWarning(`${error.message}; load() skips it and tries the next older one`, { type: 'SeqstreamWarning', code: 'SEQ_STORE_CORRUPT', detail: `file: ${file}` });
 }
 
 /**

@@ -123,17 +123,66 @@ describe('FileStateStore', () => {
     expect(readdirSync(dir).filter((n) => n.includes('.tmp-'))).toEqual([`.keyed-000000000098.ckpt.tmp-${process.pid}`]);
     rmSync(join(dir, `.keyed-000000000098.ckpt.tmp-${process.pid}`));
 
-    // Both bad: nothing to resume from.
+    // Both bad: no silent fresh start, unless asked for.
     writeFileSync(join(dir, files[1]), 'garbage');
-    expect(await reader.load()).toBeUndefined();
+    await expect(reader.load()).rejects.toMatchObject({ code: 'SEQ_STORE_NO_INTACT' });
+    const fresh = new FileStateStore<string>(dir, { freshStartIfAllCorrupt: true, onCorrupt: () => undefined });
+    expect(await fresh.load()).toBeUndefined();
 
     // Numbering continues after existing files, so a new save is the newest.
-    await reader.save(checkpointOf(['z'], 999, 9));
+    await fresh.save(checkpointOf(['z'], 999, 9));
     expect((await new FileStateStore<string>(dir).load())!.offset).toBe(999);
   });
 
+  it('reports a corrupt newest checkpoint by default: a process warning naming the file and the reason', async () => {
+    const dir = tempDir();
+    const store = new FileStateStore<string>(dir, { fsync: false });
+    for (let i = 0; i < 2; i++) await store.save(checkpointOf(['a'], i, i));
+    const newest = join(dir, (await store.files())[0]);
+    writeFileSync(newest, readFileSync(newest).subarray(0, 30));
+    const warnings: Error[] = [];
+    const listener = (w: Error): void => void warnings.push(w);
+    process.on('warning', listener);
+    try {
+      expect((await new FileStateStore<string>(dir).load())!.offset).toBe(0);
+      await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+    } finally {
+      process.off('warning', listener);
+    }
+    const mine = warnings.filter((w) => (w as Error & { code?: string }).code === 'SEQ_STORE_CORRUPT');
+    expect(mine).toHaveLength(1);
+    expect(mine[0].message).toContain(newest);
+    expect(mine[0].message).toMatch(/checksum mismatch|too short/);
+  });
+
+  it('retention never deletes the newest intact checkpoint to keep a corrupt one', async () => {
+    const dir = tempDir();
+    const first = new FileStateStore<string>(dir, { fsync: false });
+    for (let i = 1; i <= 2; i++) await first.save(checkpointOf(['a'], i, i));
+    const [newest, older] = await first.files();
+    writeFileSync(join(dir, newest), 'torn');
+    // After a fallback (the service resumed from `older`), the next save must keep `older`: it is
+    // the only intact checkpoint besides the new one.
+    const resumed = new FileStateStore<string>(dir, { fsync: false, onCorrupt: () => undefined });
+    expect((await resumed.load())!.offset).toBe(1);
+    await resumed.save(checkpointOf(['a'], 3, 3));
+    const after = await resumed.files();
+    expect(after).toContain(older);
+    expect(after).not.toContain(newest);
+    // The same for a store that saves without loading first (it checks files it has not seen).
+    writeFileSync(join(dir, after[0]), 'torn again');
+    const blind = new FileStateStore<string>(dir, { fsync: false });
+    await blind.save(checkpointOf(['a'], 4, 4));
+    const last = await blind.files();
+    expect(last).toHaveLength(2);
+    expect(last).toContain(older);
+    // Torn newest of the two: the fallback is still the intact `older`, not nothing.
+    writeFileSync(join(dir, last[0]), 'torn');
+    expect((await new FileStateStore<string>(dir, { onCorrupt: () => undefined }).load())!.offset).toBe(1);
+  });
+
   it('invalid options throw SEQ_INVALID_OPTION', () => {
-    for (const o of [{ keep: 1 }, { prefix: '../x' }, { fsync: 'no' as never }, { onCorrupt: 1 as never }]) {
+    for (const o of [{ keep: 1 }, { prefix: '../x' }, { fsync: 'no' as never }, { onCorrupt: 1 as never }, { freshStartIfAllCorrupt: 1 as never }]) {
       expect(() => new FileStateStore('x', o)).toThrowError(expect.objectContaining({ code: 'SEQ_INVALID_OPTION' }));
     }
     expect(() => new FileStateStore('')).toThrowError(expect.objectContaining({ code: 'SEQ_INVALID_OPTION' }));
