@@ -1,0 +1,189 @@
+/**
+ * The catalogue of every stable error code seqstream raises: what it means and what raises it.
+ * Every `SeqstreamError` (and its subclasses) carries one of these in `code`; match on the code,
+ * never on the message. `test/errorCodes.test.ts` checks that every `SEQ_*` code written in
+ * `src/` is listed here and that every code listed here is still used in `src/`.
+ *
+ * How to add a code:
+ * 1. Pick `SEQ_<AREA>_<WHAT>`, reusing an area prefix below (`SEQ_INPUT_`, `SEQ_WS_`, `SEQ_MQTT_`,
+ *    ...) or starting a new one for a new room; reuse an existing code when the meaning is the
+ *    same (a wrong-length vector is `SEQ_INPUT_SHAPE` wherever it is caught).
+ * 2. Add one entry in its area's group, in alphabetical order: `meaning` says what went wrong in
+ *    one sentence, from the user's side; `raisedBy` names the public API(s) that raise it.
+ * 3. Throw it as `new SeqstreamError('SEQ_…', message, details)` (or `InvalidInputError` for bad
+ *    input, `ModelFormatError` for a file or document that does not load) and assert the code in
+ *    the test of the file that raises it.
+ * A code is never renamed or reused for another meaning once it has landed on `main`.
+ *
+ * @example
+ * ```ts
+ * import { errorCodes, SeqstreamError, validateInput } from 'seqstream';
+ * try { validateInput([1, 2], 3); } catch (e) {
+ *   if (e instanceof SeqstreamError) console.warn(e.code, errorCodes[e.code as keyof typeof errorCodes]?.meaning);
+ * }
+ * ```
+ */
+export const errorCodes = {
+  // Bad event input, wherever a vector reaches a model.
+  SEQ_INPUT_NON_FINITE: { meaning: 'An input vector holds NaN or ±Infinity.', raisedBy: 'validateInput, recurrent, recurrentByKey, trainOnline, standardize, websocketServer' },
+  SEQ_INPUT_SHAPE: { meaning: 'An input vector (or a sequence, or an output buffer) has the wrong length.', raisedBy: 'validateInput, runSequence, Embedding.lookup, recurrent, recurrentByKey, trainOnline, standardize, websocketServer' },
+  SEQ_INPUT_TYPE: { meaning: 'An input is not what the API takes: not a numeric vector, a non-number element, or a non-string text.', raisedBy: 'validateInput, recurrent, recurrentByKey, trainOnline, standardize, websocketServer, CharTokenizer/WordTokenizer.encode' },
+
+  // Options and environment.
+  SEQ_BACKEND_UNAVAILABLE: { meaning: 'The requested TensorFlow.js backend (argument or SEQSTREAM_BACKEND) cannot load on this machine.', raisedBy: 'initBackend' },
+  SEQ_DEPENDENCY_MISSING: { meaning: 'An optional peer dependency (mqtt, meyda, wavefile) needed by this adapter is not installed.', raisedBy: 'mqttSource, mqttSink, audioFeatures, audioFromWav' },
+  SEQ_INVALID_OPTION: { meaning: 'An option passed when creating a model, operator or adapter is invalid; thrown synchronously at creation.', raisedBy: 'every constructor and operator factory (InvalidOptionError)' },
+  SEQ_USAGE: { meaning: 'The command line is malformed: unknown flag, bad value or missing argument (exit code 2).', raisedBy: 'seqstream CLI (UsageError)' },
+
+  // Models, weights and documents that do not load.
+  SEQ_CHECKPOINT_FORMAT: { meaning: 'A training checkpoint is not JSON, not a seqstream training checkpoint, or names parameters the model lacks.', raisedBy: 'loadCheckpoint, trainingCheckpointFromJSON' },
+  SEQ_FIXTURE_FORMAT: { meaning: 'A PyTorch parity fixture is malformed (missing fields, ragged arrays, unknown loss).', raisedBy: 'seqstream verify' },
+  SEQ_MODEL_FORMAT: { meaning: 'A model document or file is not a seqstream model of a supported version, or cannot be read.', raisedBy: 'RecurrentModel.fromJSON, loadStateDict, Embedding.fromJSON, seqstream CLI --model' },
+  SEQ_OPTIMIZER_FORMAT: { meaning: 'Optimizer JSON is not a seqstream optimizer, lacks its state, or names an unknown type.', raisedBy: 'optimizerFromJSON' },
+  SEQ_PARAM_MISSING: { meaning: 'A state dict or parameter set lacks a parameter the model needs.', raisedBy: 'RecurrentModel.fromParameters, loadStateDict, Embedding.fromStateDict' },
+  SEQ_PARAM_SHAPE: { meaning: 'A parameter has the wrong shape or is not a rectangular numeric array.', raisedBy: 'RecurrentModel.fromParameters, loadStateDict, Embedding' },
+  SEQ_PARAM_UNKNOWN: { meaning: 'A state dict holds a parameter the model does not have (e.g. bidirectional weights, a second head).', raisedBy: 'RecurrentModel.fromParameters, loadStateDict' },
+  SEQ_PARAM_VALUE: { meaning: 'A parameter holds a non-finite or non-numeric value.', raisedBy: 'RecurrentModel.fromParameters, Embedding' },
+  SEQ_SAFETENSORS: { meaning: 'Bytes are not valid safetensors (header, dtype or offsets).', raisedBy: 'parseSafetensors, loadStateDict' },
+  SEQ_STATE_FORMAT: { meaning: 'A state snapshot or keyed checkpoint does not fit the model (cell, layers, hidden size) or is malformed.', raisedBy: 'restoreState, KeyedRecurrentControl.restore, recurrentByKey checkpoint restore, StandardizeControl.restore' },
+
+  // Text.
+  SEQ_EMBEDDING_INDEX: { meaning: 'An embedding index is not an integer in [0, numEmbeddings).', raisedBy: 'Embedding.lookup' },
+  SEQ_TOKEN_RANGE: { meaning: 'A token id is outside the vocabulary.', raisedBy: 'Vocabulary.token, CharTokenizer/WordTokenizer.decode' },
+  SEQ_TOKENIZER_FORMAT: { meaning: 'Tokenizer JSON is not a seqstream tokenizer of the expected kind.', raisedBy: 'CharTokenizer.fromJSON, WordTokenizer.fromJSON' },
+
+  // Training targets.
+  SEQ_TARGET_NON_FINITE: { meaning: 'A training target holds NaN or ±Infinity.', raisedBy: 'trainOnline' },
+  SEQ_TARGET_RANGE: { meaning: 'A class index is outside [0, outputSize), or a binary cross-entropy target outside [0, 1].', raisedBy: 'trainOnline' },
+  SEQ_TARGET_SHAPE: { meaning: 'A training target vector has the wrong length.', raisedBy: 'trainOnline' },
+  SEQ_TARGET_TYPE: { meaning: 'A training target is not a numeric vector (or class index for cross-entropy).', raisedBy: 'trainOnline' },
+
+  // Stream controls.
+  SEQ_CONTROL_DETACHED: { meaning: 'A StandardizeControl was used with no live standardize() subscription.', raisedBy: 'StandardizeControl' },
+  SEQ_CONTROL_IN_USE: { meaning: 'A control object is already bound to another live subscription; use one control per subscription.', raisedBy: 'recurrent (RecurrentControl), standardize (StandardizeControl)' },
+  SEQ_CONTROL_UNBOUND: { meaning: 'A RecurrentControl was used with no running subscription.', raisedBy: 'RecurrentControl' },
+  SEQ_STANDARDIZE_TOO_MANY_KEYS: { meaning: 'An event brings a new key beyond standardize() option maxKeys.', raisedBy: 'standardize' },
+
+  // Keyed state (recurrentByKey).
+  SEQ_KEYED_CHECKPOINT: { meaning: 'Taking a keyed checkpoint failed.', raisedBy: 'recurrentByKey checkpointing (interval or KeyedRecurrentControl.checkpoint)' },
+  SEQ_KEYED_CONTROL_IN_USE: { meaning: 'A KeyedRecurrentControl is already bound to a running recurrentByKey subscription.', raisedBy: 'recurrentByKey' },
+  SEQ_KEYED_FULL: { meaning: 'Every one of maxKeys rows has queued events, so no row can be evicted for a new key.', raisedBy: 'recurrentByKey' },
+  SEQ_KEYED_INITIAL_STATE: { meaning: "The initialState(key) callback threw or returned a state that does not fit; the event is rejected.", raisedBy: 'recurrentByKey' },
+  SEQ_KEYED_MISSING_KEY: { meaning: "A keyed event has no 'key'.", raisedBy: 'recurrentByKey' },
+  SEQ_KEYED_NO_STORE: { meaning: "A checkpoint was requested but recurrentByKey has no 'checkpoint.store'.", raisedBy: 'KeyedRecurrentControl.checkpoint' },
+  SEQ_KEYED_NOT_RUNNING: { meaning: 'A KeyedRecurrentControl was used with no running recurrentByKey subscription (including after it completed).', raisedBy: 'KeyedRecurrentControl' },
+  SEQ_KEYED_OFFSET: { meaning: "A keyed event's 'offset' is not a finite number.", raisedBy: 'recurrentByKey' },
+
+  // State stores and checkpoint files.
+  SEQ_CHECKPOINT_READ: { meaning: 'A training checkpoint file cannot be read.', raisedBy: 'loadCheckpoint' },
+  SEQ_CHECKPOINT_WRITE: { meaning: 'A training checkpoint file cannot be written.', raisedBy: 'saveCheckpoint' },
+  SEQ_STORE_CORRUPT: { meaning: 'A stored keyed checkpoint file is torn or unreadable (load falls back to an older one).', raisedBy: 'FileStateStore.load (onCorrupt)' },
+  SEQ_STORE_KEY: { meaning: 'A key FileStateStore cannot store (only strings and finite numbers).', raisedBy: 'FileStateStore.save' },
+  SEQ_STORE_PLATFORM: { meaning: 'FileStateStore needs a little-endian host.', raisedBy: 'FileStateStore.save' },
+  SEQ_STORE_WRITE: { meaning: 'Saving a keyed checkpoint to its store failed.', raisedBy: 'FileStateStore.save, recurrentByKey checkpointing' },
+
+  // Audio adapters.
+  SEQ_AUDIO_BLOCK_SHAPE: { meaning: 'A sample block length is not a multiple of the channel count.', raisedBy: 'audioFeatures' },
+  SEQ_AUDIO_BLOCK_TYPE: { meaning: 'A sample block is not a Float32Array, Float64Array or number[].', raisedBy: 'audioFeatures' },
+  SEQ_AUDIO_EXTRACT: { meaning: 'Meyda failed to extract the requested features from a frame.', raisedBy: 'audioFeatures, audioFromWav, audioFromPcm' },
+  SEQ_AUDIO_FEATURE_NON_FINITE: { meaning: 'An extracted feature is NaN or ±Infinity.', raisedBy: 'audioFeatures, audioFromWav, audioFromPcm' },
+  SEQ_AUDIO_FEATURE_SHAPE: { meaning: 'A Meyda feature returned a value seqstream cannot flatten into a vector.', raisedBy: 'audioFeatures, audioFromWav, audioFromPcm' },
+  SEQ_AUDIO_FILE_READ: { meaning: 'A WAV file cannot be read.', raisedBy: 'audioFromWav' },
+  SEQ_AUDIO_FILE_TOO_LARGE: { meaning: 'A WAV file is larger than option maxFileBytes.', raisedBy: 'audioFromWav' },
+  SEQ_AUDIO_NON_FINITE: { meaning: 'A given or decoded sample is NaN or ±Infinity.', raisedBy: 'audioFeatures, audioFromWav, audioFromPcm' },
+  SEQ_AUDIO_PCM_CHUNK: { meaning: 'A raw PCM stream delivered strings instead of bytes.', raisedBy: 'audioFromPcm' },
+  SEQ_AUDIO_PCM_TRUNCATED: { meaning: 'A raw PCM stream ended inside a sample frame.', raisedBy: 'audioFromPcm' },
+  SEQ_AUDIO_RATE_MISMATCH: { meaning: "The audio sample rate differs from option sampleRate and rateMismatch is 'error'.", raisedBy: 'audioFromWav, audioFeatures' },
+  SEQ_AUDIO_SOURCE: { meaning: 'A raw PCM stream failed, closed early, or was already destroyed.', raisedBy: 'audioFromPcm' },
+  SEQ_AUDIO_WAV_FORMAT: { meaning: 'A WAV file uses an unsupported container, encoding or channel count.', raisedBy: 'audioFromWav' },
+  SEQ_AUDIO_WAV_HEADER: { meaning: 'A WAV header is unreadable or inconsistent.', raisedBy: 'audioFromWav' },
+  SEQ_AUDIO_WAV_TRUNCATED: { meaning: 'A WAV data chunk is shorter than its header says.', raisedBy: 'audioFromWav' },
+
+  // Sensor line sources (file, readable, TCP) and their records.
+  SEQ_SENSOR_BAD_KEY: { meaning: 'A record key field is not a string or number.', raisedBy: 'sensorFile, sensorReadable, sensorTcpServer, mqttSource' },
+  SEQ_SENSOR_BAD_TIMESTAMP: { meaning: 'A record timestamp field is not a finite number or a parsable date.', raisedBy: 'sensorFile, sensorReadable, sensorTcpServer, mqttSource' },
+  SEQ_SENSOR_CSV_COLUMNS: { meaning: 'A CSV line has a different number of fields than the header (or option columns).', raisedBy: 'sensorFile, sensorReadable, sensorTcpServer, mqttSource' },
+  SEQ_SENSOR_CSV_HEADER: { meaning: 'A CSV header does not hold distinct, non-empty column names.', raisedBy: 'sensorFile, sensorReadable, sensorTcpServer' },
+  SEQ_SENSOR_CSV_SYNTAX: { meaning: 'A CSV line does not parse.', raisedBy: 'sensorFile, sensorReadable, sensorTcpServer, mqttSource' },
+  SEQ_SENSOR_IO: { meaning: 'Reading a sensor file or stream failed or it closed before it ended.', raisedBy: 'sensorFile, sensorReadable' },
+  SEQ_SENSOR_JSON: { meaning: 'A line or message is not valid JSON.', raisedBy: 'sensorFile, sensorReadable, sensorTcpServer, mqttSource' },
+  SEQ_SENSOR_LATE: { meaning: "An event's timestamp is older than one already emitted for its key (option order); it is dropped.", raisedBy: 'sensorFile, sensorReadable, sensorTcpServer, mqttSource' },
+  SEQ_SENSOR_LINE_TOO_LONG: { meaning: 'A line is longer than option maxLineLength; it is dropped and reading goes on.', raisedBy: 'sensorFile, sensorReadable, sensorTcpServer' },
+  SEQ_SENSOR_MISSING_KEY: { meaning: 'A record lacks the configured key field.', raisedBy: 'sensorFile, sensorReadable, sensorTcpServer, mqttSource' },
+  SEQ_SENSOR_MISSING_TIMESTAMP: { meaning: 'A record lacks the configured timestamp field.', raisedBy: 'sensorFile, sensorReadable, sensorTcpServer, mqttSource' },
+  SEQ_SENSOR_MISSING_VALUE: { meaning: 'A record lacks a value field and there is no previous value to hold.', raisedBy: 'sensorFile, sensorReadable, sensorTcpServer, mqttSource' },
+  SEQ_SENSOR_NOT_NUMERIC: { meaning: 'A value field or message is not a finite number.', raisedBy: 'sensorFile, sensorReadable, sensorTcpServer, mqttSource' },
+  SEQ_SENSOR_NOT_OBJECT: { meaning: 'A JSON line or message is not an object (or number/array for MQTT).', raisedBy: 'sensorFile, sensorReadable, sensorTcpServer, mqttSource' },
+  SEQ_SENSOR_TOO_MANY_KEYS: { meaning: 'A record brings a new key beyond option maxKeys.', raisedBy: 'sensorFile, sensorReadable, sensorTcpServer, mqttSource' },
+  SEQ_TCP_CONNECTION: { meaning: 'One TCP sensor connection failed; the others keep running.', raisedBy: 'sensorTcpServer' },
+  SEQ_TCP_IDLE_TIMEOUT: { meaning: 'A TCP sensor connection was silent for idleTimeoutMs and was closed.', raisedBy: 'sensorTcpServer' },
+  SEQ_TCP_LISTEN: { meaning: 'The TCP sensor server cannot listen on its host and port.', raisedBy: 'sensorTcpServer' },
+  SEQ_TCP_TOO_MANY_CONNECTIONS: { meaning: 'A TCP connection beyond maxConnections was refused.', raisedBy: 'sensorTcpServer' },
+
+  // MQTT.
+  SEQ_MQTT_BACKLOG: { meaning: 'Option maxInFlight publishes are already pending; this value was not published.', raisedBy: 'mqttSink' },
+  SEQ_MQTT_CONNECTION: { meaning: 'The broker cannot be reached right now; the client keeps retrying.', raisedBy: 'mqttSource, mqttSink' },
+  SEQ_MQTT_GAVE_UP: { meaning: 'Option maxReconnectAttempts consecutive reconnects failed; the stream ends.', raisedBy: 'mqttSource, mqttSink' },
+  SEQ_MQTT_OFFLINE: { meaning: 'The connection to the broker dropped (reported once per outage).', raisedBy: 'mqttSource, mqttSink' },
+  SEQ_MQTT_PAYLOAD_TOO_LARGE: { meaning: 'A message is larger than option maxPayloadBytes; it is dropped.', raisedBy: 'mqttSource' },
+  SEQ_MQTT_PUBLISH: { meaning: 'The broker refused or failed a publish.', raisedBy: 'mqttSink' },
+  SEQ_MQTT_REFUSED: { meaning: 'The broker refused the connection (credentials, client id, protocol).', raisedBy: 'mqttSource, mqttSink' },
+  SEQ_MQTT_SUBSCRIBE: { meaning: 'The broker refused a subscription.', raisedBy: 'mqttSource' },
+
+  // Websocket client and server.
+  SEQ_WS_AUTH_TIMEOUT: { meaning: 'The authenticate callback took longer than authTimeoutMs (HTTP 503).', raisedBy: 'websocketServer' },
+  SEQ_WS_BAD_JSON: { meaning: 'A websocket message is not valid JSON.', raisedBy: 'websocketServer, websocketClient' },
+  SEQ_WS_BAD_MESSAGE: { meaning: 'A websocket message is JSON but not one of the accepted shapes.', raisedBy: 'websocketServer' },
+  SEQ_WS_BAD_REQUEST: { meaning: 'An upgrade request URL does not parse (HTTP 400).', raisedBy: 'websocketServer' },
+  SEQ_WS_BAD_SESSION: { meaning: 'A session id is not 1-128 characters of [A-Za-z0-9._~-] (HTTP 400).', raisedBy: 'websocketServer' },
+  SEQ_WS_BINARY: { meaning: 'A binary frame arrived on a text feed.', raisedBy: 'websocketServer, websocketClient' },
+  SEQ_WS_CALLBACK: { meaning: 'A user callback (onInvalidMessage, onStatus) threw; the stream ends.', raisedBy: 'websocketClient' },
+  SEQ_WS_CLOSED: { meaning: 'The connection closed and reconnect is off.', raisedBy: 'websocketClient' },
+  SEQ_WS_CLOSED_FINAL: { meaning: 'The server closed with a code that forbids reconnecting.', raisedBy: 'websocketClient' },
+  SEQ_WS_CLOSING: { meaning: 'The server is shutting down and refuses new connections (HTTP 503).', raisedBy: 'websocketServer' },
+  SEQ_WS_HOST: { meaning: 'The Host header is missing or not in allowedHosts (HTTP 403).', raisedBy: 'websocketServer' },
+  SEQ_WS_LISTEN: { meaning: 'The websocket server cannot listen on its host and port.', raisedBy: 'websocketServer' },
+  SEQ_WS_NOT_FOUND: { meaning: 'An upgrade request for a path the server does not serve (HTTP 404).', raisedBy: 'websocketServer' },
+  SEQ_WS_ORIGIN: { meaning: 'The Origin header is not allowed (HTTP 403).', raisedBy: 'websocketServer' },
+  SEQ_WS_OUTGOING: { meaning: 'The outgoing message stream given to the client failed.', raisedBy: 'websocketClient' },
+  SEQ_WS_RATE_LIMIT: { meaning: 'A client sent more than messagesPerSecond (with burst); the message is dropped.', raisedBy: 'websocketServer' },
+  SEQ_WS_RECONNECT_EXHAUSTED: { meaning: 'Option reconnect.maxAttempts consecutive reconnects failed; the stream ends.', raisedBy: 'websocketClient' },
+  SEQ_WS_REJECTED: { meaning: 'The server refused the websocket upgrade with an HTTP status.', raisedBy: 'websocketClient' },
+  SEQ_WS_REPLY_UNSERIALIZABLE: { meaning: 'A reply for a session is not JSON-serialisable; the client gets an error reply instead.', raisedBy: 'websocketServer' },
+  SEQ_WS_TOO_MANY_CONNECTIONS: { meaning: 'A connection beyond maxConnections was refused (HTTP 503).', raisedBy: 'websocketServer' },
+  SEQ_WS_UNAUTHORIZED: { meaning: 'The token is missing or wrong, or authenticate refused or threw (HTTP 401).', raisedBy: 'websocketServer' },
+  SEQ_WS_URL: { meaning: 'The url function given to the client threw.', raisedBy: 'websocketClient' },
+} as const satisfies Record<`SEQ_${string}`, ErrorCodeInfo>;
+
+/** What one catalogued error code means and which public APIs raise it. */
+export interface ErrorCodeInfo {
+  /** What went wrong, in one sentence, from the user's side. */
+  readonly meaning: string;
+  /** The public APIs (functions, classes, CLI commands) that raise it. */
+  readonly raisedBy: string;
+}
+
+/**
+ * Every stable error code, as a string literal union (`'SEQ_INPUT_SHAPE' | ...`).
+ *
+ * @example
+ * ```ts
+ * import type { ErrorCode } from 'seqstream';
+ * const retryable: ErrorCode[] = ['SEQ_MQTT_CONNECTION', 'SEQ_MQTT_OFFLINE'];
+ * ```
+ */
+export type ErrorCode = keyof typeof errorCodes;
+
+/**
+ * Whether `code` is a catalogued seqstream error code.
+ *
+ * @example
+ * ```ts
+ * import { isErrorCode } from 'seqstream';
+ * isErrorCode('SEQ_INPUT_SHAPE'); // true
+ * isErrorCode('ECONNRESET'); // false
+ * ```
+ */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.prototype.hasOwnProperty.call(errorCodes, code);
+}
