@@ -77,8 +77,9 @@ export const errorCodes = {
   // State stores and checkpoint files.
   SEQ_CHECKPOINT_READ: { meaning: 'A training checkpoint file cannot be read.', raisedBy: 'loadCheckpoint' },
   SEQ_CHECKPOINT_WRITE: { meaning: 'A training checkpoint file cannot be written.', raisedBy: 'saveCheckpoint' },
-  SEQ_STORE_CORRUPT: { meaning: 'A stored keyed checkpoint file is torn or unreadable (load falls back to an older one).', raisedBy: 'FileStateStore.load (onCorrupt)' },
+  SEQ_STORE_CORRUPT: { meaning: 'A stored keyed checkpoint file is torn or unreadable (load warns and falls back to an older one).', raisedBy: 'FileStateStore.load (onCorrupt, or a process warning), decodeCheckpoint' },
   SEQ_STORE_KEY: { meaning: 'A key FileStateStore cannot store (only strings and finite numbers).', raisedBy: 'FileStateStore.save' },
+  SEQ_STORE_NO_INTACT: { meaning: 'Checkpoint files exist but every one is corrupt, so there is no state to resume from.', raisedBy: 'FileStateStore.load' },
   SEQ_STORE_PLATFORM: { meaning: 'FileStateStore needs a little-endian host.', raisedBy: 'FileStateStore.save' },
   SEQ_STORE_WRITE: { meaning: 'Saving a keyed checkpoint to its store failed.', raisedBy: 'FileStateStore.save, recurrentByKey checkpointing' },
 
