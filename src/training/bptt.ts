@@ -86,6 +86,11 @@ export interface WindowLoss {
  * order as `model.parameters()`), accumulating in float64. Every buffer (tape, weights, scratch)
  * must come from `kernel.alloc`; the matrix products run on `kernel.matvec`. Allocates nothing.
  *
+ * `rowWeights` (optional, indexed like the tape's rows: `slot*batch + b`) weights each row's loss:
+ * 0 masks a row out (padding of a shorter sequence, a frame without a label), and the mean
+ * becomes `Σ w·loss / Σ w` (PyTorch's weighted `CrossEntropyLoss` mean; per element for mse and
+ * binary cross-entropy). Without it every row of a step with a target weighs 1.
+ *
  * Derivatives used (σ' = s(1-s), tanh' = 1-t², `dh` incoming from the head, the layer above and
  * the next step):
  * - LSTM: `dc += dh·o·(1-tanh²c')`, `d o = dh·tanh c'`, `d i = dc·g`, `d f = dc·c`, `d g = dc·i`, `dc_prev = dc·f`.
@@ -111,6 +116,7 @@ export function backwardWindow(
   grads: readonly Float64Array[],
   scratch: BpttScratch,
   kernel: TrainKernel = JS,
+  rowWeights: Float64Array | null = null,
 ): WindowLoss {
   const mv = kernel.matvec;
   const { batch: B, hiddenSize: H, gates: G, outputSize: O, capacity } = tape;
@@ -123,10 +129,22 @@ export function backwardWindow(
   const activation = head ? head.activation : 'identity';
 
   // Count target rows in the loss range first: the mean's divisor scales every gradient.
-  let targetSteps = 0;
-  for (let j = length - lossLength; j < length; j++) if (tape.hasTarget[(first + j) % capacity]) targetSteps++;
-  const rows = targetSteps * B;
-  const divisor = lossDivisor(loss, rows, O);
+  let rows = 0;
+  let weightSum = 0;
+  for (let j = length - lossLength; j < length; j++) {
+    const s = (first + j) % capacity;
+    if (!tape.hasTarget[s]) continue;
+    if (!rowWeights) rows += B;
+    else
+      for (let b = 0; b < B; b++) {
+        const w = rowWeights[s * B + b];
+        if (w > 0) {
+          rows++;
+          weightSum += w;
+        }
+      }
+  }
+  const divisor = lossDivisor(loss, rowWeights ? weightSum : rows, O);
   const scale = rows > 0 ? 1 / divisor : 0;
   let lossSum = 0;
 
@@ -147,12 +165,13 @@ export function backwardWindow(
       const row = s * B + b;
       const col = j * B + b;
       for (let k = 0; k < H; k++) topT[k * NS + col] = top[row * H + k];
-      if (!withLoss) {
+      const w = rowWeights ? rowWeights[row] : 1;
+      if (!withLoss || !(w > 0)) {
         for (let o = 0; o < O; o++) dzT[o * NS + col] = 0;
         continue;
       }
       dz.fill(0, b * O, (b + 1) * O);
-      lossSum += lossRow(loss, activation, tape.z, tape.y, tape.target, row * O, O, scale, dz, b * O);
+      lossSum += w * lossRow(loss, activation, tape.z, tape.y, tape.target, row * O, O, scale * w, dz, b * O);
       for (let o = 0; o < O; o++) dzT[o * NS + col] = dz[b * O + o];
       if (head) {
         mv(headWT, 0, O, dz, b * O, dh, b * H, H, O, true);

@@ -16,3 +16,7 @@ export { createTbpttEngine } from './createTbpttEngine.js';
 export { learnWindow, type LearnWindowOptions, type WindowOutcome } from './learnWindow.js';
 export { createPackedWeights, refreshPackedWeights, type PackedWeights } from './packedWeights.js';
 export { trainingCheckpointToJSON, trainingCheckpointFromJSON, type TrainingCheckpoint, type TrainingCheckpointJSON } from './trainingCheckpoint.js';
+export { train, evaluate, type TrainOptions, type TrainProgress, type TrainResult, type EpochRecord } from './train.js';
+export { encodeDataset, targetClass, classCount, type LabelledSequence, type EncodedSequence } from './labelledSequence.js';
+export { createSequenceBatchRunner, type SequenceBatchRunner, type SequenceBatchRunnerOptions, type ChunkGradients } from './sequenceBatchRunner.js';
+export { createMetricAccumulator, type ClassificationMetrics, type MetricAccumulator } from './classificationMetrics.js';
