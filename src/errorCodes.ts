@@ -53,10 +53,11 @@ export const errorCodes = {
   SEQ_TOKENIZER_FORMAT: { meaning: 'Tokenizer JSON is not a seqstream tokenizer of the expected kind.', raisedBy: 'CharTokenizer.fromJSON, WordTokenizer.fromJSON' },
 
   // Training targets.
-  SEQ_TARGET_NON_FINITE: { meaning: 'A training target holds NaN or ±Infinity.', raisedBy: 'trainOnline' },
-  SEQ_TARGET_RANGE: { meaning: 'A class index is outside [0, outputSize), or a binary cross-entropy target outside [0, 1].', raisedBy: 'trainOnline' },
-  SEQ_TARGET_SHAPE: { meaning: 'A training target vector has the wrong length.', raisedBy: 'trainOnline' },
+  SEQ_TARGET_NON_FINITE: { meaning: 'A training target holds NaN or ±Infinity.', raisedBy: 'trainOnline, train' },
+  SEQ_TARGET_RANGE: { meaning: 'A class index is outside [0, outputSize), or a binary cross-entropy target outside [0, 1].', raisedBy: 'trainOnline, train' },
+  SEQ_TARGET_SHAPE: { meaning: 'A training target vector has the wrong length.', raisedBy: 'trainOnline, train' },
   SEQ_TARGET_TYPE: { meaning: 'A training target is not a numeric vector (or class index for cross-entropy).', raisedBy: 'trainOnline' },
+  SEQ_TRAIN_EMPTY: { meaning: 'Offline training got no sequences, a sequence without steps, or a sequence without any target of positive weight.', raisedBy: 'train, seqstream train' },
 
   // Stream controls.
   SEQ_CONTROL_DETACHED: { meaning: 'A StandardizeControl was used with no live standardize() subscription.', raisedBy: 'StandardizeControl' },

@@ -30,7 +30,7 @@ export interface EncodedSequence {
  * Checks and flattens a dataset for the trainer. Bad data throws an {@link InvalidInputError}
  * naming the sequence and step: `SEQ_TRAIN_EMPTY` (no sequences, or one with no steps or no
  * target), `SEQ_INPUT_SHAPE`, `SEQ_INPUT_NON_FINITE`, `SEQ_TARGET_SHAPE`, `SEQ_TARGET_RANGE`
- * (class index outside the head), `SEQ_TARGET_NON_FINITE`.
+ * (class index outside the head, a binary target outside [0, 1]), `SEQ_TARGET_NON_FINITE`.
  * `classWeights[c]` weighs every target of class `c` (vector targets: `Σ_c t_c · w_c`).
  *
  * @example
@@ -77,6 +77,9 @@ export function encodeDataset(model: RecurrentModel, data: readonly LabelledSequ
           targets[t * O + o] = value;
         }
       }
+      if (loss === 'binary_cross_entropy')
+        for (let o = 0; o < O; o++)
+          if (targets[t * O + o] < 0 || targets[t * O + o] > 1) throw new InvalidInputError('SEQ_TARGET_RANGE', `${where}: binary cross-entropy targets must lie in [0, 1], received ${targets[t * O + o]}`, { sequence: n, step: t });
       weights[t] = classWeights ? classWeightOf(targets, t * O, O, loss, classWeights) : 1;
     };
     if (seq.frameTargets !== undefined) {
