@@ -70,6 +70,20 @@ export interface MqttSourceOptions extends SensorMappingOptions {
 const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 
 /**
+ * Why a key taken from a topic is unusable, or null: an empty key (`sensors//temp` on
+ * `sensors/+/temp`), an empty level inside it, or a `.`/`..` level (a path-like key that would
+ * alias another sensor's once used as a file or URL path).
+ */
+function topicKeyProblem(key: string): string | null {
+  if (key === '') return 'is empty';
+  for (const level of key.split('/')) {
+    if (level === '') return 'has an empty topic level';
+    if (level === '.' || level === '..') return `has a '${level}' level`;
+  }
+  return null;
+}
+
+/**
  * Sensor readings from MQTT topics (the `mqtt` package), reconnecting when the broker goes away.
  *
  * Needs the optional peer `mqtt` (`npm install mqtt`); without it creation throws
@@ -79,7 +93,9 @@ const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
  *    reconnect: sessions are clean). A refused subscription errors with `SEQ_MQTT_SUBSCRIBE`,
  *    a refused connection (bad credentials, not authorised) with `SEQ_MQTT_REFUSED`.
  * 2. Each message is matched to its filter; its key is the `key` payload field when configured,
- *    else `topicKey(topic, captures)`.
+ *    else `topicKey(topic, captures)`. A topic key that is empty (`sensors//temp` on
+ *    `sensors/+/temp`: `SEQ_SENSOR_MISSING_KEY`), has an empty level or a `.`/`..` level
+ *    (`SEQ_SENSOR_BAD_KEY`) is bad input: reported and dropped.
  * 3. The payload is parsed (`payload`) and mapped like the line sources (`timestamp` defaults to
  *    `null`: arrival time); `missing` and `order` apply per key. `event.source` is
  *    `mqtt:<topic>`, `event.line` the message number, `event.byteOffset` -1. Per-key state is
@@ -184,6 +200,13 @@ export function mqttSource(options: MqttSourceOptions): Observable<SensorEvent> 
         defaultKey = String(topicKey(topic, captures ?? []));
       } catch (thrown) {
         return assembler.abort(thrown);
+      }
+      if (mapping.key === undefined) {
+        const bad = topicKeyProblem(defaultKey);
+        if (bad) {
+          const code = defaultKey === '' ? 'SEQ_SENSOR_MISSING_KEY' : 'SEQ_SENSOR_BAD_KEY';
+          return assembler.problem(new InvalidInputError(code, `Message ${messageNumber} on ${describe(topic)} gives the key ${describe(defaultKey)}, which ${bad}; dropped`, { ...where, key: defaultKey }));
+        }
       }
       if (message.length > maxPayloadBytes) {
         return assembler.problem(new InvalidInputError('SEQ_MQTT_PAYLOAD_TOO_LARGE', `Message ${messageNumber} on ${topic} has ${message.length} bytes, over ${maxPayloadBytes} (option maxPayloadBytes); dropped`, { ...where, maxPayloadBytes, length: message.length }));

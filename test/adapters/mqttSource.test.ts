@@ -103,6 +103,32 @@ describe('mqttSource (real mosquitto on loopback)', () => {
     expect(codes[0].details).toMatchObject({ source: 'mqtt:dirty/bad', topic: 'dirty/bad' });
   });
 
+  it('rejects topic keys that are empty or path-like, and values that overflow to Infinity, with codes', async () => {
+    const { events, errors } = await source({ topics: ['keys/+/temp', 'deep/#'], qos: 1 });
+    const p = await publisher();
+    for (const [topic, payload] of [
+      ['keys//temp', '1'],
+      ['keys/../temp', '2'],
+      ['deep/a//b', '3'],
+      ['deep/./b', '4'],
+      ['keys/ok/temp', '1e999'],
+      ['keys/ok/temp', '[1, "-1e999"]'],
+      ['keys/ok/temp', '5'],
+    ]) await p.publishAsync(topic, payload, { qos: 1 });
+    const ok = await firstValueFrom(events);
+    expect([ok.key, ok.x]).toEqual(['ok', [5]]);
+    const got = await firstValueFrom(errors.pipe(take(6), toArray()));
+    expect(got.map((e) => [e.code, e.details.topic])).toEqual([
+      ['SEQ_SENSOR_MISSING_KEY', 'keys//temp'],
+      ['SEQ_SENSOR_BAD_KEY', 'keys/../temp'],
+      ['SEQ_SENSOR_BAD_KEY', 'deep/a//b'],
+      ['SEQ_SENSOR_BAD_KEY', 'deep/./b'],
+      ['SEQ_SENSOR_NOT_FINITE', undefined],
+      ['SEQ_SENSOR_NOT_FINITE', undefined],
+    ]);
+    expect(got[4].details.source).toBe('mqtt:keys/ok/temp');
+  });
+
   it('reports SEQ_MQTT_OFFLINE when the broker goes away and recovers when it comes back on the same port', async () => {
     const { events, errors, statuses } = await source({ topics: 'live/+' });
     const p = await publisher();

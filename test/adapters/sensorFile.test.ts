@@ -71,6 +71,10 @@ describe('sensorFile', () => {
   it.each([
     ['bad.csv', 'timestamp,value\n1,abc\n', {}, 'SEQ_SENSOR_NOT_NUMERIC', 2],
     ['nan.csv', 'timestamp,value\n1,NaN\n', {}, 'SEQ_SENSOR_NOT_NUMERIC', 2],
+    ['inf.csv', 'timestamp,value\n1,1e999\n', {}, 'SEQ_SENSOR_NOT_FINITE', 2],
+    ['inf.ndjson', '{"timestamp":1,"value":1e999}\n', {}, 'SEQ_SENSOR_NOT_FINITE', 1],
+    ['infstr.ndjson', '{"timestamp":1,"value":"-1e999"}\n', {}, 'SEQ_SENSOR_NOT_FINITE', 1],
+    ['infts.ndjson', '{"timestamp":"1e999","value":1}\n', {}, 'SEQ_SENSOR_BAD_TIMESTAMP', 1],
     ['cols.csv', 'timestamp,value\n1,2,3\n', {}, 'SEQ_SENSOR_CSV_COLUMNS', 2],
     ['quote.csv', 'timestamp,value\n1,"2\n', {}, 'SEQ_SENSOR_CSV_SYNTAX', 2],
     ['header.csv', 'timestamp,timestamp\n1,2\n', {}, 'SEQ_SENSOR_CSV_HEADER', 1],

@@ -49,7 +49,8 @@ export function parseTimestamp(raw: unknown): number {
   if (typeof raw === 'number') return Number.isFinite(raw) ? raw : NaN;
   if (typeof raw !== 'string') return NaN;
   const s = raw.trim();
-  if (DECIMAL.test(s)) return Number(s);
+  // '1e999' matches the pattern and overflows to Infinity: not a timestamp.
+  if (DECIMAL.test(s)) return Number.isFinite(Number(s)) ? Number(s) : NaN;
   // A date with no zone is read as UTC, not the machine's local time, so replays agree everywhere.
   if (DATE_NO_ZONE.test(s)) return Date.parse(s.length === 10 ? s : s.replace(' ', 'T') + 'Z');
   return Date.parse(s);
@@ -220,8 +221,13 @@ export class EventAssembler {
           return this.problem(new InvalidInputError('SEQ_SENSOR_MISSING_VALUE', `Value field '${field}' is missing at ${origin.source} line ${origin.line}${noPrevious ? ` and key ${describe(key)} has no previous value to fill in` : ''}`, { ...where, key, field, noPrevious }));
         }
       } else if (typeof raw === 'number' && Number.isFinite(raw)) n = raw;
-      else if (typeof raw === 'string' && DECIMAL.test(raw.trim())) n = Number(raw);
+      else if (typeof raw === 'string' && DECIMAL.test(raw.trim()) && Number.isFinite(Number(raw))) n = Number(raw);
       else {
+        // A decimal too large for a double ('1e999') parses to Infinity: name it, it looks like a number.
+        const overflow = (typeof raw === 'number' && !Number.isNaN(raw)) || (typeof raw === 'string' && DECIMAL.test(raw.trim()));
+        if (overflow) {
+          return this.problem(new InvalidInputError('SEQ_SENSOR_NOT_FINITE', `Value field '${field}' at ${origin.source} line ${origin.line} must be a finite number, received ${describe(raw)}, which is ${Number(raw) > 0 ? '' : '-'}Infinity as a double`, { ...where, key, field, received: describe(raw) }));
+        }
         return this.problem(new InvalidInputError('SEQ_SENSOR_NOT_NUMERIC', `Value field '${field}' at ${origin.source} line ${origin.line} must be a finite number, received ${describe(raw)}`, { ...where, key, field, received: describe(raw) }));
       }
       x[i] = n;
