@@ -102,7 +102,7 @@ export const errorCodes = {
   SEQ_AUDIO_WAV_TRUNCATED: { meaning: 'A WAV data chunk is shorter than its header says.', raisedBy: 'audioFromWav' },
 
   // Sensor line sources (file, readable, TCP) and their records.
-  SEQ_SENSOR_BAD_KEY: { meaning: 'A record key field is not a string or number.', raisedBy: 'sensorFile, sensorReadable, sensorTcpServer, mqttSource' },
+  SEQ_SENSOR_BAD_KEY: { meaning: "A record key field is not a string or number, or an MQTT topic key has an empty, '.' or '..' level.", raisedBy: 'sensorFile, sensorReadable, sensorTcpServer, mqttSource' },
   SEQ_SENSOR_BAD_TIMESTAMP: { meaning: 'A record timestamp field is not a finite number or a parsable date.', raisedBy: 'sensorFile, sensorReadable, sensorTcpServer, mqttSource' },
   SEQ_SENSOR_CSV_COLUMNS: { meaning: 'A CSV line has a different number of fields than the header (or option columns).', raisedBy: 'sensorFile, sensorReadable, sensorTcpServer, mqttSource' },
   SEQ_SENSOR_CSV_HEADER: { meaning: 'A CSV header does not hold distinct, non-empty column names.', raisedBy: 'sensorFile, sensorReadable, sensorTcpServer' },
@@ -111,9 +111,10 @@ export const errorCodes = {
   SEQ_SENSOR_JSON: { meaning: 'A line or message is not valid JSON.', raisedBy: 'sensorFile, sensorReadable, sensorTcpServer, mqttSource' },
   SEQ_SENSOR_LATE: { meaning: "An event's timestamp is older than one already emitted for its key (option order); it is dropped.", raisedBy: 'sensorFile, sensorReadable, sensorTcpServer, mqttSource' },
   SEQ_SENSOR_LINE_TOO_LONG: { meaning: 'A line is longer than option maxLineLength; it is dropped and reading goes on.', raisedBy: 'sensorFile, sensorReadable, sensorTcpServer' },
-  SEQ_SENSOR_MISSING_KEY: { meaning: 'A record lacks the configured key field.', raisedBy: 'sensorFile, sensorReadable, sensorTcpServer, mqttSource' },
+  SEQ_SENSOR_MISSING_KEY: { meaning: 'A record lacks the configured key field, or an MQTT topic gives an empty key.', raisedBy: 'sensorFile, sensorReadable, sensorTcpServer, mqttSource' },
   SEQ_SENSOR_MISSING_TIMESTAMP: { meaning: 'A record lacks the configured timestamp field.', raisedBy: 'sensorFile, sensorReadable, sensorTcpServer, mqttSource' },
   SEQ_SENSOR_MISSING_VALUE: { meaning: 'A record lacks a value field and there is no previous value to hold.', raisedBy: 'sensorFile, sensorReadable, sensorTcpServer, mqttSource' },
+  SEQ_SENSOR_NOT_FINITE: { meaning: "A value field is a number too large for a double ('1e999' is Infinity).", raisedBy: 'sensorFile, sensorReadable, sensorTcpServer, mqttSource' },
   SEQ_SENSOR_NOT_NUMERIC: { meaning: 'A value field or message is not a finite number.', raisedBy: 'sensorFile, sensorReadable, sensorTcpServer, mqttSource' },
   SEQ_SENSOR_NOT_OBJECT: { meaning: 'A JSON line or message is not an object (or number/array for MQTT).', raisedBy: 'sensorFile, sensorReadable, sensorTcpServer, mqttSource' },
   SEQ_SENSOR_TOO_MANY_KEYS: { meaning: 'A record brings a new key beyond option maxKeys.', raisedBy: 'sensorFile, sensorReadable, sensorTcpServer, mqttSource' },
