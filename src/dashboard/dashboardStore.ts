@@ -1,0 +1,253 @@
+import { SeqstreamError } from '../errors.js';
+import { StreamHistory } from './streamHistory.js';
+
+/**
+ * One keyed output the dashboard shows: what `recurrentByKey` (`{ key, y }`), a sensor source
+ * (`{ key, timestamp, x }`) and an anomaly detector (`{ key, score, alert }`) emit. Every field
+ * but `key` is optional; vectors may be arrays or typed arrays, a lone number is one channel.
+ *
+ * @example
+ * ```ts
+ * const e: DashboardEvent = { key: 'pump-3', timestamp: Date.now(), x: [0.7], y: [0.68], score: 0.02, alert: false };
+ * ```
+ */
+export interface DashboardEvent {
+  key: string | number;
+  /** Event time, ms since the epoch. Default: arrival time. */
+  timestamp?: number;
+  /** The reading (model input). */
+  x?: ArrayLike<number> | number;
+  /** The model's output (its prediction). */
+  y?: ArrayLike<number> | number;
+  /** Anomaly score (higher = more anomalous). */
+  score?: number;
+  /** Whether this event is an alert. */
+  alert?: boolean;
+  /** The score threshold in use, drawn as a line on the chart. */
+  threshold?: number;
+}
+
+/** One row of the stream list: `[key, lastValue, lastScore, eventsPerSec, lastSeenMs, alertActive (0|1), alerts, count]`. */
+export type StreamRow = [string, number | null, number | null, number, number, number, number, number];
+
+/** One entry of the alert feed. */
+export interface AlertEntry {
+  seq: number;
+  key: string;
+  timestamp: number;
+  score: number | null;
+  value: number | null;
+}
+
+/** Pipeline counters shown on the page. */
+export interface DashboardCounters {
+  events: number;
+  eventsPerSec: number;
+  keys: number;
+  /** Keys forgotten because `maxKeys` was reached (least recently seen first). */
+  evictedKeys: number;
+  /** Updates not sent to a slow or stalled page (its socket buffer was full). */
+  droppedFrames: number;
+  /** Events refused by the dashboard itself (bad key, ...), counted under `errors` too. */
+  rejected: number;
+  /** Errors by code: the dashboard's own and those reported with `reportError`. */
+  errors: Record<string, number>;
+  alerts: number;
+}
+
+/** Sort orders of the stream list. */
+export type StreamSort = 'score' | 'key' | 'value' | 'rate' | 'lastSeen' | 'alerts';
+
+/** Options of {@link DashboardStore}. */
+export interface DashboardStoreOptions {
+  /** Points kept per key. Default 300. */
+  historyPoints?: number;
+  /** Input and output channels kept per point. Default 4. */
+  maxChannels?: number;
+  /** Keys kept; beyond, the least recently seen key is forgotten. Default 20000. */
+  maxKeys?: number;
+  /** Alerts kept for the feed. Default 200. */
+  maxAlerts?: number;
+  /** Longest key kept (longer ones are refused with `SEQ_DASHBOARD_EVENT`). Default 256. */
+  maxKeyLength?: number;
+}
+
+/**
+ * Everything the dashboard knows, bounded: one {@link StreamHistory} per key (at most `maxKeys`,
+ * least recently seen evicted), the newest `maxAlerts` alerts, and counters. Pushing an event is
+ * O(channels) and allocates nothing once its key's ring is full.
+ *
+ * Worst-case memory: `maxKeys × historyPoints × (13 + 8 × maxChannels)` bytes of rings
+ * (20,000 × 300 × 45 ≈ 270 MB at the defaults; a key only grows its ring as points arrive, so 10,000
+ * keys with 10 points each take about 7 MB).
+ *
+ * @example
+ * ```ts
+ * const store = new DashboardStore({ historyPoints: 100 });
+ * store.push({ key: 'a', x: [1], y: [0.9], score: 0.1 });
+ * store.rows('score', true, 0, 10, '').rows[0][0]; // 'a'
+ * ```
+ */
+export class DashboardStore {
+  readonly historyPoints: number;
+  readonly maxChannels: number;
+  readonly maxKeys: number;
+  readonly maxAlerts: number;
+  readonly maxKeyLength: number;
+  /** Keys in least-recently-seen-first order (a Map keeps insertion order; a push re-inserts). */
+  private readonly streams = new Map<string, StreamHistory>();
+  private readonly alertRing: AlertEntry[] = [];
+  private alertSeq = 0;
+  private readonly counters: Omit<DashboardCounters, 'keys'> = {
+    events: 0, eventsPerSec: 0, evictedKeys: 0, droppedFrames: 0, rejected: 0, errors: {}, alerts: 0,
+  };
+  private rateCount = 0;
+  private rateAt = 0;
+  private sorted: { order: StreamSort; desc: boolean; at: number; keys: StreamHistory[] } | null = null;
+
+  constructor(options: DashboardStoreOptions = {}) {
+    this.historyPoints = options.historyPoints ?? 300;
+    this.maxChannels = options.maxChannels ?? 4;
+    this.maxKeys = options.maxKeys ?? 20_000;
+    this.maxAlerts = options.maxAlerts ?? 200;
+    this.maxKeyLength = options.maxKeyLength ?? 256;
+  }
+
+  /** Records one event; a bad one is counted as `SEQ_DASHBOARD_EVENT` and returns its error. */
+  push(event: DashboardEvent, now = Date.now()): SeqstreamError | null {
+    const rawKey = event?.key;
+    if ((typeof rawKey !== 'string' && typeof rawKey !== 'number') || (typeof rawKey === 'string' && rawKey.length > this.maxKeyLength)) {
+      this.counters.rejected++;
+      const err = new SeqstreamError('SEQ_DASHBOARD_EVENT', `dashboard event needs a string or number 'key' of at most ${this.maxKeyLength} characters`, { key: typeof rawKey === 'string' ? rawKey.slice(0, 40) : typeof rawKey });
+      this.countError(err.code);
+      return err;
+    }
+    const key = String(rawKey);
+    let h = this.streams.get(key);
+    if (h) {
+      this.streams.delete(key);
+    } else {
+      if (this.streams.size >= this.maxKeys) this.evictOldest();
+      h = new StreamHistory(key, this.historyPoints, this.maxChannels);
+    }
+    this.streams.set(key, h);
+    const timestamp = typeof event.timestamp === 'number' && Number.isFinite(event.timestamp) ? event.timestamp : now;
+    const score = typeof event.score === 'number' ? event.score : NaN;
+    const alert = event.alert === true;
+    const started = h.push(timestamp, vector(event.x), vector(event.y), score, alert, typeof event.threshold === 'number' ? event.threshold : NaN);
+    h.lastSeen = now;
+    this.counters.events++;
+    if (started) this.recordAlert(h, timestamp);
+    return null;
+  }
+
+  /** Counts an error reported by the pipeline (a source's or model's `code`). */
+  countError(code: string): void {
+    this.counters.errors[code] = (this.counters.errors[code] ?? 0) + 1;
+  }
+
+  /** Counts one update not sent to a slow page. */
+  countDroppedFrame(): void {
+    this.counters.droppedFrames++;
+  }
+
+  /** The history of `key`, if it is held. */
+  history(key: string): StreamHistory | undefined {
+    return this.streams.get(key);
+  }
+
+  /** Number of keys held. */
+  get size(): number {
+    return this.streams.size;
+  }
+
+  /** Current counters (events/s over the last {@link DashboardStore.markRates} window). */
+  snapshotCounters(): DashboardCounters {
+    return { ...this.counters, errors: { ...this.counters.errors }, keys: this.streams.size };
+  }
+
+  /** Updates global and per-key events/s; call about once a second. */
+  markRates(now = Date.now()): void {
+    if (this.rateAt > 0 && now > this.rateAt) this.counters.eventsPerSec = ((this.counters.events - this.rateCount) * 1000) / (now - this.rateAt);
+    this.rateCount = this.counters.events;
+    this.rateAt = now;
+    for (const h of this.streams.values()) h.markRate(now);
+  }
+
+  /** Bytes held by all rings. */
+  get bytes(): number {
+    let n = 0;
+    for (const h of this.streams.values()) n += h.bytes;
+    return n;
+  }
+
+  /**
+   * One window of the stream list: keys containing `filter` (case-insensitive), sorted, rows
+   * `offset .. offset + limit`. The sort is cached for `cacheMs` so many pages cost one sort.
+   */
+  rows(order: StreamSort, desc: boolean, offset: number, limit: number, filter: string, now = Date.now(), cacheMs = 200): { total: number; rows: StreamRow[] } {
+    let keys: StreamHistory[];
+    if (this.sorted && this.sorted.order === order && this.sorted.desc === desc && now - this.sorted.at < cacheMs && this.sorted.keys.length === this.streams.size) {
+      keys = this.sorted.keys;
+    } else {
+      keys = [...this.streams.values()];
+      keys.sort(comparator(order, desc));
+      this.sorted = { order, desc, at: now, keys };
+    }
+    if (filter) {
+      const f = filter.toLowerCase();
+      keys = keys.filter((h) => h.key.toLowerCase().includes(f));
+    }
+    const slice = keys.slice(offset, offset + limit);
+    return { total: keys.length, rows: slice.map(toRow) };
+  }
+
+  /** Alerts with `seq >= from` (oldest first), and the seq to ask from next time. */
+  alertsSince(from: number): { alerts: AlertEntry[]; next: number } {
+    const alerts = this.alertRing.filter((a) => a.seq >= from);
+    return { alerts, next: this.alertSeq };
+  }
+
+  private recordAlert(h: StreamHistory, timestamp: number): void {
+    this.counters.alerts++;
+    this.alertRing.push({ seq: this.alertSeq++, key: h.key, timestamp, score: finite(h.lastScore), value: finite(h.lastValue) });
+    if (this.alertRing.length > this.maxAlerts) this.alertRing.shift();
+  }
+
+  private evictOldest(): void {
+    const oldest = this.streams.keys().next();
+    if (!oldest.done) {
+      this.streams.delete(oldest.value);
+      this.counters.evictedKeys++;
+    }
+  }
+}
+
+function vector(v: ArrayLike<number> | number | undefined): ArrayLike<number> | null {
+  if (typeof v === 'number') return [v];
+  if (v && typeof v === 'object' && typeof v.length === 'number') return v;
+  return null;
+}
+
+function finite(v: number): number | null {
+  return Number.isFinite(v) ? v : null;
+}
+
+function toRow(h: StreamHistory): StreamRow {
+  return [h.key, finite(h.lastValue), finite(h.lastScore), Math.round(h.rate * 10) / 10, h.lastSeen, h.alertActive ? 1 : 0, h.alerts, h.count];
+}
+
+function comparator(order: StreamSort, desc: boolean): (a: StreamHistory, b: StreamHistory) => number {
+  const sign = desc ? -1 : 1;
+  if (order === 'key') return (a, b) => sign * (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+  const pick: (h: StreamHistory) => number =
+    order === 'score' ? (h) => h.lastScore : order === 'value' ? (h) => h.lastValue : order === 'rate' ? (h) => h.rate : order === 'alerts' ? (h) => h.alerts + (h.alertActive ? 1e9 : 0) : (h) => h.lastSeen;
+  return (a, b) => {
+    const x = pick(a);
+    const y = pick(b);
+    // NaN (no score yet) always sorts last.
+    if (Number.isNaN(x)) return Number.isNaN(y) ? 0 : 1;
+    if (Number.isNaN(y)) return -1;
+    return sign * (x - y) || (a.key < b.key ? -1 : 1);
+  };
+}

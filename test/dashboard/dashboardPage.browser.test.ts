@@ -1,0 +1,77 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DashboardServer } from '../../src/dashboard/dashboardServer.js';
+import { ARTIFACTS, chromiumMissing, launchChromium } from './chromium.js';
+
+const missing = chromiumMissing();
+if (missing) console.warn(`dashboard browser tests skipped: ${missing}`);
+const HOSTILE = '<img src=x onerror="window.__pwned=1">';
+
+describe.skipIf(missing !== null)('dashboard page in chromium', () => {
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  beforeAll(async () => {
+    browser = await launchChromium();
+    mkdirSync(ARTIFACTS, { recursive: true });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('shows live points, an alert when a fault is injected, and the stream a user selects', async () => {
+    const board = new DashboardServer({ updateIntervalMs: 100, info: { title: 'test plant', model: 'LSTM 1->8->1' } });
+    const url = await board.listen();
+    const keys = ['pump-1', 'pump-2', 'fan-3', HOSTILE];
+    let i = 0;
+    let fault = false;
+    const t0 = Date.now();
+    const feed = setInterval(() => {
+      for (let n = 0; n < 4; n++, i++) {
+        for (const [k, key] of keys.entries()) {
+          const x = Math.sin(i / 15 + k) + (fault && key === 'pump-2' ? 3 : 0);
+          const y = Math.sin((i - 1) / 15 + k);
+          const score = Math.abs(x - y);
+          board.push({ key, timestamp: t0 + i * 20, x: [x], y: [y], score, threshold: 1, alert: score > 1 });
+        }
+      }
+    }, 20);
+    const page = await browser.context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    try {
+      await page.goto(url);
+      await page.waitForSelector(`.row[data-key="pump-1"]`);
+      const seen = async () => page.evaluate(() => (window as unknown as { __dashboard: { seriesPoints: number } }).__dashboard.seriesPoints);
+      await expect.poll(seen, { timeout: 10_000 }).toBeGreaterThan(10);
+      const before = await seen();
+      await expect.poll(seen, { timeout: 10_000 }).toBeGreaterThan(before); // live points keep arriving
+
+      // The hostile key is a row whose text is the key itself: no element was made from it.
+      const hostile = page.locator('.row').filter({ hasText: 'onerror' });
+      expect(await hostile.locator('span.key').textContent()).toBe(HOSTILE);
+      expect(await page.locator('.row img').count()).toBe(0);
+      expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+
+      // Select a stream by clicking its row.
+      await page.locator('.row[data-key="fan-3"]').click();
+      await expect.poll(() => page.locator('#detail-key').textContent()).toBe('fan-3');
+      await expect.poll(() => page.locator('.row.selected').getAttribute('data-key')).toBe('fan-3');
+
+      // Inject a fault: the alert shows in the feed, the row turns red, sorted on top by score.
+      fault = true;
+      await page.waitForSelector('#alert-feed li[data-key="pump-2"]', { timeout: 10_000 });
+      await page.waitForSelector('.row.alert[data-key="pump-2"]');
+      await expect.poll(() => page.locator('.row').first().getAttribute('data-key')).toBe('pump-2');
+      expect(Number((await page.locator('#c-alerts').textContent())?.replace(/,/g, ''))).toBeGreaterThan(0);
+      await page.locator('.row[data-key="pump-2"]').click();
+      await expect.poll(() => page.locator('#detail-state').textContent()).toBe('ALERT');
+      await page.waitForTimeout(400);
+      await page.screenshot({ path: join(ARTIFACTS, 'dashboard-alert.png') });
+      expect(errors).toEqual([]);
+    } finally {
+      clearInterval(feed);
+      await page.close();
+      await board.close();
+    }
+  }, 60_000);
+});

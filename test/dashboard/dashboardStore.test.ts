@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { DashboardStore } from '../../src/dashboard/dashboardStore.js';
+import { StreamHistory } from '../../src/dashboard/streamHistory.js';
+
+describe('StreamHistory', () => {
+  it('keeps the newest `capacity` points, growing its arrays only as points arrive', () => {
+    const h = new StreamHistory('a', 40, 2);
+    const small = h.bytes;
+    for (let i = 0; i < 100; i++) h.push(i, [i, -i, 99], [i + 0.5], i / 100, false, NaN);
+    expect(h.bytes).toBeGreaterThan(small);
+    expect(h.bytes).toBe(40 * (8 + 4 + 1 + 4 * 2 * 2));
+    expect(h.count).toBe(100);
+    expect(h.oldest).toBe(60);
+    const all = h.since(0);
+    expect(all.reset).toBe(true);
+    expect(all.from).toBe(60);
+    expect(all.t).toEqual(Array.from({ length: 40 }, (_, k) => 60 + k));
+    expect(all.x.length).toBe(2); // the third input channel is beyond `channels`
+    expect(all.x[1][0]).toBe(-60);
+    expect(all.y).toEqual([Array.from({ length: 40 }, (_, k) => 60 + k + 0.5)]);
+    const tail = h.since(98);
+    expect(tail).toMatchObject({ from: 98, next: 100, reset: false, t: [98, 99] });
+    expect(h.since(100).t).toEqual([]);
+  });
+
+  it('keeps order across growth and marks NaN as null; counts alert runs on their rising edge', () => {
+    const h = new StreamHistory('a', 1000, 1);
+    const flags = [false, true, true, false, true];
+    for (let i = 0; i < 20; i++) h.push(i, [i], null, i === 3 ? NaN : i, flags[i] ?? false, 0.5);
+    const s = h.since(0);
+    expect(s.t).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(s.score[3]).toBeNull();
+    expect(s.y).toEqual([]);
+    expect(s.threshold).toBe(0.5);
+    expect(h.alerts).toBe(2);
+  });
+});
+
+describe('DashboardStore', () => {
+  it('bounds keys: the least recently seen key leaves first, counted as evicted', () => {
+    const store = new DashboardStore({ maxKeys: 3 });
+    for (const key of ['a', 'b', 'c', 'a', 'd']) store.push({ key, x: [1] });
+    expect(store.size).toBe(3);
+    expect(store.history('b')).toBeUndefined();
+    expect(store.history('a')).toBeDefined();
+    expect(store.snapshotCounters()).toMatchObject({ events: 5, keys: 3, evictedKeys: 1 });
+  });
+
+  it('refuses an event without a usable key with SEQ_DASHBOARD_EVENT and keeps going', () => {
+    const store = new DashboardStore({ maxKeyLength: 8 });
+    expect(store.push({ x: [1] } as never)?.code).toBe('SEQ_DASHBOARD_EVENT');
+    expect(store.push({ key: 'x'.repeat(9) })?.code).toBe('SEQ_DASHBOARD_EVENT');
+    expect(store.push(null as never)?.code).toBe('SEQ_DASHBOARD_EVENT');
+    expect(store.push({ key: 7, x: 3 })).toBeNull();
+    store.countError('SEQ_SENSOR_JSON');
+    expect(store.snapshotCounters()).toMatchObject({ events: 1, rejected: 3, errors: { SEQ_DASHBOARD_EVENT: 3, SEQ_SENSOR_JSON: 1 } });
+    expect(store.history('7')?.lastValue).toBe(3);
+  });
+
+  it('sorts rows server-side (no score last), filters and slices a window', () => {
+    const store = new DashboardStore();
+    store.push({ key: 'low', x: [1], score: 0.1 });
+    store.push({ key: 'none', x: [2] });
+    store.push({ key: 'high', x: [3], score: 5, alert: true });
+    store.push({ key: 'mid', y: [4], score: 1 });
+    expect(store.rows('score', true, 0, 10, '').rows.map((r) => r[0])).toEqual(['high', 'mid', 'low', 'none']);
+    expect(store.rows('score', false, 0, 10, '', Date.now() + 1000).rows.map((r) => r[0])).toEqual(['low', 'mid', 'high', 'none']);
+    expect(store.rows('key', false, 1, 2, '').rows.map((r) => r[0])).toEqual(['low', 'mid']);
+    const filtered = store.rows('score', true, 0, 10, 'I');
+    expect(filtered.total).toBe(2);
+    expect(filtered.rows[0]).toEqual(['high', 3, 5, 0, expect.any(Number), 1, 1, 1]);
+    expect(filtered.rows[1][1]).toBe(4); // no input: the first output is the value
+  });
+
+  it('keeps the newest maxAlerts alerts, one per alert run', () => {
+    const store = new DashboardStore({ maxAlerts: 2 });
+    for (const [key, alert] of [['a', true], ['a', true], ['b', true], ['a', false], ['a', true]] as const) store.push({ key, score: 1, alert, timestamp: 5 });
+    const { alerts, next } = store.alertsSince(0);
+    expect(alerts.map((a) => [a.seq, a.key])).toEqual([[1, 'b'], [2, 'a']]);
+    expect(next).toBe(3);
+    expect(store.alertsSince(3).alerts).toEqual([]);
+    expect(store.snapshotCounters().alerts).toBe(3);
+  });
+});
