@@ -133,6 +133,18 @@ export const errorCodes = {
   SEQ_MQTT_REFUSED: { meaning: 'The broker refused the connection (credentials, client id, protocol).', raisedBy: 'mqttSource, mqttSink' },
   SEQ_MQTT_SUBSCRIBE: { meaning: 'The broker refused a subscription.', raisedBy: 'mqttSource' },
 
+  // Dashboard (seqstream/dashboard, seqstream serve).
+  SEQ_DASHBOARD_BAD_MESSAGE: { meaning: 'A dashboard page sent a message that is not a JSON view request; it is ignored and counted.', raisedBy: 'DashboardServer, dashboard' },
+  SEQ_DASHBOARD_CLOSED: { meaning: 'The dashboard was closed while it was starting to listen.', raisedBy: 'DashboardServer.listen' },
+  SEQ_DASHBOARD_EVENT: { meaning: "An event given to the dashboard has no string or number 'key' (or one longer than maxKeyLength); it is counted, not shown.", raisedBy: 'dashboard, DashboardServer.push, DashboardStore.push' },
+  SEQ_DASHBOARD_HOST: { meaning: 'A dashboard request names a Host not in allowedHosts (DNS rebinding guard; HTTP 403).', raisedBy: 'DashboardServer, dashboard' },
+  SEQ_DASHBOARD_LISTEN: { meaning: 'The dashboard cannot listen on its host and port.', raisedBy: 'DashboardServer.listen, dashboard, seqstream serve' },
+  SEQ_DASHBOARD_NOT_LISTENING: { meaning: 'The dashboard URL was asked for before it listened.', raisedBy: 'DashboardServer.url' },
+  SEQ_DASHBOARD_ORIGIN: { meaning: 'A dashboard socket request comes from a foreign Origin (HTTP 403).', raisedBy: 'DashboardServer, dashboard' },
+  SEQ_DASHBOARD_PATH: { meaning: 'A websocket upgrade asked for a path the dashboard does not serve (HTTP 404).', raisedBy: 'DashboardServer, dashboard' },
+  SEQ_DASHBOARD_TOKEN: { meaning: 'A dashboard request lacks the token or carries a wrong one (HTTP 401).', raisedBy: 'DashboardServer, dashboard' },
+  SEQ_DASHBOARD_TOO_MANY_CLIENTS: { meaning: 'A page beyond maxClients tried to connect (HTTP 503).', raisedBy: 'DashboardServer, dashboard' },
+
   // Websocket client and server.
   SEQ_WS_AUTH_TIMEOUT: { meaning: 'The authenticate callback took longer than authTimeoutMs (HTTP 503).', raisedBy: 'websocketServer' },
   SEQ_WS_BAD_JSON: { meaning: 'A websocket message is not valid JSON.', raisedBy: 'websocketServer, websocketClient' },

@@ -52,12 +52,15 @@ describe.skipIf(missing !== null)('dashboard page in chromium', () => {
       expect(await page.locator('.row img').count()).toBe(0);
       expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
 
-      // Select a stream by clicking its row.
+      // Select a stream by clicking its row (sorted by key first, so rows stay put under the mouse).
+      await page.locator('#table-head [data-sort="key"]').click();
+      await expect.poll(() => page.locator('.row').first().getAttribute('data-key')).toBe(HOSTILE);
       await page.locator('.row[data-key="fan-3"]').click();
       await expect.poll(() => page.locator('#detail-key').textContent()).toBe('fan-3');
       await expect.poll(() => page.locator('.row.selected').getAttribute('data-key')).toBe('fan-3');
 
       // Inject a fault: the alert shows in the feed, the row turns red, sorted on top by score.
+      await page.locator('#table-head [data-sort="score"]').click();
       fault = true;
       await page.waitForSelector('#alert-feed li[data-key="pump-2"]', { timeout: 10_000 });
       await page.waitForSelector('.row.alert[data-key="pump-2"]');

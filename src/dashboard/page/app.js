@@ -115,7 +115,8 @@
         span.className = cls;
         el.append(span);
       }
-      el.addEventListener('click', () => select(el.dataset.key));
+      // pointerdown, not click: rows re-sort every tick, so the row under the pointer must be read at once.
+      el.addEventListener('pointerdown', () => select(el.dataset.key));
       body.append(el);
       rowPool.push(el);
     }
