@@ -26,8 +26,25 @@ export interface MqttSourceOptions extends SensorMappingOptions {
   url: string;
   /** Topic filter(s) to subscribe to; `+` and `#` wildcards allowed. Required. */
   topics: string | string[];
-  /** Subscription QoS. Default 0. */
+  /** Subscription QoS. Default 0. Use 1 (with a persistent session) for monitoring. */
   qos?: 0 | 1 | 2;
+  /**
+   * MQTT client id. A persistent session (`cleanSession: false`) is found by it, so it must be
+   * stable across restarts and unique per consumer. Default: `clientOptions.clientId`, else a
+   * random id from `mqtt`.
+   */
+  clientId?: string;
+  /**
+   * `true`: a clean session; the broker forgets the subscription when the connection drops and
+   * everything published meanwhile is lost. `false`: a persistent session, the documented way
+   * for monitoring: the broker keeps the subscription and queues QoS 1/2 messages (not QoS 0)
+   * while this client is away (source restarts, network or broker outages; across a broker
+   * restart only if the broker persists sessions, mosquitto's `persistence true`), and delivers
+   * them on reconnect. Needs `clientId`. The broker bounds the queue: mosquitto keeps at most
+   * `max_queued_messages` (1000 by default) per client and silently drops the rest. Default
+   * `clientOptions.clean`, else true.
+   */
+  cleanSession?: boolean;
   /**
    * Payload format: `'number'` (`21.5`), `'json'` (an object mapped with `key`/`timestamp`/`value`,
    * a number, or an array of numbers as the vector), `'csv'` (one line: with `columns` mapped like
@@ -52,7 +69,7 @@ export interface MqttSourceOptions extends SensorMappingOptions {
   connectTimeoutMs?: number;
   /** Consecutive failed reconnect attempts before the stream errors with `SEQ_MQTT_GAVE_UP` (`Infinity`: never). Default 300 (5 min at the default period). */
   maxReconnectAttempts?: number;
-  /** Further `mqtt` client options (username, password, clientId, TLS ...). Reconnect and subscription settings above take precedence. */
+  /** Further `mqtt` client options (username, password, TLS ...). Reconnect, session and subscription settings above take precedence. */
   clientOptions?: IClientOptions;
   /** Connection status changes. Default none. */
   onStatus?: (status: MqttStatus) => void;
@@ -90,7 +107,7 @@ function topicKeyProblem(key: string): string | null {
  * `SEQ_DEPENDENCY_MISSING`.
  *
  * 1. On subscribe, connect to `url` and subscribe to `topics` with `qos` (again after every
- *    reconnect: sessions are clean). A refused subscription errors with `SEQ_MQTT_SUBSCRIBE`,
+ *    reconnect, in case the broker lost the session). A refused subscription errors with `SEQ_MQTT_SUBSCRIBE`,
  *    a refused connection (bad credentials, not authorised) with `SEQ_MQTT_REFUSED`.
  * 2. Each message is matched to its filter; its key is the `key` payload field when configured,
  *    else `topicKey(topic, captures)`. A topic key that is empty (`sensors//temp` on
@@ -104,15 +121,18 @@ function topicKeyProblem(key: string): string | null {
  *    default to `invalidInput: 'skip'`: reported to `onError`, dropped, other topics and keys go on.
  * 5. When the broker goes away, `onError` gets `SEQ_MQTT_OFFLINE` once per outage (or
  *    `SEQ_MQTT_CONNECTION` if the first connection fails) and `onStatus` follows the attempts;
- *    the client reconnects every `reconnectPeriodMs` and resubscribes. Messages published while
- *    disconnected are lost (QoS 0, clean session). After `maxReconnectAttempts` consecutive
+ *    the client reconnects every `reconnectPeriodMs` and resubscribes. With a clean session
+ *    (the default) messages published while disconnected are lost; with `cleanSession: false`,
+ *    a stable `clientId` and `qos: 1`, the broker queues them and they arrive after the
+ *    reconnect, in order. After `maxReconnectAttempts` consecutive
  *    failures the stream errors with `SEQ_MQTT_GAVE_UP`.
  * 6. The Observable never completes by itself; unsubscribing closes the connection.
  *
  * @example
  * ```ts
  * import { mqttSource } from 'seqstream/adapters/mqttSource';
- * mqttSource({ url: 'mqtt://127.0.0.1:1883', topics: 'sensors/+/temp', qos: 1 })
+ * // Monitoring: a persistent session, so nothing published while this process restarts is lost.
+ * mqttSource({ url: 'mqtt://127.0.0.1:1883', topics: 'sensors/+/temp', qos: 1, clientId: 'plant-monitor-1', cleanSession: false })
  *   .subscribe((e) => console.log(e.key, e.x)); // 'kitchen' [21.5] for `21.5` on sensors/kitchen/temp
  * ```
  */
@@ -142,6 +162,13 @@ export function mqttSource(options: MqttSourceOptions): Observable<SensorEvent> 
   if (maxReconnectAttempts !== Infinity && (!Number.isInteger(maxReconnectAttempts) || maxReconnectAttempts < 0)) {
     throw new InvalidOptionError('maxReconnectAttempts', 'an integer >= 0 or Infinity', maxReconnectAttempts);
   }
+  const clientId = options.clientId ?? options.clientOptions?.clientId;
+  if (clientId !== undefined && (typeof clientId !== 'string' || clientId.length === 0)) throw new InvalidOptionError('clientId', 'a non-empty string', clientId);
+  const clean = options.cleanSession ?? options.clientOptions?.clean ?? true;
+  if (typeof clean !== 'boolean') throw new InvalidOptionError('cleanSession', 'a boolean', clean);
+  if (!clean && clientId === undefined) {
+    throw new InvalidOptionError('clientId', 'a stable client id when cleanSession is false (the broker finds the session by it)', clientId);
+  }
   const valueField = mapping.value[0];
   const mqtt = requireOptional<typeof import('mqtt')>('mqtt', 'mqttSource');
 
@@ -160,7 +187,8 @@ export function mqttSource(options: MqttSourceOptions): Observable<SensorEvent> 
       ...options.clientOptions,
       reconnectPeriod: reconnectPeriodMs,
       connectTimeout: connectTimeoutMs,
-      clean: options.clientOptions?.clean ?? true,
+      ...(clientId !== undefined ? { clientId } : {}),
+      clean,
       resubscribe: false,
     });
 

@@ -203,6 +203,8 @@ describe('mqttSource (real mosquitto on loopback)', () => {
       { url: broker.url, topics: 'a', payload: 'xml' as 'csv' },
       { url: broker.url, topics: 'a', maxReconnectAttempts: -1 },
       { url: broker.url, topics: 'a', missing: 'nope' as 'skip' },
+      { url: broker.url, topics: 'a', cleanSession: false },
+      { url: broker.url, topics: 'a', clientId: '' },
     ];
     for (const o of bad) expect(() => mqttSource(o as MqttSourceOptions)).toThrow(expect.objectContaining({ code: 'SEQ_INVALID_OPTION' }));
   });

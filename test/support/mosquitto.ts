@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,14 @@ export interface MosquittoBroker {
   stop(): Promise<void>;
   /** Stops it and removes its config directory. */
   dispose(): Promise<void>;
+}
+
+/** Broker settings for {@link startMosquitto}. */
+export interface MosquittoOptions {
+  /** Keep sessions and queued messages across `stop()`/`start()` (mosquitto writes them on SIGTERM). Default false. */
+  persistence?: boolean;
+  /** mosquitto's `max_queued_messages` per client (its default: 1000). Default: not set. */
+  maxQueuedMessages?: number;
 }
 
 /** Path of the mosquitto binary, or null. */
@@ -51,13 +59,24 @@ function accepts(port: number): Promise<boolean> {
  * needs `listener <port> 127.0.0.1` and `allow_anonymous true` in a config file for that).
  * Throws a clear message when mosquitto is not installed.
  */
-export async function startMosquitto(): Promise<MosquittoBroker> {
+export async function startMosquitto(options: MosquittoOptions = {}): Promise<MosquittoBroker> {
   const bin = findMosquitto();
   if (!bin) throw new Error('mosquitto is not installed: the MQTT tests need a real broker. Install it with `apt-get install -y mosquitto` (CI: .ci/run does this).');
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'seqstream-mosquitto-'));
   const config = join(dir, 'mosquitto.conf');
-  writeFileSync(config, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest stderr', 'log_type error', ''].join('\n'), { mode: 0o644 });
+  let persistence = ['persistence false'];
+  if (options.persistence) {
+    // Started as root, mosquitto drops to the `mosquitto` user before it writes its database:
+    // that user must be able to reach and write the data directory.
+    const data = join(dir, 'data');
+    mkdirSync(data);
+    chmodSync(dir, 0o711);
+    chmodSync(data, 0o777);
+    persistence = ['persistence true', `persistence_location ${data}/`];
+  }
+  const queue = options.maxQueuedMessages !== undefined ? [`max_queued_messages ${options.maxQueuedMessages}`] : [];
+  writeFileSync(config, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', ...persistence, ...queue, 'log_dest stderr', 'log_type error', ''].join('\n'), { mode: 0o644 });
   let child: ChildProcess | null = null;
 
   const start = async () => {
