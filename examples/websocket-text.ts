@@ -1,5 +1,6 @@
 /**
- * Websocket text -> char tokenizer -> embedding -> GRU, with state kept per connection.
+ * Websocket text -> char tokenizer -> embedding -> GRU, with state kept per session by
+ * `websocketByKey` (one batched `recurrentByKey` for all sessions).
  *
  *   npx tsx examples/websocket-text.ts
  *
@@ -7,11 +8,13 @@
  * send a few lines. Every line advances that client's own GRU state; the reply is the model's
  * guess of the next character (untrained weights here: load yours with Embedding.split + loadStateDict).
  */
-import { filter, firstValueFrom, map, Subject, take, toArray } from 'rxjs';
+import { randomUUID } from 'node:crypto';
+import { firstValueFrom, Subject, take, toArray } from 'rxjs';
 import { websocketClient } from '../src/adapters/websocketClient.js';
+import { websocketByKey } from '../src/adapters/websocketByKey.js';
 import { websocketServer } from '../src/adapters/websocketServer.js';
 import { CharTokenizer, Embedding } from '../src/text/index.js';
-import { RecurrentModel, type ModelState } from '../src/cells/index.js';
+import { RecurrentModel } from '../src/cells/index.js';
 
 const corpus = 'the quick brown fox jumps over the lazy dog. pack my box with five dozen liquor jugs.';
 const tokenizer = CharTokenizer.fromText(corpus, { padToken: '<pad>' });
@@ -25,23 +28,13 @@ const model = RecurrentModel.create({
 });
 
 const server = await websocketServer({ port: 0, maxConnections: 16, messagesPerSecond: 20 });
-const states = new Map<string, ModelState>();
-server.lifecycle.subscribe((e) => {
-  if (e.type === 'end') states.delete(e.key); // session gone for good: free its state
-});
-const vector = new Float32Array(embedding.embeddingDim);
-server.events
+websocketByKey(server, model, { encodeText: (text) => tokenizer.encode(text).map((id) => embedding.lookup(id)) })
   .pipe(
-    filter((e) => e.text !== undefined),
-    map((e) => {
-      let state = states.get(e.key);
-      if (!state || e.reset) states.set(e.key, (state = model.createState()));
-      let probs: Float32Array = new Float32Array(0);
-      for (const id of tokenizer.encode(e.text!)) probs = model.step(state, embedding.lookup(id, vector));
+    server.reply(({ seq, tokens, y }) => {
+      const probs = y ?? new Float32Array(0);
       const best = probs.reduce((b, p, i) => (p > probs[b] ? i : b), 0);
-      return { key: e.key, seq: e.seq, chars: e.text!.length, next: tokenizer.vocabulary.token(best), p: Number(probs[best]?.toFixed(3)) };
+      return { type: 'output', seq, chars: tokens, next: tokenizer.vocabulary.token(best), p: Number(probs[best]?.toFixed(3)) };
     }),
-    server.reply(),
   )
   .subscribe();
 console.log(`listening on ${server.url}`);
@@ -49,7 +42,7 @@ console.log(`listening on ${server.url}`);
 async function client(name: string, lines: string[]): Promise<void> {
   const out = new Subject<string>();
   const replies = firstValueFrom(
-    websocketClient<Record<string, unknown>>(`${server.url}/?session=${name}`, { outgoing: out }).pipe(take(lines.length + 1), toArray()),
+    websocketClient<Record<string, unknown>>(`${server.url}/?session=${name}-${randomUUID()}`, { outgoing: out }).pipe(take(lines.length + 1), toArray()),
   );
   for (const line of lines) out.next(line);
   for (const r of await replies) console.log(name.padEnd(6), JSON.stringify(r));

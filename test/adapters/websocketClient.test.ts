@@ -79,7 +79,7 @@ describe('websocketClient', () => {
     const received: Array<Record<string, unknown>> = [];
     let wake: () => void = () => undefined;
     const until = (n: number) => new Promise<void>((r) => (wake = () => received.length >= n && r(), wake()));
-    const sub = websocketClient<Record<string, unknown>>(`ws://127.0.0.1:${port}/?session=feed-1`, {
+    const sub = websocketClient<Record<string, unknown>>(`ws://127.0.0.1:${port}/?session=feed-1-0123456789abcdef`, {
       outgoing: out,
       reconnect: { initialDelayMs: 20, maxDelayMs: 200, maxAttempts: 50 },
       onStatus: (s) => statuses.push(s),
@@ -97,7 +97,7 @@ describe('websocketClient', () => {
     out.next('after');
     await until(5);
     expect(received.map((m) => m.type + (m.echo ? `:${m.echo}` : ''))).toEqual(['hello', 'output:before', 'hello', 'output:during', 'output:after']);
-    expect(received[2]).toMatchObject({ key: 'feed-1', resumed: false });
+    expect(received[2]).toMatchObject({ key: 'feed-1-0123456789abcdef', resumed: false });
     expect(statuses.some((s) => s.type === 'close' && s.code === 1001)).toBe(true);
     expect(statuses.some((s) => s.type === 'reconnecting')).toBe(true);
     expect(statuses.filter((s) => s.type === 'open')).toHaveLength(2);
@@ -247,7 +247,7 @@ describe('websocketClient', () => {
 
   it('two clients sharing a session id: the displaced one ends with SEQ_WS_CLOSED_FINAL (4003), no tug of war', async () => {
     const server = await textServer();
-    const url = `${server.url}/?session=shared`;
+    const url = `${server.url}/?session=shared-0123456789abcdef`;
     const opened = firstValueFrom(server.lifecycle.pipe(filter((e) => e.type === 'open')));
     let errA = null as SeqstreamError | null;
     const a = websocketClient(url).subscribe({ error: (e: SeqstreamError) => (errA = e) });

@@ -7,6 +7,9 @@ import { RecurrentModel, type ModelState } from '../../src/cells/index.js';
 import { SeqstreamError } from '../../src/errors.js';
 import { connect, refused, type TestClient } from './wsTestClient.js';
 
+/** A session id long enough to pass `minSessionIdLength` (16): ids are bearer secrets. */
+const sid = (name: string): string => `${name}-0123456789abcdef`;
+
 const servers: WebSocketTextServer[] = [];
 const clients: TestClient[] = [];
 
@@ -127,15 +130,15 @@ describe('websocketServer: keyed streams', () => {
     const model = RecurrentModel.create({ cell: 'lstm', inputSize: 2, hiddenSize: 5, head: { outputSize: 1 }, seed: 2 });
     keyedModel(server, model);
     const xs = inputs(7, 6);
-    const a = await open(`${server.url}/?session=alice-1234`);
-    expect(await a.next()).toMatchObject({ type: 'hello', key: 'alice-1234', resumed: false });
+    const a = await open(`${server.url}/?session=${sid('alice-1234')}`);
+    expect(await a.next()).toMatchObject({ type: 'hello', key: sid('alice-1234'), resumed: false });
     xs.slice(0, 3).forEach((x) => a.send({ x }));
     const first = (await a.waitFor(4)).slice(1);
     const gone = nextLifecycle(server, (e) => e.type === 'close');
     await a.close();
     await gone;
-    const b = await open(`${server.url}/?session=alice-1234`);
-    expect(await b.next()).toMatchObject({ type: 'hello', key: 'alice-1234', resumed: true, seq: 3 });
+    const b = await open(`${server.url}/?session=${sid('alice-1234')}`);
+    expect(await b.next()).toMatchObject({ type: 'hello', key: sid('alice-1234'), resumed: true, seq: 3 });
     xs.slice(3).forEach((x) => b.send({ x }));
     const second = (await b.waitFor(4)).slice(1);
     const want = expected(model, xs);
@@ -145,14 +148,14 @@ describe('websocketServer: keyed streams', () => {
 
   it('queues replies while a session waits for its reconnect and delivers them after the hello', async () => {
     const server = await start();
-    const a = await open(`${server.url}/?session=erin`);
+    const a = await open(`${server.url}/?session=${sid('erin')}`);
     await a.next();
     const gone = nextLifecycle(server, (e) => e.type === 'close');
     await a.close();
     await gone;
-    expect(server.send('erin', { n: 1 })).toBe(true);
-    expect(server.send('erin', { n: 2 })).toBe(true);
-    const b = await open(`${server.url}/?session=erin`);
+    expect(server.send(sid('erin'), { n: 1 })).toBe(true);
+    expect(server.send(sid('erin'), { n: 2 })).toBe(true);
+    const b = await open(`${server.url}/?session=${sid('erin')}`);
     expect(await b.waitFor(3)).toEqual([expect.objectContaining({ type: 'hello', resumed: true }), { n: 1 }, { n: 2 }]);
   });
 
@@ -186,25 +189,25 @@ describe('websocketServer: keyed streams', () => {
 
   it('ends a session after sessionHoldMs; a later reconnect starts fresh', async () => {
     const server = await start({ sessionHoldMs: 50 });
-    const a = await open(`${server.url}/?session=bob`);
+    const a = await open(`${server.url}/?session=${sid('bob')}`);
     await a.next();
     a.send('hi');
     await firstValueFrom(server.events);
     const ended = nextLifecycle(server, (e) => e.type === 'end');
     await a.close();
-    expect(await ended).toEqual({ type: 'end', key: 'bob', reason: 'expired' });
-    const b = await open(`${server.url}/?session=bob`);
+    expect(await ended).toEqual({ type: 'end', key: sid('bob'), reason: 'expired' });
+    const b = await open(`${server.url}/?session=${sid('bob')}`);
     expect(await b.next()).toMatchObject({ resumed: false, seq: 0 });
   });
 
   it('moves a session to a newer connection and closes the old one with 4003', async () => {
     const server = await start();
-    const a = await open(`${server.url}/?session=carol`);
+    const a = await open(`${server.url}/?session=${sid('carol')}`);
     await a.next();
-    const b = await open(`${server.url}/?session=carol`);
+    const b = await open(`${server.url}/?session=${sid('carol')}`);
     expect(await b.next()).toMatchObject({ resumed: true });
     expect((await a.closed).code).toBe(WS_CLOSE.SESSION_TAKEN_OVER);
-    server.send('carol', { to: 'b' });
+    server.send(sid('carol'), { to: 'b' });
     expect(await b.next()).toEqual({ to: 'b' });
   });
 
@@ -342,14 +345,14 @@ describe('websocketServer: limits and security', () => {
         seen.push([token, session]);
         await new Promise((r) => setTimeout(r, 5));
         if (token === 'boom') throw new Error('db down');
-        return token === `for-${session}`;
+        return token === 'for-dave' && session === sid('dave');
       },
     });
-    expect((await refused(`${server.url}/?session=dave&token=nope`)).status).toBe(401);
-    expect((await refused(`${server.url}/?session=dave&token=boom`)).status).toBe(401);
-    const ok = await open(`${server.url}/?session=dave`, { headers: { Authorization: 'Bearer for-dave' } });
-    expect(await ok.next()).toMatchObject({ key: 'dave' });
-    expect(seen).toEqual([['nope', 'dave'], ['boom', 'dave'], ['for-dave', 'dave']]);
+    expect((await refused(`${server.url}/?session=${sid('dave')}&token=nope`)).status).toBe(401);
+    expect((await refused(`${server.url}/?session=${sid('dave')}&token=boom`)).status).toBe(401);
+    const ok = await open(`${server.url}/?session=${sid('dave')}`, { headers: { Authorization: 'Bearer for-dave' } });
+    expect(await ok.next()).toMatchObject({ key: sid('dave') });
+    expect(seen).toEqual([['nope', sid('dave')], ['boom', sid('dave')], ['for-dave', sid('dave')]]);
   });
 
   it('authenticate that never answers gets 503 SEQ_WS_AUTH_TIMEOUT', async () => {
@@ -374,7 +377,7 @@ describe('websocketServer: limits and security', () => {
     const server = await start({ path: '/ws' });
     expect(await refused(`${server.url}?session=${encodeURIComponent('a b/c')}`)).toMatchObject({ status: 400, body: { error: { code: 'SEQ_WS_BAD_SESSION' } } });
     expect(await refused(server.url.replace('/ws', '/other'))).toMatchObject({ status: 404, body: { error: { code: 'SEQ_WS_NOT_FOUND' } } });
-    expect(await (await open(`${server.url}?session=ok`)).next()).toMatchObject({ key: 'ok' });
+    expect(await (await open(`${server.url}?session=${sid('ok')}`)).next()).toMatchObject({ key: sid('ok') });
     // A request line whose URL does not parse: 400, and the server keeps serving.
     const reply = await new Promise<string>((resolve) => {
       const sock = createConnection(server.port, '127.0.0.1', () =>
@@ -385,7 +388,7 @@ describe('websocketServer: limits and security', () => {
       sock.on('close', () => resolve(data));
     });
     expect(reply).toMatch(/^HTTP\/1\.1 400/);
-    expect(await (await open(`${server.url}?session=ok2`)).next()).toMatchObject({ key: 'ok2' });
+    expect(await (await open(`${server.url}?session=${sid('ok2')}`)).next()).toMatchObject({ key: sid('ok2') });
   });
 
   it('invalid options throw SEQ_INVALID_OPTION synchronously', () => {
@@ -427,21 +430,21 @@ describe('websocketServer: slow readers are bounded', () => {
 
   it("policy 'close' closes the slow connection with 4002 and leaves the others alone", async () => {
     const server = await start({ maxBufferedBytes: 64 * 1024, slowReaderPolicy: 'close' });
-    const slow = await open(`${server.url}/?session=slow`);
-    const fast = await open(`${server.url}/?session=fast`);
+    const slow = await open(`${server.url}/?session=${sid('slow')}`);
+    const fast = await open(`${server.url}/?session=${sid('fast')}`);
     await slow.next();
     await fast.next();
     pause(slow);
-    const closed = nextLifecycle(server, (e) => e.type === 'close' && e.key === 'slow');
+    const closed = nextLifecycle(server, (e) => e.type === 'close' && e.key === sid('slow'));
     let sent = 0;
     // Keep writing until the policy fires (well before 64 MiB).
     while (sent < 4096 && server.stats().connections === 2) {
-      server.send('slow', payload);
+      server.send(sid('slow'), payload);
       sent++;
       if (sent % 64 === 0) await new Promise((r) => setImmediate(r));
     }
     expect(await closed).toMatchObject({ code: WS_CLOSE.SLOW_READER });
-    server.send('fast', { still: 'here' });
+    server.send(sid('fast'), { still: 'here' });
     expect(await fast.next()).toEqual({ still: 'here' });
     resume(slow);
     await slow.closed;
@@ -449,12 +452,12 @@ describe('websocketServer: slow readers are bounded', () => {
 
   it("policy 'drop-oldest' drops queued replies, tells the client how many, and delivers the newest in order", async () => {
     const server = await start({ maxBufferedBytes: 64 * 1024, slowReaderPolicy: 'drop-oldest' });
-    const slow = await open(`${server.url}/?session=slow`);
+    const slow = await open(`${server.url}/?session=${sid('slow')}`);
     await slow.next();
     pause(slow);
     let i = 0;
     while (i < 4096 && server.stats().dropped < 10) {
-      server.send('slow', { i: i++, ...payload });
+      server.send(sid('slow'), { i: i++, ...payload });
       if (i % 64 === 0) await new Promise((r) => setImmediate(r));
     }
     const last = i - 1;
@@ -491,7 +494,7 @@ describe('websocketServer: replies never stall', () => {
     // Error replies and dropped notices used to be sent without a completion callback, so once they
     // filled the buffer nothing flushed the reply queue again: every later output was lost.
     const server = await start({ messagesPerSecond: 1e6, burst: 1e6, maxBufferedBytes: 16 * 1024 });
-    const c = await open(`${server.url}/?session=abc`);
+    const c = await open(`${server.url}/?session=${sid('abc')}`);
     await c.next();
     const socket = (c.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     socket.pause();
@@ -502,12 +505,12 @@ describe('websocketServer: replies never stall', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     expect(server.stats().dropped).toBeGreaterThan(0);
-    expect(server.send('abc', { n: 1 })).toBe(true);
-    expect(server.send('abc', { n: 2 })).toBe(true);
+    expect(server.send(sid('abc'), { n: 1 })).toBe(true);
+    expect(server.send(sid('abc'), { n: 2 })).toBe(true);
     socket.resume();
     const outputs = () => c.inbox.filter((m) => m.n !== undefined).map((m) => m.n);
     await eventually(() => outputs().length >= 2);
-    server.send('abc', { n: 3 });
+    server.send(sid('abc'), { n: 3 });
     await eventually(() => outputs().length >= 3);
     expect(outputs()).toEqual([1, 2, 3]);
     // Error replies that did not fit were dropped and counted; nothing else was lost.

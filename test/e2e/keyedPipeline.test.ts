@@ -73,7 +73,7 @@ afterAll(async () => {
 
 describe('many websocket clients and an MQTT publisher through one recurrentByKey()', () => {
   it('gives every client exactly its own outputs, in order, while the others run concurrently', async () => {
-    const clients = await Promise.all(Array.from({ length: CLIENTS }, (_, i) => connect(`${server.url}?session=client-${i}`)));
+    const clients = await Promise.all(Array.from({ length: CLIENTS }, (_, i) => connect(`${server.url}?session=client-${i}-0123456789abcdef`)));
     const publisher = await mqtt.connectAsync(broker.url);
     const wsSeqs = clients.map((_, i) => sequence(1000 + i));
     const mqttSeqs = Array.from({ length: SENSORS }, (_, s) => sequence(5000 + s));
