@@ -1,0 +1,162 @@
+import { AnomalyLikelihood, type AnomalyLikelihoodJSON } from './anomalyLikelihood.js';
+import { resolveDetectorOptions, type DetectorOptions, type ResolvedDetectorOptions } from './detectorOptions.js';
+import { tailScore } from './gaussianTail.js';
+import { RecurrentForecaster, type RecurrentForecasterJSON } from './recurrentForecaster.js';
+
+/** What {@link AnomalyDetector.update} says about one reading. */
+export interface Detection {
+  /** Anomaly score in [0, 1): higher is more anomalous; log-scaled near 1 (see `tailScore`). */
+  score: number;
+  /** The raw anomaly score that went into the likelihood (forecast error, 1 for a range excursion). */
+  raw: number;
+  /** The recurrent model's forecast of this reading, on the normalised scale (NaN at first). */
+  forecast: number;
+  /** The reading on the normalised scale (0..1 over the known or seen range). */
+  normalised: number;
+  /** log10 of the tail probability behind the score (0 while learning). */
+  log10Likelihood: number;
+  /** True when the reading left the range seen so far (after the learning period). */
+  excursion: boolean;
+  /** Readings seen so far, this one included. */
+  count: number;
+}
+
+/** Plain-JSON state of one {@link AnomalyDetector} (its options are not included). */
+export interface AnomalyDetectorJSON {
+  format: 'seqstream-anomaly-detector';
+  version: 1;
+  count: number;
+  seenMin: number | null;
+  seenMax: number | null;
+  previous: number | null;
+  peak: number;
+  forecaster: RecurrentForecasterJSON;
+  likelihood: AnomalyLikelihoodJSON;
+}
+
+const DAY_MS = 86_400_000;
+const WEEK_MS = 7 * DAY_MS;
+
+/**
+ * The anomaly detector of one stream: an online recurrent forecaster, its error turned into a
+ * likelihood against the stream's own error history, and range excursions.
+ *
+ * Algorithm, per reading (value v, timestamp t):
+ * 1. Normalise v to u on [0, 1] with the known range (`range`) or, without one, the range seen so far.
+ * 2. Raw score: |u - forecast|, the forecast being the previous u plus the change predicted by
+ *    the recurrent forecaster (seqstream's own GRU learning online by TBPTT), or 1 when u leaves the range seen so far by more than `excursionTolerance` of it
+ *    (after `learningPeriod`): a new extreme is news whatever the forecast said.
+ * 3. Anomaly likelihood of the raw score (short mean against the long-term distribution,
+ *    `AnomalyLikelihood`), mapped to a score in [0, 1) on a log scale (`tailScore`). The score is
+ *    0 during the learning period.
+ * 4. The forecaster learns from the change u - previous u (target of its previous step) and steps
+ *    on [u, time-of-day and day-of-week phases of t] to forecast the next change.
+ * The state is bounded (a few KiB) whatever the stream's length and round-trips exactly through JSON.
+ *
+ * @example
+ * ```ts
+ * const detector = new AnomalyDetector({ range: { min: 0, max: 100 }, learningPeriod: 100 });
+ * const { score } = detector.update(42, Date.parse('2024-01-01T00:00:00Z'));
+ * ```
+ */
+export class AnomalyDetector {
+  readonly options: ResolvedDetectorOptions;
+  private readonly forecaster: RecurrentForecaster;
+  private readonly likelihood: AnomalyLikelihood;
+  private readonly features: Float64Array;
+  private count = 0;
+  private seenMin = Infinity;
+  private seenMax = -Infinity;
+  private previous = NaN;
+  private peak = 0;
+  private readonly decay: number;
+
+  constructor(options: DetectorOptions | ResolvedDetectorOptions = {}, restored?: AnomalyDetectorJSON) {
+    this.options = 'resolved' in options ? (options as ResolvedDetectorOptions) : resolveDetectorOptions(options);
+    const o = this.options;
+    this.decay = o.refractory > 0 ? Math.exp(-1 / o.refractory) : 0;
+    this.features = new Float64Array(o.calendar ? 5 : 1);
+    this.forecaster = new RecurrentForecaster(
+      { inputSize: this.features.length, cell: o.cell, hiddenSize: o.hiddenSize, window: o.window, learningRate: o.learningRate, clipGradNorm: o.clipGradNorm, seed: o.seed },
+      restored?.forecaster,
+    );
+    this.likelihood = new AnomalyLikelihood({ averageWindow: o.averageWindow, historyWindow: o.historyWindow, minStd: o.minStd });
+    if (restored) {
+      this.count = restored.count;
+      this.seenMin = restored.seenMin ?? Infinity;
+      this.seenMax = restored.seenMax ?? -Infinity;
+      this.previous = restored.previous ?? NaN;
+      this.peak = restored.peak;
+      this.likelihood.restore(restored.likelihood);
+    }
+  }
+
+  /** Scores one finite reading and learns from it. */
+  update(value: number, timestamp: number): Detection {
+    const o = this.options;
+    this.count++;
+    const learning = this.count <= o.learningPeriod;
+    const lo = o.range ? o.range.min : this.seenMin;
+    const hi = o.range ? o.range.max : this.seenMax;
+    const span = hi - lo;
+    const u = Number.isFinite(span) && span > 0 ? (value - lo) / span : 0.5;
+
+    // The model forecasts the change from the previous reading: untrained it is persistence,
+    // a strong baseline for sensor data, and learning only has to add what persistence misses.
+    const forecast = Number.isNaN(this.previous) ? NaN : this.previous + this.forecaster.prediction;
+    let raw = Number.isNaN(forecast) ? 0 : Math.min(1, Math.abs(u - forecast));
+    let excursion = false;
+    if (!learning && this.count > 1) {
+      const seenSpan = this.seenMax - this.seenMin;
+      const tol = o.excursionTolerance * (seenSpan > 0 ? seenSpan : Math.abs(this.seenMax) || 1);
+      excursion = value > this.seenMax + tol || value < this.seenMin - tol;
+      if (excursion) raw = 1;
+    }
+    const logQ = this.likelihood.update(raw);
+    let score = learning ? 0 : tailScore(logQ, o.halfPoint);
+    // Refractory: once an incident has scored, lesser scores right after it are damped, so one
+    // incident gives one alert instead of a run of them (a rising incident still rises).
+    if (o.refractory > 0) {
+      const damped = score <= this.peak ? score * o.suppression : score;
+      this.peak = Math.max(this.peak * this.decay, score);
+      score = damped;
+    }
+    if (value < this.seenMin) this.seenMin = value;
+    if (value > this.seenMax) this.seenMax = value;
+    const delta = Number.isNaN(this.previous) ? 0 : u - this.previous;
+    this.previous = u;
+
+    const f = this.features;
+    f[0] = u;
+    if (o.calendar) {
+      const day = (2 * Math.PI * (((timestamp % DAY_MS) + DAY_MS) % DAY_MS)) / DAY_MS;
+      const week = (2 * Math.PI * (((timestamp % WEEK_MS) + WEEK_MS) % WEEK_MS)) / WEEK_MS;
+      f[1] = Math.sin(day);
+      f[2] = Math.cos(day);
+      f[3] = Math.sin(week);
+      f[4] = Math.cos(week);
+    }
+    this.forecaster.observe(delta, f);
+    return { score, raw, forecast, normalised: u, log10Likelihood: learning ? 0 : logQ / Math.LN10, excursion, count: this.count };
+  }
+
+  /** Readings seen so far. */
+  get events(): number {
+    return this.count;
+  }
+
+  /** The state as plain JSON; `new AnomalyDetector(options, json)` continues exactly from it. */
+  toJSON(): AnomalyDetectorJSON {
+    return {
+      format: 'seqstream-anomaly-detector',
+      version: 1,
+      count: this.count,
+      seenMin: Number.isFinite(this.seenMin) ? this.seenMin : null,
+      seenMax: Number.isFinite(this.seenMax) ? this.seenMax : null,
+      previous: Number.isNaN(this.previous) ? null : this.previous,
+      peak: this.peak,
+      forecaster: this.forecaster.toJSON(),
+      likelihood: this.likelihood.toJSON(),
+    };
+  }
+}

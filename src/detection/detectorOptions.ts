@@ -1,0 +1,122 @@
+import type { CellKind } from '../cells/types.js';
+import { InvalidOptionError } from '../errors.js';
+
+/** The known value range of a stream (NAB's rules allow a file's min and max). */
+export interface ValueRange {
+  min: number;
+  max: number;
+}
+
+/** Parameters of one stream's detector (one set for every key). */
+export interface DetectorOptions {
+  /** Known value range; values are normalised with it. Default none: the range seen so far. */
+  range?: ValueRange;
+  /** Readings scored 0 while the detector learns (NAB: 15% of the file, at most 750). Default 300. */
+  learningPeriod?: number;
+  /** Recurrent cell of the forecaster. Default `'gru'`. */
+  cell?: CellKind;
+  /** Hidden size of the forecaster. Default 8. */
+  hiddenSize?: number;
+  /** TBPTT window (k1 = k2). Default 16. */
+  window?: number;
+  /** Adam learning rate. Default 0.01. */
+  learningRate?: number;
+  /** Gradient-norm clip. Default 1. */
+  clipGradNorm?: number;
+  /** Weight seed (same seed, same input: same scores). Default 1. */
+  seed?: number;
+  /** Feed time-of-day and day-of-week phases of the timestamp (ms since the epoch) to the forecaster. Default true. */
+  calendar?: boolean;
+  /** Raw scores averaged by the likelihood (Numenta uses 10; 1 scores better here, see README). Default 1. */
+  averageWindow?: number;
+  /** Time constant of the likelihood's long-term distribution, in readings. Default 2000. */
+  historyWindow?: number;
+  /** Floor of the likelihood's standard deviation. Default 0.01. */
+  minStd?: number;
+  /** A reading beyond the seen range by more than this fraction of it is an excursion (raw score 1). Default 0.05. */
+  excursionTolerance?: number;
+  /** Time constant, in readings, of the refractory peak after a score (0 = off). Default 200. */
+  refractory?: number;
+  /** Factor on scores below the decaying peak of recent ones. Default 0.5. */
+  suppression?: number;
+  /** `-log10` of the tail probability that scores 0.5. Default 5. */
+  halfPoint?: number;
+}
+
+/** {@link DetectorOptions} with every default filled in. */
+export interface ResolvedDetectorOptions extends Required<Omit<DetectorOptions, 'range'>> {
+  range: ValueRange | undefined;
+  resolved: true;
+}
+
+export const DETECTOR_DEFAULTS = {
+  learningPeriod: 300,
+  cell: 'gru' as CellKind,
+  hiddenSize: 8,
+  window: 16,
+  learningRate: 0.01,
+  clipGradNorm: 1,
+  seed: 1,
+  calendar: true,
+  averageWindow: 1,
+  historyWindow: 2000,
+  minStd: 0.01,
+  excursionTolerance: 0.05,
+  halfPoint: 5,
+  refractory: 200,
+  suppression: 0.5,
+};
+
+function int(name: string, v: unknown, fallback: number, min: number): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new InvalidOptionError(name, `an integer >= ${min}`, v);
+  return v;
+}
+
+function positive(name: string, v: unknown, fallback: number, allowZero = false): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (!allowZero && v === 0)) throw new InvalidOptionError(name, allowZero ? 'a finite number >= 0' : 'a finite number > 0', v);
+  return v;
+}
+
+/**
+ * Checks detector options and fills in the defaults; throws `InvalidOptionError`
+ * (`SEQ_INVALID_OPTION`) naming the option.
+ *
+ * @example
+ * ```ts
+ * const o = resolveDetectorOptions({ hiddenSize: 16 }); // o.window === 16, o.learningPeriod === 300
+ * ```
+ */
+export function resolveDetectorOptions(options: DetectorOptions = {}): ResolvedDetectorOptions {
+  const d = DETECTOR_DEFAULTS;
+  const range = options.range;
+  if (range !== undefined) {
+    if (typeof range !== 'object' || range === null || !Number.isFinite(range.min) || !Number.isFinite(range.max) || range.max < range.min) {
+      throw new InvalidOptionError('range', '{ min, max } with finite min <= max', range);
+    }
+  }
+  const cell = options.cell ?? d.cell;
+  if (cell !== 'gru' && cell !== 'lstm' && cell !== 'rnn_tanh' && cell !== 'rnn_relu') throw new InvalidOptionError('cell', "'gru' | 'lstm' | 'rnn_tanh' | 'rnn_relu'", cell);
+  const calendar = options.calendar ?? d.calendar;
+  if (typeof calendar !== 'boolean') throw new InvalidOptionError('calendar', 'a boolean', calendar);
+  return {
+    resolved: true,
+    range: range ? { min: range.min, max: range.max } : undefined,
+    learningPeriod: int('learningPeriod', options.learningPeriod, d.learningPeriod, 0),
+    cell,
+    hiddenSize: int('hiddenSize', options.hiddenSize, d.hiddenSize, 1),
+    window: int('window', options.window, d.window, 1),
+    learningRate: positive('learningRate', options.learningRate, d.learningRate),
+    clipGradNorm: positive('clipGradNorm', options.clipGradNorm, d.clipGradNorm),
+    seed: int('seed', options.seed, d.seed, 0),
+    calendar,
+    averageWindow: int('averageWindow', options.averageWindow, d.averageWindow, 1),
+    historyWindow: int('historyWindow', options.historyWindow, d.historyWindow, 1),
+    minStd: positive('minStd', options.minStd, d.minStd),
+    excursionTolerance: positive('excursionTolerance', options.excursionTolerance, d.excursionTolerance, true),
+    refractory: positive('refractory', options.refractory, d.refractory, true),
+    suppression: positive('suppression', options.suppression, d.suppression, true),
+    halfPoint: positive('halfPoint', options.halfPoint, d.halfPoint),
+  };
+}
