@@ -65,6 +65,15 @@ export const errorCodes = {
   SEQ_CONTROL_UNBOUND: { meaning: 'A RecurrentControl was used with no running subscription.', raisedBy: 'RecurrentControl' },
   SEQ_STANDARDIZE_TOO_MANY_KEYS: { meaning: 'An event brings a new key beyond standardize() option maxKeys.', raisedBy: 'standardize' },
 
+  // Anomaly detection (detectAnomalies).
+  SEQ_DETECT_BAD_TIMESTAMP: { meaning: 'A reading has a timestamp that is not a finite number (ms); skipped, its key goes on.', raisedBy: 'detectAnomalies' },
+  SEQ_DETECT_BAD_VALUE: { meaning: 'A reading has no finite value (NaN, missing, non-numeric); skipped, its key goes on.', raisedBy: 'detectAnomalies' },
+  SEQ_DETECT_CONTROL_IN_USE: { meaning: 'A DetectorControl is already bound to a running detectAnomalies subscription.', raisedBy: 'detectAnomalies' },
+  SEQ_DETECT_INITIAL_STATE: { meaning: 'The initialState callback threw or returned a state that does not load; that reading is skipped.', raisedBy: 'detectAnomalies' },
+  SEQ_DETECT_MISSING_KEY: { meaning: 'A reading is not an object with a key.', raisedBy: 'detectAnomalies' },
+  SEQ_DETECT_NOT_RUNNING: { meaning: 'A DetectorControl was used with no running detectAnomalies subscription.', raisedBy: 'DetectorControl' },
+  SEQ_DETECT_NO_STORE: { meaning: 'A checkpoint was requested from detectAnomalies without a checkpoint.store.', raisedBy: 'DetectorControl.checkpoint' },
+
   // Keyed state (recurrentByKey).
   SEQ_KEYED_CHECKPOINT: { meaning: 'Taking a keyed checkpoint failed.', raisedBy: 'recurrentByKey checkpointing (interval or KeyedRecurrentControl.checkpoint)' },
   SEQ_KEYED_CONTROL_IN_USE: { meaning: 'A KeyedRecurrentControl is already bound to a running recurrentByKey subscription.', raisedBy: 'recurrentByKey' },
