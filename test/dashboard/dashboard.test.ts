@@ -1,15 +1,7 @@
-import { request } from 'node:http';
 import { firstValueFrom, from, lastValueFrom, NEVER, Subject, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { dashboard } from '../../src/dashboard/dashboard.js';
-
-function status(url: string): Promise<number> {
-  return new Promise((resolve) => {
-    const req = request(url, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
-    req.on('error', () => resolve(-1));
-    req.end();
-  });
-}
+import { httpStatus as status } from '../support/httpStatus.js';
 
 describe('dashboard()', () => {
   it('checks its options when created', () => {

@@ -1,11 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runServe } from '../../src/cli/serveCommand.js';
 import { DashboardServer } from '../../src/dashboard/dashboardServer.js';
 import { ARTIFACTS, chromiumMissing, launchChromium } from './chromium.js';
 
 const missing = chromiumMissing();
 if (missing) console.warn(`dashboard browser tests skipped: ${missing}`);
+const DEMO_KEYS = ['boiler/temperature', 'boiler/pressure', 'pump-1/vibration', 'pump-2/vibration', 'fan/current', 'line/flow'];
 const HOSTILE = '<img src=x onerror="window.__pwned=1">';
 
 describe.skipIf(missing !== null)('dashboard page in chromium', () => {
@@ -75,6 +77,38 @@ describe.skipIf(missing !== null)('dashboard page in chromium', () => {
       clearInterval(feed);
       await page.close();
       await board.close();
+    }
+  }, 60_000);
+
+  it('seqstream serve --demo: an alert appears in the feed when the demo injects a fault', async () => {
+    const controller = new AbortController();
+    let url = '';
+    const listening = new Promise<void>((resolve) => {
+      void runServe({ demo: true, intervalMs: 10, signal: controller.signal, summaryIntervalMs: 60_000, onListening: (u) => { url = u; resolve(); } }, () => {});
+    });
+    await listening;
+    const page = await browser.context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    try {
+      await page.goto(url);
+      await page.waitForSelector('.row[data-key="pump-1/vibration"]');
+      expect(await page.locator('.row').count()).toBe(6);
+      expect(await page.locator('#model-info').textContent()).toContain('learning online');
+      // boiler/pressure's spike is the first fault (step 220 of the 400-step cycle).
+      const alert = page.locator('#alert-feed li[data-key]').first();
+      await alert.waitFor({ timeout: 30_000 });
+      const key = await alert.getAttribute('data-key');
+      expect(DEMO_KEYS).toContain(key);
+      await alert.click();
+      await expect.poll(() => page.locator('#detail-key').textContent()).toBe(key);
+      await expect.poll(() => page.evaluate(() => (window as unknown as { __dashboard: { seriesPoints: number } }).__dashboard.seriesPoints)).toBeGreaterThan(100);
+      await page.waitForTimeout(500);
+      await page.screenshot({ path: join(ARTIFACTS, 'serve-demo.png') });
+      expect(errors).toEqual([]);
+    } finally {
+      controller.abort();
+      await page.close();
     }
   }, 60_000);
 });

@@ -6,6 +6,7 @@
 window.SeqCharts = (function () {
   const css = getComputedStyle(document.documentElement);
   const color = (name) => css.getPropertyValue(name).trim();
+  const clock = (u, splits) => splits.map((s) => new Date(s * 1000).toLocaleTimeString('en-GB'));
   const axis = () => ({ stroke: color('--muted'), grid: { stroke: color('--line'), width: 1 }, ticks: { stroke: color('--line'), width: 1 }, font: '11px system-ui' });
 
   // Shades every run of alert points (data[alertIndex] non-null) across the plot's height.
@@ -46,7 +47,7 @@ window.SeqCharts = (function () {
       cursor, hooks, legend: { show: false },
       plugins: [alertBands(getAlerts)],
       scales: { x: { time: true } },
-      axes: [axis(), { ...axis(), size: 56 }],
+      axes: [{ ...axis(), values: clock }, { ...axis(), size: 56 }],
       series: [
         {},
         { label: 'reading', stroke: color('--accent'), width: 1.5, spanGaps: false },
@@ -58,7 +59,7 @@ window.SeqCharts = (function () {
       cursor, hooks, legend: { show: false },
       plugins: [alertBands(getAlerts)],
       scales: { x: { time: true }, y: { range: (u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
-      axes: [axis(), { ...axis(), size: 56 }],
+      axes: [{ ...axis(), values: clock }, { ...axis(), size: 56 }],
       series: [
         {},
         { label: 'score', stroke: color('--score'), width: 1.5, fill: 'rgba(180, 140, 255, 0.10)', spanGaps: false },
