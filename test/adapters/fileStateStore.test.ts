@@ -260,7 +260,7 @@ describe('FileStateStore', () => {
     for (const [off, line] of expected) same(seen.get(off) as string, line);
     console.log(`SIGKILL replay: ${killedRuns} kills, restarts from offsets ${starts.join(', ')}; all ${CRASH_TOTAL} outputs bit-identical to the uninterrupted run`);
     expect(existsSync(dir)).toBe(true);
-  }, 30_000);
+  }, 120_000); // six child processes, each loading tsx: slow on a loaded machine
 
   it('reports a store error code on the stream when the directory cannot be written', async () => {
     const dir = tempDir();
