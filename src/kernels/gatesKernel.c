@@ -2,8 +2,10 @@
  * seqstream step kernel: one recurrent layer for a batch of rows, WebAssembly SIMD128, float32.
  *
  * Built by tools/build-kernels.sh into src/kernels/gatesKernel.wasm.ts (base64, committed),
- * driven by src/kernels/wasmStepper.ts. No libc, no allocation: the JavaScript side owns the
- * memory layout and passes pointers (byte offsets into the instance's linear memory).
+ * driven by src/kernels/gatesKernel.ts. No libc, no allocation: the JavaScript side owns the
+ * memory and passes pointers (byte offsets into the instance's linear memory); the sizes it lays
+ * out (row stride, pre-activation columns, gate tile, packed and staged weights) come from the
+ * exports below, so this file is the one place that knows them.
  *
  * Math (PyTorch nn.RNN / nn.LSTM / nn.GRU, both biases):
  *   gi = W_ih x + b_ih, gh = W_hh h + b_hh   (G*H rows each, gate blocks in PyTorch order)
@@ -52,9 +54,38 @@ static int segments(int kind, int Hp, Segment *s) {
 
 static int gates_of(int kind) { return kind == LSTM ? 4 : kind == GRU ? 3 : 1; }
 
+/* ---- layout sizes: the JavaScript side allocates from these and never recomputes them ---- */
+
+/* Row stride of h and c in kernel memory: H padded to a multiple of 4 lanes. */
+__attribute__((export_name("padded_hidden"))) int padded_hidden(int H) { return (H + 3) & ~3; }
+
+/* P, the pre-activation columns of one row (also the floats of a packed bias). */
+__attribute__((export_name("preact_size"))) int preact_size(int kind, int H) {
+  return (kind == LSTM || kind == GRU ? 4 : 1) * padded_hidden(H);
+}
+
+/* Rows of the gate scratch tile: about 256 KB (L2-resident), a multiple of 4, between 4 and 128. */
+__attribute__((export_name("tile_rows"))) int tile_rows(int kind, int H) {
+  int rt = (65536 / preact_size(kind, H)) & ~3;
+  return rt < 4 ? 4 : rt > 128 ? 128 : rt;
+}
+
+/*
+ * Byte offset, from the start of a staging area, of the raw PyTorch-layout weights that pack()
+ * reads: part 0 wih [G*H*kx], 1 whh [G*H*H], 2 bih [G*H], 3 bhh [G*H]; part 4 is the area's size.
+ * Each part starts 16-byte aligned.
+ */
+__attribute__((export_name("staged_offset"))) int staged_offset(int kind, int kx, int H, int part) {
+  int GH = gates_of(kind) * H;
+  int len[4] = {GH * kx, GH * H, GH, GH};
+  int at = 0;
+  for (int i = 0; i < part && i < 4; i++) at += (len[i] * 4 + 15) & ~15;
+  return at;
+}
+
 /* Floats of packed weights for a layer with kx inputs and hidden size H. */
 __attribute__((export_name("packed_size"))) int packed_size(int kind, int kx, int H) {
-  int Hp = (H + 3) & ~3;
+  int Hp = padded_hidden(H);
   Segment s[3];
   int n = segments(kind, Hp, s), total = 0;
   for (int i = 0; i < n; i++) total += s[i].ncols * ((s[i].useX ? kx : 0) + (s[i].useH ? H : 0));
@@ -67,7 +98,7 @@ __attribute__((export_name("packed_size"))) int packed_size(int kind, int kx, in
  */
 __attribute__((export_name("pack"))) void pack(int kind, int kx, int H, const float *wih, const float *whh,
                                                const float *bih, const float *bhh, float *w, float *bias) {
-  int Hp = (H + 3) & ~3;
+  int Hp = padded_hidden(H);
   Segment s[3];
   int n = segments(kind, Hp, s);
   for (int si = 0; si < n; si++) {
@@ -102,7 +133,6 @@ __attribute__((export_name("pack"))) void pack(int kind, int kx, int H, const fl
       }
     }
   }
-  (void)gates_of;
 }
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
@@ -244,7 +274,7 @@ static void combine_row(int kind, const float *g, float *h, float *c, int Hp) {
 __attribute__((export_name("layer_step"))) void layer_step(int kind, int kx, int H, const float *x, int xs, float *h,
                                                            float *c, const float *w, const float *bias, float *gates,
                                                            int rows, int rt) {
-  int Hp = (H + 3) & ~3;
+  int Hp = padded_hidden(H);
   Segment s[3];
   int n = segments(kind, Hp, s);
   int P = s[n - 1].c0 + s[n - 1].ncols;

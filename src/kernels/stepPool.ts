@@ -1,16 +1,8 @@
-import type { MessagePort, Worker } from 'node:worker_threads';
+import type { MessagePort, Worker, WorkerOptions } from 'node:worker_threads';
 import type { RecurrentModel } from '../cells/model.js';
 import type { ModelState } from '../cells/types.js';
-import { stepWorkerSource } from './stepWorkerSource.js';
-import { gatesKernelModule } from './wasmStepper.js';
-
-/** Indices into a lane's control array (see `stepWorkerSource.ts`). */
-const SEQ = 0;
-const DONE = 1;
-const MODEL = 2;
-const ROWS = 3;
-const ERROR = 4;
-const READY = 5;
+import { gatesKernelModule, type GatesKernelShape } from './gatesKernel.js';
+import { DONE, ERROR, MODEL, READY, ROWS, SEQ, type StepWorkerData, type StepWorkerMessage } from './stepWorkerProtocol.js';
 /** A worker that has not answered one job within this long is given up (its rows run on the caller). */
 const JOB_TIMEOUT_MS = 30_000;
 /** How far one job moves a worker's share of the rows (it settles where both sides finish together). */
@@ -34,6 +26,15 @@ interface NodeBits {
   MessageChannel: typeof import('node:worker_threads').MessageChannel;
 }
 
+/** One batch to split: the model, its kernel shape and module, the state rows and their inputs. */
+export interface SplitJob {
+  readonly model: RecurrentModel;
+  readonly shape: GatesKernelShape;
+  readonly module: WebAssembly.Module;
+  readonly state: ModelState;
+  readonly x: ArrayLike<number>;
+}
+
 /** `rows` rows starting at `r0` of a batch, stepped by the caller's own kernel. */
 export type StepRows = (r0: number, rows: number) => void;
 
@@ -48,10 +49,36 @@ const dropped =
         for (const lane of lanes ?? []) {
           if (lane.dead) continue;
           lane.shipped.delete(id);
-          lane.port.postMessage({ type: 'drop', id });
+          post(lane, { type: 'drop', id });
         }
       })
     : null;
+
+function post(lane: Lane, message: StepWorkerMessage, transfer: ArrayBuffer[] = []): void {
+  lane.port.postMessage(message, transfer);
+}
+
+/**
+ * What a step worker runs: `stepWorker.js` next to this module (the compiled package), or, when
+ * this module runs from TypeScript source (tsx, vitest), a two-line bootstrap that registers tsx's
+ * loader in the worker and then imports `stepWorker.ts` (Node 20 does not apply a parent's
+ * `--import` loader to a worker's entry file, measured: ERR_UNKNOWN_FILE_EXTENSION).
+ */
+function workerEntry(): { entry: URL | string; eval: boolean } {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return { entry: new URL('./stepWorker.js', here), eval: false };
+  const proc = globalThis.process;
+  const { createRequire } = proc.getBuiltinModule('node:module') as typeof import('node:module');
+  const { pathToFileURL } = proc.getBuiltinModule('node:url') as typeof import('node:url');
+  const require = createRequire(here);
+  // tsx's ESM API by its package exports (its CommonJS build cannot be imported from a worker).
+  const pkgPath = require.resolve('tsx/package.json');
+  const pkg = require(pkgPath) as { exports: Record<string, { import: { default: string } }> };
+  const tsx = new URL(pkg.exports['./esm/api'].import.default, pathToFileURL(pkgPath)).href;
+  const worker = new URL('./stepWorker.ts', here).href;
+  const boot = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(worker)}); });`;
+  return { entry: boot, eval: true };
+}
 
 function nodeBits(): NodeBits | null {
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
@@ -92,16 +119,13 @@ function pool(threads: number, module: WebAssembly.Module): Lane[] | null {
   }
   const started: Lane[] = [];
   try {
+    const entry = workerEntry();
     for (let i = 1; i < threads; i++) {
       const ctl = new Int32Array(new SharedArrayBuffer(8 * 4));
       const { port1, port2 } = new bits.MessageChannel();
-      const worker = new bits.Worker(stepWorkerSource, {
-        eval: true,
-        workerData: { module, ctl: ctl.buffer, port: port2 },
-        transferList: [port2],
-        stdout: false,
-        stderr: false,
-      });
+      const workerData: StepWorkerData = { module, ctl: ctl.buffer as SharedArrayBuffer, port: port2 };
+      const options: WorkerOptions = { workerData, transferList: [port2], stdout: false, stderr: false, eval: entry.eval };
+      const worker = new bits.Worker(entry.entry, options);
       worker.unref();
       port1.unref();
       const lane: Lane = { worker, ctl, port: port1, data: new Float32Array(0), seq: 0, dead: false, share: 1 / threads, shipped: new Map() };
@@ -132,7 +156,8 @@ function modelId(model: RecurrentModel): number {
   return id;
 }
 
-function ship(lane: Lane, model: RecurrentModel, id: number): void {
+function ship(lane: Lane, job: SplitJob, id: number): void {
+  const { model } = job;
   if (lane.shipped.get(id) === model.version) return;
   const layers = model.layers.map((l) => ({
     weightIh: l.weightIh.slice(),
@@ -140,24 +165,14 @@ function ship(lane: Lane, model: RecurrentModel, id: number): void {
     biasIh: l.biasIh.slice(),
     biasHh: l.biasHh.slice(),
   }));
-  const { cell, hiddenSize, inputSize } = model.config;
-  const config = {
-    kind: KIND_CODE[cell],
-    H: hiddenSize,
-    I: inputSize,
-    G: model.cellDefinition.gates,
-    hasC: model.cellDefinition.hasCellState,
-    kxs: model.layers.map((l) => l.inputSize),
-  };
   const transfer = layers.flatMap((l) => [l.weightIh.buffer, l.weightHh.buffer, l.biasIh.buffer, l.biasHh.buffer]);
-  lane.port.postMessage({ type: 'model', id, config, layers }, transfer);
+  post(lane, { type: 'model', id, shape: job.shape, layers }, transfer);
   lane.shipped.set(id, model.version);
 }
 
-const KIND_CODE: Record<string, number> = { rnn_tanh: 0, rnn_relu: 1, lstm: 2, gru: 3 };
-
 /** Writes rows [r0, r0+n) of x, h and c into the lane's shared buffer and wakes its worker. */
-function submit(lane: Lane, model: RecurrentModel, state: ModelState, x: ArrayLike<number>, r0: number, n: number): void {
+function submit(lane: Lane, job: SplitJob, r0: number, n: number): void {
+  const { model, state, x } = job;
   const { inputSize: I, hiddenSize: H } = model.config;
   const L = state.h.length;
   const stride = state.c ? 2 : 1;
@@ -165,10 +180,10 @@ function submit(lane: Lane, model: RecurrentModel, state: ModelState, x: ArrayLi
   if (lane.data.length < need) {
     const buffer = new SharedArrayBuffer(Math.max(need, lane.data.length * 2) * 4);
     lane.data = new Float32Array(buffer);
-    lane.port.postMessage({ type: 'buffer', buffer });
+    post(lane, { type: 'buffer', buffer });
   }
   const id = modelId(model);
-  ship(lane, model, id);
+  ship(lane, job, id);
   const d = lane.data;
   if (ArrayBuffer.isView(x)) d.set((x as Float32Array).subarray(r0 * I, (r0 + n) * I), 0);
   else for (let i = 0, s = r0 * I; i < n * I; i++) d[i] = x[s + i];
@@ -228,11 +243,13 @@ function retire(lane: Lane): void {
  *
  * @example
  * ```ts
- * if (!stepSplit(model, state, x, 2, (r0, n) => ctx.stepRows(state, x, r0, n))) ctx.stepRows(state, x, 0, state.batch);
+ * const job = { model, shape: gatesKernelShapeOf(model), module: gatesKernelModule()!, state, x };
+ * if (!stepSplit(job, 2, (r0, n) => kernel.stepRows(x, state.h, state.c, r0, n))) kernel.stepRows(x, state.h, state.c, 0, state.batch);
  * ```
  */
-export function stepSplit(model: RecurrentModel, state: ModelState, x: ArrayLike<number>, threads: number, module: WebAssembly.Module, stepRows: StepRows): boolean {
-  const all = pool(threads, module);
+export function stepSplit(job: SplitJob, threads: number, stepRows: StepRows): boolean {
+  const { model, state } = job;
+  const all = pool(threads, job.module);
   if (!all) return false;
   const ready: Lane[] = [];
   for (const lane of all) if (!lane.dead && Atomics.load(lane.ctl, READY) === 1) ready.push(lane);
@@ -245,7 +262,7 @@ export function stepSplit(model: RecurrentModel, state: ModelState, x: ArrayLike
   let r0 = own;
   ready.forEach((lane, j) => {
     starts.push(r0);
-    submit(lane, model, state, x, r0, counts[j]);
+    submit(lane, job, r0, counts[j]);
     r0 += counts[j];
   });
   splitBatches++;

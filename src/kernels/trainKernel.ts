@@ -1,3 +1,4 @@
+import { kernelModule } from './kernelModule.js';
 import { trainKernelBase64 } from './trainKernel.wasm.js';
 
 /**
@@ -76,21 +77,6 @@ export function jsTrainKernel(): TrainKernel {
   return { kind: 'js', matvec: jsMatVec, alloc: (n) => new Float64Array(n) };
 }
 
-let compiled: WebAssembly.Module | null | undefined;
-
-function trainKernelModule(): WebAssembly.Module | null {
-  if (compiled !== undefined) return compiled;
-  try {
-    const bin = atob(trainKernelBase64);
-    const bytes = new Uint8Array(new ArrayBuffer(bin.length));
-    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    compiled = new WebAssembly.Module(bytes);
-  } catch {
-    compiled = null; // no WebAssembly or no SIMD128 here
-  }
-  return compiled;
-}
-
 interface TrainKernelExports {
   readonly memory: WebAssembly.Memory;
   readonly __heap_base: WebAssembly.Global;
@@ -111,7 +97,7 @@ interface TrainKernelExports {
  */
 export function withTrainKernel<T>(build: (alloc: Float64Allocator) => T, prefer: 'auto' | 'js' = 'auto'): { kernel: TrainKernel; value: T } {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.SEQSTREAM_KERNEL;
-  const module = prefer === 'js' || env === 'js' ? null : trainKernelModule();
+  const module = prefer === 'js' || env === 'js' ? null : kernelModule(trainKernelBase64);
   if (!module) {
     const kernel = jsTrainKernel();
     return { kernel, value: build(kernel.alloc) };
