@@ -4,9 +4,9 @@ import { InvalidOptionError, SeqstreamError } from '../errors.js';
 import { watchMqttConnection } from './internal/mqttConnection.js';
 import { requireOptional } from './internal/requireOptional.js';
 import { positiveInteger } from './internal/sensorOptions.js';
-import type { MqttStatus } from './mqttSource.js';
+import type { MqttStatus } from './internal/mqttConnection.js';
 
-export type { MqttStatus } from './mqttSource.js';
+export type { MqttStatus } from './internal/mqttConnection.js';
 
 /** Options of {@link mqttSink}. */
 export interface MqttSinkOptions<T> {

@@ -6,19 +6,10 @@ import { EventAssembler } from './internal/eventAssembler.js';
 import { compileTopic } from './internal/mqttTopic.js';
 import { requireOptional } from './internal/requireOptional.js';
 import { positiveInteger, resolveMapping, type SensorEvent, type SensorMappingOptions } from './internal/sensorOptions.js';
-import { watchMqttConnection } from './internal/mqttConnection.js';
+import { watchMqttConnection, type MqttStatus } from './internal/mqttConnection.js';
 
+export type { MqttStatus } from './internal/mqttConnection.js';
 export type { MissingPolicy, OrderPolicy, SensorEvent, SensorMappingOptions } from './internal/sensorOptions.js';
-
-/** Connection status reported to `onStatus`. */
-export interface MqttStatus {
-  /** `'connected'` (also after a reconnect), `'offline'` (the broker went away), `'reconnecting'` (an attempt starts). */
-  state: 'connected' | 'offline' | 'reconnecting';
-  /** Consecutive reconnect attempts so far (`'reconnecting'`), 0 otherwise. */
-  attempt: number;
-  /** True for a `'connected'` that ends an outage. */
-  reconnected: boolean;
-}
 
 /** Options of {@link mqttSource}. */
 export interface MqttSourceOptions extends SensorMappingOptions {

@@ -1,6 +1,15 @@
 import type { MqttClient } from 'mqtt';
 import { SeqstreamError } from '../../errors.js';
-import type { MqttStatus } from '../mqttSource.js';
+
+/** Connection status reported to `onStatus`. */
+export interface MqttStatus {
+  /** `'connected'` (also after a reconnect), `'offline'` (the broker went away), `'reconnecting'` (an attempt starts). */
+  state: 'connected' | 'offline' | 'reconnecting';
+  /** Consecutive reconnect attempts so far (`'reconnecting'`), 0 otherwise. */
+  attempt: number;
+  /** True for a `'connected'` that ends an outage. */
+  reconnected: boolean;
+}
 
 /** What {@link watchMqttConnection} tells its adapter, and how the adapter differs. */
 export interface MqttConnectionHooks {
