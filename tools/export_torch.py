@@ -368,6 +368,19 @@ def write_safetensors(path, tensors, metadata=None):
             f.write(blob)
 
 
+def safetensors_metadata(cell, head=None, head_activation='identity'):
+    """What the weights' shapes cannot say, as safetensors `__metadata__` (strings only): the cell
+    kind, a plain RNN's nonlinearity, and the head activation. seqstream's `loadSafetensors` (and
+    `seqstream --model x.safetensors`) read it back, so a sigmoid head is not loaded as raw logits.
+    """
+    meta = {'format': 'pt', 'cell': cell}
+    if cell in ('rnn_tanh', 'rnn_relu'):
+        meta['nonlinearity'] = cell.split('_')[1]
+    if head is not None:
+        meta['head_activation'] = head_activation
+    return meta
+
+
 def read_safetensors(path):
     """Reads a `.safetensors` file written with F32/F64 tensors back into float64 tensors (for checks)."""
     _need_torch()
@@ -456,7 +469,7 @@ def export(rnn_module, head=None, head_activation='identity', x=None, path='seqs
                               description=description, script='export_torch.py', seed=seed)
     if safetensors_path:
         fixture['safetensors'] = os.path.basename(safetensors_path)
-        write_safetensors(safetensors_path, params32)
+        write_safetensors(safetensors_path, params32, safetensors_metadata(cell, head, head_activation))
     with open(path, 'w') as f:
         f.write(dumps(fixture))
     return fixture

@@ -24,5 +24,5 @@ export { snapshotState, restoreState, type StateSnapshot } from './stateSnapshot
 export { validateInput } from './validateInput.js';
 export { stepTensors, headTensors, type TensorState } from './tensorStep.js';
 export { runSequence, type RunSequenceOptions, type SequenceResult } from './runSequence.js';
-export { loadStateDict, type StateDict, type LoadStateDictOptions } from './stateDict.js';
-export { parseSafetensors, writeSafetensors, type SafetensorsEntry } from './safetensors.js';
+export { loadSafetensors, loadStateDict, type StateDict, type LoadStateDictOptions } from './stateDict.js';
+export { parseSafetensors, safetensorsMetadata, writeSafetensors, type SafetensorsEntry } from './safetensors.js';

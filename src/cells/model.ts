@@ -321,15 +321,21 @@ export function resolveConfig(config: ModelConfig): ResolvedModelConfig {
   };
 }
 
-/** Shape of nested arrays (checked to be rectangular). */
-function shapeOf(value: NestedNumbers): number[] {
+/** Shape of nested arrays, or null when they are ragged (rows of different lengths or depths). */
+function shapeOf(value: NestedNumbers): number[] | null {
   const shape: number[] = [];
   let v: NestedNumbers = value;
   while (Array.isArray(v)) {
     shape.push(v.length);
     v = v[0] as NestedNumbers;
   }
-  return shape;
+  const rectangular = (node: NestedNumbers, dim: number): boolean => {
+    if (dim === shape.length) return !Array.isArray(node);
+    if (!Array.isArray(node) || node.length !== shape[dim]) return false;
+    for (const child of node) if (!rectangular(child, dim + 1)) return false;
+    return true;
+  };
+  return rectangular(value, 0) ? shape : null;
 }
 
 function toFloat32(
@@ -347,7 +353,11 @@ function toFloat32(
     flat = value.data;
     got = value.shape;
   } else {
-    got = shapeOf(value as NestedNumbers);
+    const nested = shapeOf(value as NestedNumbers);
+    if (!nested) {
+      throw new ModelFormatError('SEQ_PARAM_SHAPE', `Parameter '${name}' is ragged: its rows differ in length (expected a rectangular [${shape}])`, { name, expected: shape, ragged: true });
+    }
+    got = nested;
     flat = (Array.isArray(value) ? (value as unknown[]).flat(Infinity) : [value]) as number[];
   }
   const sameShape = got.length === shape.length && got.every((d, i) => d === shape[i]);

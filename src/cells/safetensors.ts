@@ -22,17 +22,9 @@ export function parseSafetensors(buffer: Uint8Array): Record<string, Safetensors
   const fail = (why: string): never => {
     throw new ModelFormatError('SEQ_SAFETENSORS', `Invalid safetensors data: ${why}`, { why });
   };
-  if (buffer.byteLength < 8) fail('shorter than its 8-byte header length');
   const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-  const headerLength = Number(view.getBigUint64(0, true));
-  if (headerLength > buffer.byteLength - 8 || headerLength > 100_000_000) fail(`header length ${headerLength} exceeds the file`);
-  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
-  try {
-    header = JSON.parse(new TextDecoder().decode(buffer.subarray(8, 8 + headerLength)));
-  } catch {
-    return fail('header is not JSON');
-  }
-  const base = 8 + headerLength;
+  const header = readHeader(buffer);
+  const base = 8 + Number(view.getBigUint64(0, true));
   const out: Record<string, SafetensorsEntry> = {};
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') continue;
@@ -57,16 +49,37 @@ export function parseSafetensors(buffer: Uint8Array): Record<string, Safetensors
 }
 
 /**
+ * The string map a `.safetensors` file keeps under `__metadata__` (`{}` when it has none).
+ * `tools/export_torch.py` writes `cell`, `nonlinearity` (plain RNNs) and `head_activation`
+ * there: what the weights' shapes cannot say. Malformed files throw `SEQ_SAFETENSORS`.
+ *
+ * @example
+ * ```ts
+ * import { safetensorsMetadata } from 'seqstream/cells';
+ * safetensorsMetadata(fs.readFileSync('model.safetensors')); // { format: 'pt', cell: 'lstm', head_activation: 'sigmoid' }
+ * ```
+ */
+export function safetensorsMetadata(buffer: Uint8Array): Record<string, string> {
+  const meta = (readHeader(buffer) as { __metadata__?: unknown }).__metadata__;
+  if (meta === undefined || meta === null) return {};
+  if (typeof meta !== 'object' || Array.isArray(meta) || !Object.values(meta).every((v) => typeof v === 'string')) {
+    throw new ModelFormatError('SEQ_SAFETENSORS', 'Invalid safetensors data: __metadata__ must map strings to strings', {});
+  }
+  return { ...(meta as Record<string, string>) };
+}
+
+/**
  * Writes float32 tensors as a `.safetensors` buffer (dtype F32), readable by PyTorch's
- * `safetensors.torch.load_file`.
+ * `safetensors.torch.load_file`, with an optional string map as `__metadata__` (e.g.
+ * `{ cell: 'lstm', head_activation: 'sigmoid' }`, read back by `loadSafetensors`).
  *
  * @example
  * ```ts
  * const bytes = writeSafetensors(Object.fromEntries(model.parameters().map((p) => [p.name, p])));
  * ```
  */
-export function writeSafetensors(tensors: Record<string, { shape: readonly number[]; data: Float32Array }>): Uint8Array {
-  const header: Record<string, unknown> = {};
+export function writeSafetensors(tensors: Record<string, { shape: readonly number[]; data: Float32Array }>, metadata?: Record<string, string>): Uint8Array {
+  const header: Record<string, unknown> = metadata ? { __metadata__: { ...metadata } } : {};
   let offset = 0;
   for (const [name, t] of Object.entries(tensors)) {
     header[name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + t.data.length * 4] };
@@ -84,6 +97,27 @@ export function writeSafetensors(tensors: Record<string, { shape: readonly numbe
     for (let i = 0; i < t.data.length; i++, at += 4) view.setFloat32(at, t.data[i], true);
   }
   return out;
+}
+
+type Header = Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+
+/** The JSON header of a safetensors buffer (tensor entries and `__metadata__`). */
+function readHeader(buffer: Uint8Array): Header {
+  const fail = (why: string): never => {
+    throw new ModelFormatError('SEQ_SAFETENSORS', `Invalid safetensors data: ${why}`, { why });
+  };
+  if (buffer.byteLength < 8) fail('shorter than its 8-byte header length');
+  const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  const headerLength = Number(view.getBigUint64(0, true));
+  if (headerLength > buffer.byteLength - 8 || headerLength > 100_000_000) fail(`header length ${headerLength} exceeds the file`);
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder().decode(buffer.subarray(8, 8 + headerLength)));
+  } catch {
+    return fail('header is not JSON');
+  }
+  if (!header || typeof header !== 'object' || Array.isArray(header)) fail('header is not a JSON object');
+  return header as Header;
 }
 
 function bf16(bits: number): number {

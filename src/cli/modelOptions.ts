@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { RecurrentModel } from '../cells/model.js';
 import type { HeadActivation } from '../cells/types.js';
-import { loadModelFile } from './loadModelFile.js';
+import { loadModel } from '../adapters/loadModel.js';
 
 /** The flags {@link withModelOptions} adds, as commander parses them. */
 export interface ModelFlags {
@@ -37,5 +37,5 @@ export function withModelOptions(cmd: Command, required = false): Command {
  */
 export function modelFromFlags(flags: ModelFlags): RecurrentModel | undefined {
   if (!flags.model) return undefined;
-  return loadModelFile(flags.model, { headActivation: flags.headActivation, nonlinearity: flags.nonlinearity });
+  return loadModel(flags.model, { headActivation: flags.headActivation, nonlinearity: flags.nonlinearity });
 }

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadStateDict, parseSafetensors, runSequence } from '../../src/cells/index.js';
+import { loadModel } from '../../src/adapters/loadModel.js';
+import { loadStateDict, parseSafetensors, runSequence, safetensorsMetadata } from '../../src/cells/index.js';
 import { closeTo, fixtureProblems, findTorchPython, flat } from './fixtureSchema.js';
 
 const script = resolve(dirname(fileURLToPath(import.meta.url)), '../../tools/export_torch.py');
@@ -22,7 +23,7 @@ describe.skipIf(!python)('tools/export_torch.py (PyTorch present)', () => {
   // One CLI run per cell kind, each also exercising another option.
   const cases = [
     { kind: 'rnn_tanh', args: [], L: 1, head: null },
-    { kind: 'rnn_relu', args: ['--layers', '2', '--seq-len', '5'], L: 2, head: null },
+    { kind: 'rnn_relu', args: ['--layers', '2', '--seq-len', '5', '--safetensors', 'rnn_relu.safetensors'], L: 2, head: null },
     { kind: 'lstm', args: ['--layers', '2', '--head-out', '2', '--head-activation', 'sigmoid', '--safetensors', 'lstm.safetensors'], L: 2, head: 'sigmoid' },
     { kind: 'gru', args: ['--time-major', '--head-out', '3', '--head-activation', 'softmax', '--batch-size', '3'], L: 1, head: 'softmax' },
   ] as const;
@@ -51,14 +52,29 @@ describe.skipIf(!python)('tools/export_torch.py (PyTorch present)', () => {
       if (fx.c_n) expect(closeTo(res.cN, fx.c_n).ok).toBe(true);
       if (fx.y) expect(closeTo(res.y, fx.y).ok).toBe(true);
 
+      // The JSON itself loads as a state dict (its config says cell and activation).
+      const fromJson = loadStateDict(fx);
+      expect(fromJson.config).toEqual(model.config);
+      expect(closeTo(runSequence(fromJson, fx.x, { h0: fx.h0, c0: fx.c0 }).output, fx.output).ok).toBe(true);
+
       if ((c.args as readonly string[]).includes('--safetensors')) {
-        expect(fx.safetensors).toBe('lstm.safetensors');
-        const tensors = parseSafetensors(readFileSync(join(dir, 'lstm.safetensors')));
+        const file = join(dir, `${c.kind}.safetensors`);
+        expect(fx.safetensors).toBe(`${c.kind}.safetensors`);
+        const bytes = readFileSync(file);
+        const tensors = parseSafetensors(bytes);
         expect(Object.keys(tensors).sort()).toEqual(Object.keys(fx.params).sort());
         for (const [name, t] of Object.entries(tensors)) {
           expect(t.dtype).toBe('F32');
           expect(Array.from(t.data)).toEqual(flat(fx.params[name]));
         }
+        // What the shapes cannot say travels in __metadata__, and loading reads it back: a
+        // sigmoid head gives probabilities, a relu RNN stays relu, with no option passed.
+        expect(safetensorsMetadata(bytes)).toMatchObject({ cell: c.kind, ...(c.head ? { head_activation: c.head } : {}) });
+        const loaded = loadModel(file);
+        expect(loaded.config).toEqual(model.config);
+        const run = runSequence(loaded, fx.x, { h0: fx.h0, c0: fx.c0 });
+        expect(closeTo(run.output, fx.output).ok).toBe(true);
+        if (fx.y) expect(closeTo(run.y, fx.y).ok).toBe(true);
       }
     });
   }
