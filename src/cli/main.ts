@@ -4,6 +4,7 @@ import { type CliContext, UsageError } from './cliContext.js';
 import { registerAudio } from './commands/audio.js';
 import { registerBackend } from './commands/backend.js';
 import { registerDemo } from './commands/demo.js';
+import { registerDetect } from './commands/detect.js';
 import { registerServe } from './commands/serve.js';
 import { registerStream } from './commands/stream.js';
 import { registerVerify } from './commands/verify.js';
@@ -35,6 +36,7 @@ export function createProgram(ctx: CliContext): Command {
   registerDemo(program, ctx);
   registerAudio(program, ctx);
   registerStream(program, ctx);
+  registerDetect(program, ctx);
   registerServe(program, ctx);
   registerBackend(program, ctx);
   program.addHelpText(

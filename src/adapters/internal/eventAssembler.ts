@@ -8,6 +8,8 @@ export interface RecordOrigin {
   byteOffset: number;
   /** Key used when no key field is configured. */
   defaultKey: string;
+  /** The line's text (line-based sources), kept on the event with `keepRecord`. */
+  text?: string;
   /** The input (one TCP connection) this record came from, when its keys are to be flushed and freed at its end. */
   input?: AssemblerInput;
 }
@@ -235,6 +237,10 @@ export class EventAssembler {
     if (state && o.missing === 'fill-previous') state.previous = x.slice();
 
     const event: SensorEvent = { key, timestamp, x, source: origin.source, line: origin.line, byteOffset: origin.byteOffset };
+    if (o.keepRecord) {
+      event.record = record;
+      if (origin.text !== undefined) event.text = origin.text;
+    }
     if (!state || o.order === 'accept') return this.emit(event);
     if (timestamp < state.lastEmitted) {
       return this.report(new InvalidInputError('SEQ_SENSOR_LATE', `Event for key ${describe(key)} at ${origin.source} line ${origin.line} has timestamp ${timestamp}, older than ${state.lastEmitted} already emitted; dropped (option order)`, { ...where, key, timestamp, lastEmitted: state.lastEmitted }));

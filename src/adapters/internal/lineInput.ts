@@ -44,7 +44,7 @@ export function createLineInput(
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {
         return assembler.problem(new InvalidInputError('SEQ_SENSOR_NOT_OBJECT', `Line ${line} of ${source} must be a JSON object, received ${describe(value)}`, where));
       }
-      return assembler.accept(value as Record<string, unknown>, { source, line, byteOffset, defaultKey, input });
+      return assembler.accept(value as Record<string, unknown>, { source, line, byteOffset, defaultKey, input, text });
     }
     let fields: string[];
     if (text.includes('"')) {
@@ -71,7 +71,7 @@ export function createLineInput(
     }
     const record: Record<string, unknown> = Object.create(null);
     for (let i = 0; i < columns.length; i++) record[columns[i]] = fields[i];
-    assembler.accept(record, { source, line, byteOffset, defaultKey, input });
+    assembler.accept(record, { source, line, byteOffset, defaultKey, input, text });
   };
 
   const splitter = new LineSplitter(

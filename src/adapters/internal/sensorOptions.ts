@@ -17,6 +17,10 @@ export interface SensorEvent {
   line: number;
   /** Byte offset of the line's first byte within `source`; -1 where there is none (MQTT). */
   byteOffset: number;
+  /** With `keepRecord`: the record as parsed (CSV: every field's text as written, trimmed; JSON: the object). */
+  record?: Record<string, unknown>;
+  /** With `keepRecord`, line-based sources: the line as read, without its line ending. */
+  text?: string;
 }
 
 /** What to do with a missing value field (absent, `null` or an empty CSV cell). */
@@ -65,6 +69,8 @@ export interface SensorMappingOptions {
    * ends with that error. Default: none.
    */
   onError?: (error: SeqstreamError) => void;
+  /** Attach the parsed record (and the line's text) to each event, for writers that echo the input row verbatim. Default false. */
+  keepRecord?: boolean;
 }
 
 /** Line formats of the line-based sources. */
@@ -90,6 +96,7 @@ export interface ResolvedMapping {
   maxKeys: number;
   invalidInput: 'error' | 'skip';
   onError: ((error: SeqstreamError) => void) | undefined;
+  keepRecord: boolean;
 }
 
 export interface ResolvedLineOptions extends ResolvedMapping {
@@ -145,6 +152,7 @@ export function resolveMapping(
     maxKeys: positiveInteger('maxKeys', options.maxKeys, 10_000),
     invalidInput,
     onError: options.onError,
+    keepRecord: options.keepRecord === true,
   };
 }
 
