@@ -82,8 +82,13 @@ export async function main(
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
       return USAGE_EXIT;
     }
-    const error = e as Error & { code?: string };
+    const error = e as Error & { code?: string; details?: { option?: string } };
     const command = program.args[0] ?? '';
+    // An environment variable (SEQSTREAM_BACKEND=quantum) is the machine's set-up, not the command line: exit 1.
+    if (error.code === 'SEQ_INVALID_OPTION' && error.details?.option?.startsWith('SEQSTREAM_')) {
+      err(`seqstream ${command}: ${error.code}: ${error.message}`);
+      return 1;
+    }
     if (error instanceof UsageError || error.code === 'SEQ_INVALID_OPTION' || error.code === 'SEQ_MODEL_FORMAT' || error.code?.startsWith('SEQ_PARAM')) {
       err(`seqstream ${command}: ${error.code}: ${error.message}\n(add --help for usage)`);
       return USAGE_EXIT;
