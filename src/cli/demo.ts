@@ -55,7 +55,9 @@ export function runDemo(options: DemoOptions = {}): Promise<void> {
   const print = options.print ?? ((line: string) => console.log(line));
   const faultStart = Math.floor(events * FAULT_AT);
   const model = RecurrentModel.create({ cell: 'lstm', inputSize: 3, hiddenSize: 24, head: { outputSize: 3 }, seed: 2026 });
-  print(`LSTM 3->24->3 learning online to predict the next reading (TBPTT k1=k2=8, Adam lr 0.03); fault injected at event ${faultStart}`);
+  const faultEnd = Math.min(events, faultStart + FAULT_LENGTH) - 1;
+  print(`LSTM 3->24->3 learning online to predict the next reading (TBPTT k1=k2=8, Adam lr 0.03); fault (vib +1.5) at events ${faultStart}-${faultEnd}`);
+  print('prediction error = distance between the predicted and the actual reading, in the readings\' own units (each channel spans about -1..1)');
   print(' event   temp    vib   load | prediction error');
   let previous: Float32Array | null = null;
   let index = 0;
@@ -77,18 +79,41 @@ export function runDemo(options: DemoOptions = {}): Promise<void> {
           previous = (e as TrainPrediction).y;
           const bar = Number.isNaN(err) ? '' : '#'.repeat(Math.min(40, Math.round(err * 20)));
           const flag = index >= faultStart && index < faultStart + FAULT_LENGTH ? '  <- fault' : '';
+          if (index === faultStart) print(`------ fault starts at event ${faultStart}: vib +1.5 for ${faultEnd - faultStart + 1} events ------`);
           print(`${String(index).padStart(6)} ${x.map((v) => v.toFixed(2).padStart(6)).join(' ')} | ${Number.isNaN(err) ? '   -  ' : err.toFixed(3).padStart(6)} ${bar}${flag}`);
+          if (index === faultEnd) print(`------ fault ends after event ${faultEnd} ------`);
           index++;
         },
         error: reject,
         complete: () => {
-          const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / Math.max(1, a.length);
-          const early = mean(errors.slice(1, 41));
-          const late = mean(errors.slice(faultStart - 40, faultStart));
-          const fault = Math.max(...errors.slice(faultStart, faultStart + FAULT_LENGTH + 1));
-          print(`mean error, first 40 events: ${early.toFixed(3)}; 40 events before the fault: ${late.toFixed(3)}; worst during the fault: ${fault.toFixed(3)}`);
+          print(demoSummary(errors, faultStart));
           resolve();
         },
       });
   });
+}
+
+/**
+ * The demo's last line: mean prediction error over the first events and over the calm stretch
+ * before the fault, and the worst error during it. The first event has no prediction yet, and a
+ * short run may have no calm stretch or no fault at all: such parts say so instead of `NaN`.
+ *
+ * @example
+ * ```ts
+ * demoSummary([NaN, 0.9, 0.5, 0.1, 1.2], 4); // 'mean error, first 3 events: 0.500; ...'
+ * ```
+ */
+export function demoSummary(errors: readonly number[], faultStart: number): string {
+  const known = (from: number, to: number) => errors.slice(Math.max(0, from), Math.max(0, to)).filter((e) => Number.isFinite(e));
+  const stat = (values: number[], f: (v: number[]) => number) => (values.length > 0 ? f(values).toFixed(3) : 'n/a');
+  const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+  const first = known(0, Math.min(41, faultStart));
+  const calmFrom = Math.max(first.length > 0 ? 1 : 0, faultStart - 40);
+  const calm = known(calmFrom, faultStart);
+  const fault = known(faultStart, faultStart + FAULT_LENGTH);
+  return (
+    `mean error, first ${first.length} events: ${stat(first, mean)}; ` +
+    `${calm.length} events before the fault: ${stat(calm, mean)}; ` +
+    `worst during the fault: ${stat(fault, (v) => Math.max(...v))}`
+  );
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FAULT_AT, FAULT_LENGTH, runDemo, sensorSignal } from '../../src/cli/demo.js';
+import { demoSummary, FAULT_AT, FAULT_LENGTH, runDemo, sensorSignal } from '../../src/cli/demo.js';
 import { main } from '../../src/cli/main.js';
 
 const rowsOf = (lines: string[]) => lines.filter((l) => /^\s+\d+ /.test(l));
@@ -22,6 +22,30 @@ describe('demo (npm start)', () => {
     expect(Math.max(...errors.slice(faultStart, faultStart + FAULT_LENGTH))).toBeGreaterThan(2 * Math.max(...beforeFault));
     expect(rows[faultStart]).toContain('<- fault');
     expect(lines[lines.length - 1]).toMatch(/^mean error/);
+    // It says what the error is measured in, and marks where the fault starts and ends.
+    expect(lines.some((l) => /prediction error = distance .* units/.test(l))).toBe(true);
+    const start = lines.findIndex((l) => l.includes(`fault starts at event ${faultStart}`));
+    const end = lines.findIndex((l) => l.includes(`fault ends after event ${faultStart + FAULT_LENGTH - 1}`));
+    expect(start).toBeGreaterThan(0);
+    expect(lines[start + 1]).toBe(rows[faultStart]);
+    expect(lines[end - 1]).toBe(rows[faultStart + FAULT_LENGTH - 1]);
+    expect(lines[end + 1]).toBe(rows[faultStart + FAULT_LENGTH]);
+  });
+
+  it('short runs print a summary without NaN, and a fault cut short by the end is marked to the end', async () => {
+    for (const events of [1, 2, 10, 45]) {
+      const lines: string[] = [];
+      await runDemo({ events, intervalMs: 0, print: (l) => lines.push(l) });
+      expect(rowsOf(lines)).toHaveLength(events);
+      const summary = lines[lines.length - 1];
+      expect(summary).toMatch(/^mean error/);
+      expect(summary).not.toMatch(/NaN|Infinity/);
+    }
+    const ten: string[] = [];
+    await runDemo({ events: 10, intervalMs: 0, print: (l) => ten.push(l) });
+    expect(ten.some((l) => l.includes('fault starts at event 8: vib +1.5 for 2 events'))).toBe(true);
+    expect(ten.some((l) => l.includes('fault ends after event 9'))).toBe(true);
+    expect(demoSummary([NaN, 0.9, 0.5, 0.1, 1.2], 4)).toBe('mean error, first 3 events: 0.500; 3 events before the fault: 0.500; worst during the fault: 1.200');
   });
 
   it('injects the fault only where it says', () => {
