@@ -5,9 +5,11 @@ import { registerAudio } from './commands/audio.js';
 import { registerBackend } from './commands/backend.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDetect } from './commands/detect.js';
+import { registerPublish } from './commands/publish.js';
 import { registerServe } from './commands/serve.js';
 import { registerStream } from './commands/stream.js';
 import { registerVerify } from './commands/verify.js';
+import { registerWorker } from './commands/worker.js';
 
 /** Exit code of every usage error (unknown command or flag, bad flag value, missing argument). */
 export const USAGE_EXIT = 2;
@@ -39,6 +41,8 @@ export function createProgram(ctx: CliContext): Command {
   registerDetect(program, ctx);
   registerServe(program, ctx);
   registerBackend(program, ctx);
+  registerWorker(program, ctx);
+  registerPublish(program, ctx);
   program.addHelpText(
     'after',
     `

@@ -1,0 +1,114 @@
+import type { KeyedCheckpoint } from '../streams/stateStore.js';
+
+/** One record of a partition's log, in log order: `seq` grows by at least 1 from record to record. */
+export interface PartitionRecord {
+  /** Position in the partition's log (JetStream: stream sequence; Kafka: offset). */
+  seq: number;
+  /** Subject / topic the record was published to. */
+  subject: string;
+  /** Raw payload. */
+  data: Uint8Array;
+  /** The key carried by the subject (an MQTT topic `<stream>/key/<key>`), when the payload has none. */
+  subjectKey?: string;
+}
+
+/** A running read of one partition, started by {@link PartitionLog.read}. */
+export interface PartitionReader {
+  /** Records in log order; ends when {@link PartitionReader.stop} is called or the read fails. */
+  records: AsyncIterable<PartitionRecord>;
+  /** Stops the read; `records` ends. */
+  stop(): void;
+}
+
+/**
+ * The engine's log, seen by a worker: read one partition from a position, publish outputs and
+ * dead letters idempotently by id, drop what a checkpoint covers. Engine-neutral: JetStream
+ * implements it with one stream per partition (`JetStreamEngine`), Kafka would with one topic
+ * partition per partition.
+ *
+ * @example
+ * ```ts
+ * const reader = await log.read(3, 1201);
+ * for await (const r of reader.records) handle(r.seq, r.data);
+ * ```
+ */
+export interface PartitionLog {
+  /** Reads `partition` from the first record with `seq >= fromSeq`. */
+  read(partition: number, fromSeq: number): Promise<PartitionReader>;
+  /** Publishes one output; `id` (`<partition>:<seq>`) makes a repeat a no-op downstream. Resolves when stored. */
+  emit(partition: number, seq: number, payload: Uint8Array): Promise<void>;
+  /** Publishes a rejected record with its error code and reason, id `<partition>:<seq>`. Resolves when stored. */
+  deadLetter(partition: number, seq: number, code: string, reason: string, payload: Uint8Array): Promise<void>;
+  /** Drops records with `seq <= uptoSeq` (a durable checkpoint covers them). Best effort. */
+  trim(partition: number, uptoSeq: number): Promise<void>;
+}
+
+/** What {@link PartitionCheckpointStore.claim} returns: the newest checkpoint and the fence that guards the next commit. */
+export interface ClaimedCheckpoint {
+  /** The partition's last committed checkpoint (its `offset` is the last seq applied), or undefined. */
+  checkpoint: KeyedCheckpoint<string> | undefined;
+  /** Opaque fence: a commit with an older fence fails with `SEQ_CLUSTER_FENCED`. */
+  fence: number;
+}
+
+/**
+ * Checkpoints of partitions, fenced: `claim` makes every earlier holder's next `commit` fail, so
+ * a stalled worker that wakes up cannot overwrite its successor's state.
+ *
+ * @example
+ * ```ts
+ * let { checkpoint, fence } = await store.claim(3, 'worker-a');
+ * fence = await store.commit(3, fence, control.capture({ includeModel: false })); // SEQ_CLUSTER_FENCED if taken over
+ * ```
+ */
+export interface PartitionCheckpointStore {
+  /** Loads the newest checkpoint and takes the fence for `owner`. */
+  claim(partition: number, owner: string): Promise<ClaimedCheckpoint>;
+  /** Durably stores `checkpoint` if `fence` is still current; resolves to the new fence. */
+  commit(partition: number, fence: number, checkpoint: KeyedCheckpoint<string>): Promise<number>;
+}
+
+/** One entry of a {@link LeaseTable}, as the local watcher last saw it. */
+export interface LeaseEntry {
+  key: string;
+  /** Value (JSON text), or null once deleted. */
+  value: string | null;
+  /** Revision, compared by {@link LeaseTable.update}. */
+  revision: number;
+  /** Local monotonic time (`performance.now()`) when this revision was first seen. */
+  seenAt: number;
+}
+
+/**
+ * A small replicated table with compare-and-set, watched locally: the basis of partition leases
+ * and group membership. Expiry is judged by each watcher from `seenAt` (no server-side TTL).
+ *
+ * @example
+ * ```ts
+ * const rev = await table.create('lease.3', JSON.stringify({ owner: 'a' }));
+ * await table.update('lease.3', JSON.stringify({ owner: 'a' }), rev); // renew; throws if someone else wrote
+ * ```
+ */
+export interface LeaseTable {
+  /** Every live entry as last seen (deleted ones are absent). */
+  entries(): Map<string, LeaseEntry>;
+  /** Creates `key`; rejects if it exists. Resolves to the revision. */
+  create(key: string, value: string): Promise<number>;
+  /** Writes `key` if its revision is still `revision`; rejects otherwise. Resolves to the new revision. */
+  update(key: string, value: string, revision: number): Promise<number>;
+  /** Writes `key` unconditionally (membership heartbeats). */
+  put(key: string, value: string): Promise<number>;
+  /** Deletes `key` if its revision is still `revision`. */
+  remove(key: string, revision: number): Promise<void>;
+}
+
+/** Everything a worker needs from an engine. */
+export interface ClusterEngine {
+  log: PartitionLog;
+  checkpoints: PartitionCheckpointStore;
+  leases: LeaseTable;
+  /** Number of partitions, fixed when the topology was created. */
+  partitions: number;
+  /** Closes connections. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,159 @@
+import type { RecurrentModel } from '../cells/model.js';
+import { InvalidOptionError } from '../errors.js';
+import type { ClusterEngine } from './clusterEngine.js';
+import { PartitionOwnership } from './partitionOwnership.js';
+import { PartitionRunner, type PartitionPipeline, type PartitionStats } from './partitionRunner.js';
+
+/** Options of {@link ClusterWorker}, with defaults. */
+export interface ClusterWorkerOptions {
+  /** Worker id, unique in the group. Default `<hostname>-<pid>-<random>` is set by the caller; required here. */
+  id: string;
+  /** Lease lifetime in ms: a dead worker's partitions move after about this long. Default 1500. */
+  leaseMs?: number;
+  /** Lease renewal / assignment tick in ms. Default leaseMs / 6. */
+  tickMs?: number;
+  /** Checkpoint every this many ms (if anything was applied). Default 1000. */
+  checkpointEveryMs?: number;
+  /** ... or after this many events of one partition. Default 20000. */
+  checkpointEveryEvents?: number;
+  /** Larger payloads go to the dead-letter subject (`SEQ_CLUSTER_OVERSIZE`). Default 65536. */
+  maxEventBytes?: number;
+  /** A dead letter carries at most this many bytes of the original payload. Default 4096. */
+  deadLetterMaxBytes?: number;
+  /** Most events stepped in one batch. Default 1024. */
+  maxBatch?: number;
+  /** How long an event waits for others to share its batch, in ms. Default 1. */
+  batchWaitMs?: number;
+  /** Most unacknowledged output publishes per partition before reading pauses. Default 8192. */
+  maxInFlight?: number;
+  /** The keyed pipeline; default `recurrentByKey(model)`. */
+  pipeline?: PartitionPipeline;
+  /** Status lines (acquired, released, lost, unreachable). Default none. */
+  status?: (line: string) => void;
+  /** Also report each checkpoint. Default false. */
+  trace?: boolean;
+}
+
+function positive(name: string, v: number | undefined, def: number, min = 1): number {
+  if (v === undefined) return def;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) throw new InvalidOptionError(name, `a number >= ${min}`, v);
+  return v;
+}
+
+/**
+ * One member of a worker group: holds leases on some partitions of a {@link ClusterEngine} and
+ * runs a {@link PartitionRunner} (keyed pipeline + checkpoints) on each. Partitions move to it
+ * when another worker dies, stalls or leaves, and away from it when a new one joins.
+ *
+ * @example
+ * ```ts
+ * const engine = await connectJetStreamEngine({ servers: 'nats://127.0.0.1:4222', stream: 'sensors', partitions: 8 });
+ * const worker = new ClusterWorker(engine, model, { id: 'w1', status: console.error });
+ * worker.start();
+ * process.on('SIGTERM', () => worker.stop().then(() => engine.close()));
+ * ```
+ */
+export class ClusterWorker {
+  private readonly runners = new Map<number, PartitionRunner>();
+  private readonly ownership: PartitionOwnership;
+  private readonly settings;
+  private readonly status: (line: string) => void;
+  private readonly finished: PartitionStats[] = [];
+
+  constructor(
+    private readonly engine: ClusterEngine,
+    private readonly model: RecurrentModel,
+    options: ClusterWorkerOptions,
+  ) {
+    if (!options || typeof options.id !== 'string' || !/^[-\w]+$/.test(options.id)) throw new InvalidOptionError('id', 'letters, digits, - or _', options?.id);
+    const leaseMs = positive('leaseMs', options.leaseMs, 1500, 50);
+    this.settings = {
+      checkpointEveryMs: positive('checkpointEveryMs', options.checkpointEveryMs, 1000, 1),
+      checkpointEveryEvents: positive('checkpointEveryEvents', options.checkpointEveryEvents, 20_000),
+      maxEventBytes: positive('maxEventBytes', options.maxEventBytes, 65_536),
+      deadLetterMaxBytes: positive('deadLetterMaxBytes', options.deadLetterMaxBytes, 4096, 0),
+      maxBatch: positive('maxBatch', options.maxBatch, 1024),
+      batchWaitMs: positive('batchWaitMs', options.batchWaitMs, 1, 0),
+      maxInFlight: positive('maxInFlight', options.maxInFlight, 8192),
+      pipeline: options.pipeline,
+      trace: options.trace ?? false,
+    };
+    this.status = options.status ?? (() => undefined);
+    this.ownership = new PartitionOwnership(engine.leases, {
+      memberId: options.id,
+      partitions: engine.partitions,
+      leaseMs,
+      tickMs: options.tickMs,
+      status: this.status,
+      onAcquire: (p) => this.acquire(p, options.id),
+      onRelease: async (p) => {
+        const r = this.runners.get(p);
+        this.runners.delete(p);
+        if (r) {
+          await r.stop(true);
+          this.finished.push(r.stats);
+          this.status(`partition ${p}: released at seq ${r.stats.checkpointSeq}`);
+        }
+      },
+      onLost: (p, reason) => {
+        const r = this.runners.get(p);
+        this.runners.delete(p);
+        if (r) {
+          void r.stop(false);
+          this.finished.push(r.stats);
+        }
+        this.status(`partition ${p}: lost (${reason}); stopped writing`);
+      },
+    });
+  }
+
+  private async acquire(p: number, owner: string): Promise<void> {
+    const t0 = performance.now();
+    const claimed = await this.engine.checkpoints.claim(p, owner);
+    const runner = new PartitionRunner({
+      ...this.settings,
+      partition: p,
+      model: this.model,
+      engine: this.engine,
+      claimed,
+      status: this.status,
+      leaseFresh: () => this.ownership.isFresh(p),
+      onLost: (reason) => {
+        if (this.runners.get(p) !== runner) return;
+        this.runners.delete(p);
+        this.finished.push(runner.stats);
+        this.ownership.giveUp(p);
+        this.status(`partition ${p}: lost (${reason}); stopped writing`);
+      },
+    });
+    this.runners.set(p, runner);
+    await runner.start();
+    const cp = claimed.checkpoint;
+    this.status(`partition ${p}: acquired, resuming after seq ${cp?.offset ?? 0} (${cp?.keys.length ?? 0} keys) in ${Math.round(performance.now() - t0)} ms`);
+  }
+
+  /** Joins the group and starts taking partitions. */
+  start(): void {
+    this.ownership.start();
+  }
+
+  /** Partitions running here now. */
+  partitions(): number[] {
+    return [...this.runners.keys()].sort((a, b) => a - b);
+  }
+
+  /** Counters of running partitions, then of those that stopped here. */
+  stats(): PartitionStats[] {
+    return [...[...this.runners.values()].map((r) => r.stats), ...this.finished];
+  }
+
+  /** Checkpoints every running partition now. */
+  async checkpointAll(): Promise<void> {
+    await Promise.all([...this.runners.values()].map((r) => r.checkpoint()));
+  }
+
+  /** Leaves the group: a final checkpoint of each partition, then its lease is given back. */
+  async stop(): Promise<void> {
+    await this.ownership.stop();
+  }
+}

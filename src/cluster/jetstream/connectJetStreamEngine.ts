@@ -1,0 +1,92 @@
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { ClusterEngine } from '../clusterEngine.js';
+import { JetStreamCheckpointStore } from './jetStreamCheckpointStore.js';
+import { jetStreamNames, type JetStreamNames } from './jetStreamNames.js';
+import { JetStreamPartitionLog } from './jetStreamPartitionLog.js';
+import { ensureJetStreamTopology, type JetStreamTopologyOptions } from './jetStreamTopology.js';
+import { KvLeaseTable } from './kvLeaseTable.js';
+import { loadNats, type NatsModules } from './loadNats.js';
+
+/** Options of {@link connectJetStreamEngine}. */
+export interface JetStreamEngineOptions extends JetStreamTopologyOptions {
+  /** Server URL(s), e.g. `nats://127.0.0.1:4222` or several for a cluster. */
+  servers: string | string[];
+  /** Topology name (letters, digits, `-`, `_`). */
+  stream: string;
+  /** Connection name shown by the server. Default `seqstream`. */
+  name?: string;
+  /** Pause between reconnect attempts, in ms (with jitter); attempts never stop. Default 250. */
+  reconnectTimeWaitMs?: number;
+  /** Status lines: connection lost / restored, topology retries. Default none. */
+  status?: (line: string) => void;
+  /** Messages a partition's consumer asks for at a time. Default 1024. */
+  fetchBatch?: number;
+}
+
+/** A {@link ClusterEngine} on JetStream, plus the connection and names. */
+export interface JetStreamEngine extends ClusterEngine {
+  nc: NatsConnection;
+  names: JetStreamNames;
+  nats: NatsModules;
+}
+
+/**
+ * Connects to NATS (waiting for a server to come up, reconnecting forever), creates or checks the
+ * topology and returns the engine a `ClusterWorker` runs on. Loads the optional `@nats-io/*`
+ * packages here, on first use.
+ *
+ * @example
+ * ```ts
+ * const engine = await connectJetStreamEngine({ servers: 'nats://127.0.0.1:4222', stream: 'sensors', partitions: 8 });
+ * const worker = new ClusterWorker(engine, model, { id: 'w1' });
+ * ```
+ */
+export async function connectJetStreamEngine(options: JetStreamEngineOptions): Promise<JetStreamEngine> {
+  const names = jetStreamNames(options.stream);
+  const nats = await loadNats();
+  const status = options.status ?? (() => undefined);
+  const nc = await nats.transport.connect({
+    servers: options.servers,
+    name: options.name ?? 'seqstream',
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: options.reconnectTimeWaitMs ?? 250,
+    waitOnFirstConnect: true,
+  });
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect') status(`disconnected from ${'server' in s ? s.server : 'server'}; reconnecting`);
+      else if (s.type === 'reconnect') status(`reconnected to ${'server' in s ? s.server : 'server'}`);
+    }
+  })().catch(() => undefined);
+  const jsm = await nats.jetstream.jetstreamManager(nc);
+  const js = nats.jetstream.jetstream(nc);
+  let topo;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      topo = await ensureJetStreamTopology(nats, nc, jsm, names, options);
+      break;
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code === 'SEQ_CLUSTER_PARTITIONS' || code === 'SEQ_INVALID_OPTION' || attempt >= 20) {
+        await nc.close();
+        throw e;
+      }
+      status(`topology not ready (${(e as Error).message}); retrying`);
+      await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
+    }
+  }
+  const leases = await KvLeaseTable.open(topo.group);
+  return {
+    nc,
+    names,
+    nats,
+    partitions: options.partitions,
+    leases,
+    checkpoints: new JetStreamCheckpointStore(topo.pointers, topo.bodies),
+    log: new JetStreamPartitionLog(nats, js, jsm, names, { fetchBatch: options.fetchBatch }),
+    close: async () => {
+      leases.close();
+      await nc.drain().catch(() => nc.close());
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import type { KV } from '@nats-io/kv';
+import type { ObjectStore } from '@nats-io/obj';
+import { SeqstreamError } from '../../errors.js';
+import type { KeyedCheckpoint } from '../../streams/stateStore.js';
+import { decodeCheckpoint, encodeCheckpoint } from '../checkpointCodec.js';
+import type { ClaimedCheckpoint, PartitionCheckpointStore } from '../clusterEngine.js';
+import { fencedError } from '../partitionOwnership.js';
+import { isWrongLastSequence } from './kvLeaseTable.js';
+
+interface Pointer {
+  owner: string;
+  /** Object holding the checkpoint body, or null before the first checkpoint. */
+  object: string | null;
+  seq: number;
+}
+
+/**
+ * Partition checkpoints in JetStream: the body (every key's state, any size) in an object
+ * store, and a pointer `p<p>` in a KV bucket that names the current body. The pointer is the
+ * commit point and the fence: it is written with the expected revision, so a commit by a worker
+ * whose claim was superseded fails (`SEQ_CLUSTER_FENCED`) and a body whose write was cut short
+ * is never pointed to (it is deleted at the next claim).
+ *
+ * @example
+ * ```ts
+ * const store = new JetStreamCheckpointStore(pointersKv, objectStore);
+ * const { checkpoint, fence } = await store.claim(0, 'w1');
+ * ```
+ */
+export class JetStreamCheckpointStore implements PartitionCheckpointStore {
+  private readonly mine = new Map<number, Pointer>();
+
+  constructor(
+    private readonly pointers: KV,
+    private readonly bodies: ObjectStore,
+  ) {}
+
+  async claim(partition: number, owner: string): Promise<ClaimedCheckpoint> {
+    const key = `p${partition}`;
+    for (let attempt = 0; ; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * attempt)));
+      if (attempt > 50) throw new SeqstreamError('SEQ_CLUSTER_CLAIM', `could not claim the checkpoint of partition ${partition}`, { partition });
+      const entry = await this.pointers.get(key);
+      if (!entry || entry.operation !== 'PUT') {
+        const fresh: Pointer = { owner, object: null, seq: 0 };
+        try {
+          const fence = await this.pointers.create(key, JSON.stringify(fresh));
+          this.mine.set(partition, fresh);
+          return { checkpoint: undefined, fence };
+        } catch {
+          continue; // created by someone else meanwhile
+        }
+      }
+      const ptr = entry.json<Pointer>();
+      let checkpoint: KeyedCheckpoint<string> | undefined;
+      if (ptr.object) {
+        const bytes = await this.bodies.getBlob(ptr.object);
+        if (!bytes) throw new SeqstreamError('SEQ_CLUSTER_CHECKPOINT', `checkpoint body '${ptr.object}' of partition ${partition} is missing`, { partition });
+        checkpoint = decodeCheckpoint(bytes);
+      }
+      const next: Pointer = { ...ptr, owner };
+      try {
+        const fence = await this.pointers.update(key, JSON.stringify(next), entry.revision);
+        this.mine.set(partition, next);
+        await this.removeOrphans(partition, ptr.object); // before our own first commit, so it never races one
+        return { checkpoint, fence };
+      } catch (e) {
+        if (isWrongLastSequence(e)) continue;
+        throw e;
+      }
+    }
+  }
+
+  async commit(partition: number, fence: number, checkpoint: KeyedCheckpoint<string>): Promise<number> {
+    const prev = this.mine.get(partition);
+    const owner = prev?.owner ?? 'unknown';
+    const seq = checkpoint.offset ?? 0;
+    const name = `p${partition}-${seq}-${owner}-${Math.random().toString(36).slice(2, 8)}`;
+    await this.bodies.putBlob({ name }, encodeCheckpoint(checkpoint));
+    const next: Pointer = { owner, object: name, seq };
+    let revision: number;
+    try {
+      revision = await this.pointers.update(`p${partition}`, JSON.stringify(next), fence);
+    } catch (e) {
+      void this.bodies.delete(name).catch(() => undefined);
+      if (isWrongLastSequence(e)) throw fencedError(`checkpoint of partition ${partition}`);
+      throw e;
+    }
+    this.mine.set(partition, next);
+    if (prev?.object) void this.bodies.delete(prev.object).catch(() => undefined);
+    return revision;
+  }
+
+  /** Deletes bodies of `partition` that no pointer names (commits cut short by a crash). */
+  private async removeOrphans(partition: number, current: string | null): Promise<void> {
+    try {
+      const prefix = `p${partition}-`;
+      for (const info of await this.bodies.list()) {
+        if (info.name.startsWith(prefix) && info.name !== current && !info.deleted) await this.bodies.delete(info.name);
+      }
+    } catch {
+      // best effort: the next claim tries again
+    }
+  }
+}
