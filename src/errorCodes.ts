@@ -31,7 +31,7 @@ export const errorCodes = {
 
   // Options and environment.
   SEQ_BACKEND_UNAVAILABLE: { meaning: 'The requested TensorFlow.js backend (argument or SEQSTREAM_BACKEND) cannot load on this machine.', raisedBy: 'initBackend' },
-  SEQ_DEPENDENCY_MISSING: { meaning: 'An optional peer dependency (mqtt, meyda, wavefile) needed by this adapter is not installed.', raisedBy: 'mqttSource, mqttSink, audioFeatures, audioFromWav' },
+  SEQ_DEPENDENCY_MISSING: { meaning: 'An optional peer dependency (mqtt, meyda, wavefile) needed by this adapter is not installed.', raisedBy: 'mqttSource, mqttSink, audioFeatures, audioFromWav, connectJetStreamEngine, PartitionedPublisher' },
   SEQ_INVALID_OPTION: { meaning: 'An option passed when creating a model, operator or adapter is invalid; thrown synchronously at creation.', raisedBy: 'every constructor and operator factory (InvalidOptionError)' },
   SEQ_USAGE: { meaning: 'The command line is malformed: unknown flag, bad value or missing argument (exit code 2).', raisedBy: 'seqstream CLI (UsageError)' },
 
@@ -64,6 +64,16 @@ export const errorCodes = {
   SEQ_CONTROL_IN_USE: { meaning: 'A control object is already bound to another live subscription; use one control per subscription.', raisedBy: 'recurrent (RecurrentControl), standardize (StandardizeControl)' },
   SEQ_CONTROL_UNBOUND: { meaning: 'A RecurrentControl was used with no running subscription.', raisedBy: 'RecurrentControl' },
   SEQ_STANDARDIZE_TOO_MANY_KEYS: { meaning: 'An event brings a new key beyond standardize() option maxKeys.', raisedBy: 'standardize' },
+
+  // Scaling out (src/cluster: ClusterWorker, the JetStream binding, seqstream worker/publish).
+  SEQ_CLUSTER_CHECKPOINT: { meaning: 'A partition checkpoint in the store is unreadable or its body is missing.', raisedBy: 'decodeCheckpoint, JetStreamCheckpointStore.claim, seqstream worker' },
+  SEQ_CLUSTER_CLAIM: { meaning: 'The checkpoint of a partition could not be claimed after many tries (the store kept changing or was unreachable).', raisedBy: 'JetStreamCheckpointStore.claim' },
+  SEQ_CLUSTER_FENCED: { meaning: 'Another worker wrote first: a lease or checkpoint was taken over, so this worker stops writing that partition.', raisedBy: 'KvLeaseTable, JetStreamCheckpointStore.commit, PartitionOwnership' },
+  SEQ_CLUSTER_MALFORMED: { meaning: 'A partition event is not UTF-8 JSON, not an object, or has no usable key; it goes to the dead-letter subject and the partition goes on.', raisedBy: 'seqstream worker (dead letters), PartitionedPublisher, seqstream publish' },
+  SEQ_CLUSTER_OVERSIZE: { meaning: 'An event is over maxEventBytes; refused by the publisher, dead-lettered (truncated) by the worker.', raisedBy: 'PartitionedPublisher, seqstream worker, seqstream publish' },
+  SEQ_CLUSTER_PARTITIONS: { meaning: 'A topology exists with another partition count; the count is fixed at creation (re-partition by replay into a new name).', raisedBy: 'connectJetStreamEngine, seqstream worker, seqstream publish' },
+  SEQ_CLUSTER_PUBLISH: { meaning: 'Publishing an event failed on every retry.', raisedBy: 'PartitionedPublisher, seqstream publish' },
+  SEQ_CLUSTER_STOPPED: { meaning: 'A partition stopped (lost or released) while one of its outputs was still being published; the new owner publishes it.', raisedBy: 'PartitionRunner (internal)' },
 
   // Anomaly detection (detectAnomalies).
   SEQ_DETECT_BAD_TIMESTAMP: { meaning: 'A reading has a timestamp that is not a finite number (ms); skipped, its key goes on.', raisedBy: 'detectAnomalies' },
