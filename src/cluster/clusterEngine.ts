@@ -49,6 +49,8 @@ export interface ClaimedCheckpoint {
   checkpoint: KeyedCheckpoint<string> | undefined;
   /** Opaque fence: a commit with an older fence fails with `SEQ_CLUSTER_FENCED`. */
   fence: number;
+  /** Checkpoint bodies no pointer named (commits cut short by a crash), removed by this claim. */
+  orphansRemoved?: number;
 }
 
 /**

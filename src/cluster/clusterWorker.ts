@@ -129,7 +129,7 @@ export class ClusterWorker {
     this.runners.set(p, runner);
     await runner.start();
     const cp = claimed.checkpoint;
-    this.status(`partition ${p}: acquired, resuming after seq ${cp?.offset ?? 0} (${cp?.keys.length ?? 0} keys) in ${Math.round(performance.now() - t0)} ms`);
+    this.status(`partition ${p}: acquired, resuming after seq ${cp?.offset ?? 0} (${cp?.keys.length ?? 0} keys) in ${Math.round(performance.now() - t0)} ms${claimed.orphansRemoved ? `, ${claimed.orphansRemoved} unfinished checkpoint bodies removed` : ''}`);
   }
 
   /** Joins the group and starts taking partitions. */

@@ -52,7 +52,7 @@ export function referenceRun(model: RecurrentModel, events: TestEvent[]): { ys: 
 }
 
 /** Every key's final state from the committed checkpoints of all partitions (row as float32 bits). */
-export async function checkpointedStates(url: string, stream: string, partitions: number): Promise<Map<string, number[]>> {
+export async function checkpointedStates(url: string | string[], stream: string, partitions: number): Promise<Map<string, number[]>> {
   const nats = await loadNats();
   const nc = await nats.transport.connect({ servers: url });
   const names = jetStreamNames(stream);
@@ -98,7 +98,7 @@ export async function caughtUp(url: string | string[], stream: string, ids: stri
 }
 
 /** Reads the whole output stream: outputs by msg id, and how many ids came more than once. */
-export async function readOutputs(url: string, stream: string): Promise<{ byId: Map<string, number[]>; duplicates: number; total: number }> {
+export async function readOutputs(url: string | string[], stream: string): Promise<{ byId: Map<string, number[]>; duplicates: number; total: number }> {
   const nats = await loadNats();
   const nc = await nats.transport.connect({ servers: url });
   const js = nats.jetstream.jetstream(nc);
@@ -126,7 +126,7 @@ export async function readOutputs(url: string, stream: string): Promise<{ byId: 
 }
 
 /** Reads the dead-letter stream: code and partition:seq per message. */
-export async function readDeadLetters(url: string, stream: string): Promise<{ id: string; code: string; reason: string; bytes: number }[]> {
+export async function readDeadLetters(url: string | string[], stream: string): Promise<{ id: string; code: string; reason: string; bytes: number }[]> {
   const nats = await loadNats();
   const nc = await nats.transport.connect({ servers: url });
   const js = nats.jetstream.jetstream(nc);
@@ -214,4 +214,33 @@ export async function until(check: () => Promise<boolean> | boolean, timeoutMs: 
     if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** Publishes raw bytes straight into partition `p` (bypassing the publisher's checks); resolves to `<p>:<seq>`. */
+export async function publishRaw(url: string | string[], stream: string, p: number, payloads: Uint8Array[]): Promise<string[]> {
+  const nats = await loadNats();
+  const nc = await nats.transport.connect({ servers: url });
+  const js = nats.jetstream.jetstream(nc);
+  const ids: string[] = [];
+  for (const data of payloads) ids.push(`${p}:${(await js.publish(jetStreamNames(stream).partitionSubject(p), data)).seq}`);
+  await nc.close();
+  return ids;
+}
+
+/** Checks a cluster run against the single-process one: every output once and bit-identical, every key's final state bit-identical. */
+export async function expectSameAsOneProcess(
+  url: string | string[],
+  stream: string,
+  partitions: number,
+  ref: { ys: number[][]; states: Map<string, number[]> },
+  ids: string[],
+  expect: (v: unknown, m?: string) => { toBe(x: unknown): void; toEqual(x: unknown): void },
+): Promise<void> {
+  const { byId, duplicates } = await readOutputs(url, stream);
+  expect(duplicates, 'ids seen twice downstream').toBe(0);
+  expect(byId.size, 'outputs').toBe(ids.length);
+  ids.forEach((id, i) => expect(byId.get(id), `event ${i} (${id})`).toEqual(ref.ys[i]));
+  const states = await checkpointedStates(url, stream, partitions);
+  expect(states.size, 'keys').toBe(ref.states.size);
+  for (const [key, row] of ref.states) expect(states.get(key), key).toEqual(row);
 }

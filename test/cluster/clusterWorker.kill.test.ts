@@ -28,24 +28,28 @@ describe.skipIf(skip !== null)('seqstream worker on one JetStream server: SIGKIL
     const events = makeEvents(4000, 60, 5);
     const ref = referenceRun(model, events);
     const args = ['--nats', server.url, '--stream', STREAM, '--partitions', String(P), '--model', file, '--lease-ms', '600', '--checkpoint-ms', '40', '--checkpoint-events', '300', '--status-ms', '0', '--trace'];
-    const workers = [new WorkerProcess([...args, '--id', 'a0']), new WorkerProcess([...args, '--id', 'b0'])];
-    await Promise.all(workers.map((w) => w.waitFor(/connected to/)));
-    const publishing = publishAll(server.url, STREAM, P, events, { every: 200, ms: 60 });
+    // Three workers in rotation: each victim has been up (and owning partitions) for a while.
+    let spawned = 0;
+    const spawnWorker = (): WorkerProcess => new WorkerProcess([...args, '--id', `w${spawned++}`]);
+    const workers = [spawnWorker(), spawnWorker(), spawnWorker()];
+    await Promise.all(workers.map((w) => w.waitFor(/connected to/, 60_000)));
+    const publishing = publishAll(server.url, STREAM, P, events, { every: 100, ms: 300 });
     let rnd = 7;
     const next = (): number => ((rnd = (Math.imul(rnd, 1103515245) + 12345) >>> 0) / 2 ** 32);
     let midCheckpoint = 0;
     for (let k = 0; k < 10; k++) {
-      const i = k % 2;
+      const i = k % workers.length;
       const w = workers[i];
+      await w.waitFor(/partition \d+: acquired/, 60_000, 0);
       if (k % 3 === 0) {
-        await w.waitFor(/checkpoint seq \d+ writing/, 20_000); // SIGKILL while its body is being written
+        await w.waitFor(/checkpoint seq \d+ writing/, 30_000); // SIGKILL while its body is being written
         midCheckpoint++;
       } else {
-        await new Promise((r) => setTimeout(r, 150 + next() * 500));
+        await new Promise((r) => setTimeout(r, 100 + next() * 400));
       }
       w.kill('SIGKILL');
       await until(() => w.exited, 10_000, 'the worker to die');
-      workers[i] = new WorkerProcess([...args, '--id', `${'ab'[i]}${k + 1}`]);
+      workers[i] = spawnWorker();
     }
     const ids = await publishing;
     await until(() => caughtUp(server.url, STREAM, ids, events.length), 60_000, 'every output and checkpoint');
@@ -59,5 +63,5 @@ describe.skipIf(skip !== null)('seqstream worker on one JetStream server: SIGKIL
     for (const [key, row] of ref.states) expect(states.get(key), key).toEqual(row);
     expect(midCheckpoint).toBeGreaterThanOrEqual(3);
     console.log(`kill test: ${Date.now() - t0} ms`);
-  }, 120_000);
+  }, 240_000);
 });

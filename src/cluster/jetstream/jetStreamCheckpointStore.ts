@@ -62,8 +62,8 @@ export class JetStreamCheckpointStore implements PartitionCheckpointStore {
       try {
         const fence = await this.pointers.update(key, JSON.stringify(next), entry.revision);
         this.mine.set(partition, next);
-        await this.removeOrphans(partition, ptr.object); // before our own first commit, so it never races one
-        return { checkpoint, fence };
+        const orphansRemoved = await this.removeOrphans(partition, ptr.object); // before our own first commit, so it never races one
+        return { checkpoint, fence, orphansRemoved };
       } catch (e) {
         if (isWrongLastSequence(e)) continue;
         throw e;
@@ -92,14 +92,19 @@ export class JetStreamCheckpointStore implements PartitionCheckpointStore {
   }
 
   /** Deletes bodies of `partition` that no pointer names (commits cut short by a crash). */
-  private async removeOrphans(partition: number, current: string | null): Promise<void> {
+  private async removeOrphans(partition: number, current: string | null): Promise<number> {
+    let removed = 0;
     try {
       const prefix = `p${partition}-`;
       for (const info of await this.bodies.list()) {
-        if (info.name.startsWith(prefix) && info.name !== current && !info.deleted) await this.bodies.delete(info.name);
+        if (info.name.startsWith(prefix) && info.name !== current && !info.deleted) {
+          await this.bodies.delete(info.name);
+          removed++;
+        }
       }
     } catch {
       // best effort: the next claim tries again
     }
+    return removed;
   }
 }
