@@ -116,6 +116,7 @@ export class DashboardServer {
       allowedOrigins: o.allowedOrigins,
       token: o.token,
     };
+    this.store.setClock(Date.now());
     this.timer = setInterval(() => this.tick(), o.updateIntervalMs);
     this.timer.unref();
     const url = this.url;
@@ -153,6 +154,7 @@ export class DashboardServer {
   /** Stops the server and closes every page's socket. */
   async close(): Promise<void> {
     this.closed = true;
+    this.store.setClock(0);
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     for (const ws of this.wss.clients) ws.terminate();
@@ -163,6 +165,7 @@ export class DashboardServer {
 
   private tick(): void {
     const now = Date.now();
+    this.store.setClock(now);
     if (now - this.lastRateMark >= 1000) {
       this.store.markRates(now);
       this.lastRateMark = now;

@@ -44,7 +44,7 @@ export interface DashboardCounters {
   events: number;
   eventsPerSec: number;
   keys: number;
-  /** Keys forgotten because `maxKeys` was reached (least recently seen first). */
+  /** Keys forgotten because `maxKeys` was reached (keys not seen lately first). */
   evictedKeys: number;
   /** Updates not sent to a slow or stalled page (its socket buffer was full). */
   droppedFrames: number;
@@ -64,7 +64,7 @@ export interface DashboardStoreOptions {
   historyPoints?: number;
   /** Input and output channels kept per point. Default 4. */
   maxChannels?: number;
-  /** Keys kept; beyond, the least recently seen key is forgotten. Default 20000. */
+  /** Keys kept; beyond, a key not seen lately is forgotten (second-chance eviction). Default 20000. */
   maxKeys?: number;
   /** Alerts kept for the feed. Default 200. */
   maxAlerts?: number;
@@ -73,8 +73,8 @@ export interface DashboardStoreOptions {
 }
 
 /**
- * Everything the dashboard knows, bounded: one {@link StreamHistory} per key (at most `maxKeys`,
- * least recently seen evicted), the newest `maxAlerts` alerts, and counters. Pushing an event is
+ * Everything the dashboard knows, bounded: one {@link StreamHistory} per key (at most `maxKeys`;
+ * beyond, a key not seen since the eviction clock last passed it leaves), the newest `maxAlerts` alerts, and counters. Pushing an event is
  * O(channels) and allocates nothing once its key's ring is full.
  *
  * Worst-case memory: `maxKeys × historyPoints × (13 + 8 × maxChannels)` bytes of rings
@@ -94,13 +94,14 @@ export class DashboardStore {
   readonly maxKeys: number;
   readonly maxAlerts: number;
   readonly maxKeyLength: number;
-  /** Keys in least-recently-seen-first order (a Map keeps insertion order; a push re-inserts). */
+  /** Keys in insertion order, for second-chance eviction (see evictOldest). */
   private readonly streams = new Map<string, StreamHistory>();
   private readonly alertRing: AlertEntry[] = [];
   private alertSeq = 0;
   private readonly counters: Omit<DashboardCounters, 'keys'> = {
     events: 0, eventsPerSec: 0, evictedKeys: 0, droppedFrames: 0, rejected: 0, errors: {}, alerts: 0,
   };
+  private clockMs = 0;
   private rateCount = 0;
   private rateAt = 0;
   private sorted: { order: StreamSort; desc: boolean; at: number; keys: StreamHistory[] } | null = null;
@@ -113,8 +114,13 @@ export class DashboardStore {
     this.maxKeyLength = options.maxKeyLength ?? 256;
   }
 
-  /** Records one event; a bad one is counted as `SEQ_DASHBOARD_EVENT` and returns its error. */
-  push(event: DashboardEvent, now = Date.now()): SeqstreamError | null {
+  /**
+   * Records one event; a bad one is counted as `SEQ_DASHBOARD_EVENT` and returns its error.
+   * `now` (arrival time, for "last seen") defaults to the clock set by {@link DashboardStore.setClock}
+   * (the server sets it every tick, sparing a clock read per event), else `Date.now()`; an event
+   * without a `timestamp` reads the clock itself.
+   */
+  push(event: DashboardEvent, now = this.clockMs || Date.now()): SeqstreamError | null {
     const rawKey = event?.key;
     if ((typeof rawKey !== 'string' && typeof rawKey !== 'number') || (typeof rawKey === 'string' && rawKey.length > this.maxKeyLength)) {
       this.counters.rejected++;
@@ -125,13 +131,13 @@ export class DashboardStore {
     const key = String(rawKey);
     let h = this.streams.get(key);
     if (h) {
-      this.streams.delete(key);
+      h.touched = true;
     } else {
       if (this.streams.size >= this.maxKeys) this.evictOldest();
       h = new StreamHistory(key, this.historyPoints, this.maxChannels);
+      this.streams.set(key, h);
     }
-    this.streams.set(key, h);
-    const timestamp = typeof event.timestamp === 'number' && Number.isFinite(event.timestamp) ? event.timestamp : now;
+    const timestamp = typeof event.timestamp === 'number' && Number.isFinite(event.timestamp) ? event.timestamp : Date.now();
     const score = typeof event.score === 'number' ? event.score : NaN;
     const alert = event.alert === true;
     const started = h.push(timestamp, vector(event.x), vector(event.y), score, alert, typeof event.threshold === 'number' ? event.threshold : NaN);
@@ -139,6 +145,11 @@ export class DashboardStore {
     this.counters.events++;
     if (started) this.recordAlert(h, timestamp);
     return null;
+  }
+
+  /** Sets the arrival clock used for "last seen" until the next call (0: read `Date.now()` per event). */
+  setClock(nowMs: number): void {
+    this.clockMs = nowMs;
   }
 
   /** Counts an error reported by the pipeline (a source's or model's `code`). */
@@ -214,11 +225,24 @@ export class DashboardStore {
     if (this.alertRing.length > this.maxAlerts) this.alertRing.shift();
   }
 
+  /**
+   * Second-chance (CLOCK) eviction: the Map's first key is the oldest inserted; one touched since
+   * it was last looked at goes to the back with its mark cleared, the first untouched one leaves.
+   * This approximates least-recently-seen without reordering the Map on every event.
+   */
   private evictOldest(): void {
-    const oldest = this.streams.keys().next();
-    if (!oldest.done) {
-      this.streams.delete(oldest.value);
+    for (;;) {
+      const first = this.streams.entries().next();
+      if (first.done) return;
+      const [key, h] = first.value;
+      this.streams.delete(key);
+      if (h.touched) {
+        h.touched = false;
+        this.streams.set(key, h);
+        continue;
+      }
       this.counters.evictedKeys++;
+      return;
     }
   }
 }

@@ -28,6 +28,8 @@ export class StreamHistory {
   /** Whether the newest point was an alert, and how many alert runs started (rising edges). */
   alertActive = false;
   alerts = 0;
+  /** Seen since the store's eviction clock last passed it (second-chance eviction). */
+  touched = false;
   /** Events per second over the last rate window (updated by {@link StreamHistory.markRate}). */
   rate = 0;
   private rateCount = 0;
@@ -128,21 +130,32 @@ export class StreamHistory {
   }
 
   private grow(): void {
-    // Unroll the ring into a twice larger one (size === length here, so the oldest is at count % length).
-    const n = Math.min(this.capacity, this.t.length * 2);
+    // Full ring (size === length): the oldest point is at count % length. Unroll it into a twice
+    // larger array as two contiguous runs, so sequence number seq sits at seq % newLength.
+    const old = this.t.length;
+    const n = Math.min(this.capacity, old * 2);
+    const head = this.count % old; // slot of the oldest point
     const w2 = 2 * this.channels;
     const t = new Float64Array(n);
     const score = new Float32Array(n);
     const flag = new Uint8Array(n);
     const values = new Float32Array(n * w2);
-    for (let k = 0; k < this.size; k++) {
-      const seq = this.count - this.size + k;
-      const from = seq % this.t.length;
-      const to = seq % n;
-      t[to] = this.t[from];
-      score[to] = this.score[from];
-      flag[to] = this.flag[from];
-      values.set(this.values.subarray(from * w2, from * w2 + w2), to * w2);
+    const oldestSeq = this.count - this.size;
+    // Runs [head, old) then [0, head) hold sequence numbers oldestSeq, oldestSeq + 1, ...
+    for (const [from, to, seq] of [[head, old, oldestSeq], [0, head, oldestSeq + (old - head)]] as const) {
+      let at = from;
+      let s = seq;
+      while (at < to) {
+        // Copy as far as the destination wraps (it cannot wrap more than once: n >= old).
+        const dest = s % n;
+        const len = Math.min(to - at, n - dest);
+        t.set(this.t.subarray(at, at + len), dest);
+        score.set(this.score.subarray(at, at + len), dest);
+        flag.set(this.flag.subarray(at, at + len), dest);
+        values.set(this.values.subarray(at * w2, (at + len) * w2), dest * w2);
+        at += len;
+        s += len;
+      }
     }
     this.t = t;
     this.score = score;

@@ -81,4 +81,18 @@ describe('DashboardStore', () => {
     expect(store.alertsSince(3).alerts).toEqual([]);
     expect(store.snapshotCounters().alerts).toBe(3);
   });
+
+  it('holds at most maxKeys x historyPoints points however many keys and events come', () => {
+    const store = new DashboardStore({ maxKeys: 1000, historyPoints: 32, maxChannels: 2 });
+    const bound = 1000 * 32 * (13 + 8 * 2);
+    for (let round = 0; round < 10; round++) for (let k = 0; k < 3000; k++) store.push({ key: `k${(k + round * 1000) % 3000}`, x: [k, k], y: [k, k, k], score: k });
+    expect(store.size).toBe(1000);
+    expect(store.bytes).toBeLessThanOrEqual(bound);
+    for (let round = 0; round < 40; round++) for (let k = 0; k < 1000; k++) store.push({ key: `k${k}`, x: [k, k], score: k });
+    expect(store.size).toBe(1000);
+    expect(store.bytes).toBe(bound); // every ring full, none larger
+    const c = store.snapshotCounters();
+    expect(c.events).toBe(70_000);
+    expect(c.evictedKeys).toBeGreaterThan(0);
+  });
 });

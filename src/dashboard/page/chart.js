@@ -6,7 +6,15 @@
 window.SeqCharts = (function () {
   const css = getComputedStyle(document.documentElement);
   const color = (name) => css.getPropertyValue(name).trim();
-  const clock = (u, splits) => splits.map((s) => new Date(s * 1000).toLocaleTimeString('en-GB'));
+  // 24-hour clock labels, with milliseconds when the ticks are less than a second apart.
+  const clock = (u, splits) => {
+    const fine = splits.length > 1 && splits[1] - splits[0] < 1;
+    return splits.map((s) => {
+      const d = new Date(s * 1000);
+      const hms = d.toLocaleTimeString('en-GB');
+      return fine ? hms + '.' + String(d.getMilliseconds()).padStart(3, '0') : hms;
+    });
+  };
   const axis = () => ({ stroke: color('--muted'), grid: { stroke: color('--line'), width: 1 }, ticks: { stroke: color('--line'), width: 1 }, font: '11px system-ui' });
 
   // Shades every run of alert points (data[alertIndex] non-null) across the plot's height.
