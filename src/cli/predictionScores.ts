@@ -1,6 +1,7 @@
-import { groupBy, mergeMap, Observable, type OperatorFunction } from 'rxjs';
+import { groupBy, map, mergeMap, Observable, type OperatorFunction } from 'rxjs';
 import { RecurrentModel } from '../cells/model.js';
 import type { DashboardEvent } from '../dashboard/dashboardStore.js';
+import { detectAnomalies } from '../detection/detectAnomalies.js';
 import type { SeqstreamError } from '../errors.js';
 import { recurrentByKey } from '../streams/recurrentByKey.js';
 import { trainOnline } from '../streams/trainOnline.js';
@@ -157,4 +158,30 @@ export function learnAndScore(inputSize: number, options: ScoreOptions = {}): Op
         )
         .subscribe(subscriber);
     });
+}
+
+/**
+ * The anomaly detector (`detectAnomalies`, src/detection) as the score: one detector per key,
+ * scores in [0, 1) with alerts at `threshold` (default the detector's 0.6). Each output carries
+ * the reading as input 0 and, as input 1, the reading on the detector's normalised scale with the
+ * detector's forecast as its prediction.
+ *
+ * @example
+ * ```ts
+ * readings$.pipe(scoreWithDetector({ threshold: 0.6 })).subscribe((e) => board.push(e));
+ * ```
+ */
+export function scoreWithDetector(options: Omit<ScoreOptions, 'warmup'> & { learningPeriod?: number } = {}): OperatorFunction<KeyedReading, DashboardEvent> {
+  const threshold = options.threshold ?? 0.6;
+  const detect = detectAnomalies<string, KeyedReading>({
+    threshold,
+    maxKeys: options.maxKeys ?? 100_000,
+    learningPeriod: options.learningPeriod,
+    onInvalidInput: (err) => options.onError?.(err),
+  });
+  return (source) =>
+    source.pipe(
+      detect,
+      map((e) => ({ key: e.key, timestamp: e.timestamp, x: [e.x, e.normalised], y: [NaN, e.forecast], score: e.score, alert: e.alert, threshold })),
+    );
 }

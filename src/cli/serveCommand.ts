@@ -3,7 +3,7 @@ import type { RecurrentModel } from '../cells/model.js';
 import { DashboardServer, type DashboardInfo } from '../dashboard/dashboardServer.js';
 import type { DashboardEvent } from '../dashboard/dashboardStore.js';
 import type { SeqstreamError } from '../errors.js';
-import { learnAndScore, scoreWithModel, type KeyedReading } from './predictionScores.js';
+import { learnAndScore, scoreWithDetector, scoreWithModel, type KeyedReading } from './predictionScores.js';
 import { DEMO_CYCLE, DEMO_SENSORS, DEMO_WARMUP_STEPS } from './sensorDemoSource.js';
 import { serveSource, type ServeSourceOptions } from './serveSources.js';
 
@@ -11,9 +11,11 @@ import { serveSource, type ServeSourceOptions } from './serveSources.js';
 export interface ServeOptions extends Omit<ServeSourceOptions, 'onError' | 'status'> {
   /** A fixed model stepped per key; without it (and without `--demo`) readings are shown unscored. */
   model?: RecurrentModel;
+  /** Score with the anomaly detector (`detectAnomalies`) instead of a model's prediction error. */
+  detect?: boolean;
   /** How the model is described on the page. */
   modelDescription?: string;
-  /** Prediction-error score above which an event is an alert. Default: 0.6 for the demo, none otherwise. */
+  /** Score above which an event is an alert. Default: 0.6 with `detect` and for the demo, none otherwise. */
   threshold?: number;
   /** Dashboard port (0: any free port). Default 0. */
   port?: number;
@@ -40,6 +42,8 @@ export interface ServeSummary {
 
 /** The demo's alert threshold on its prediction error (errors of the settled models stay well under it). */
 export const DEMO_THRESHOLD = 0.6;
+/** The detector's own default alert threshold (its scores lie in [0, 1)). */
+export const DETECT_THRESHOLD = 0.6;
 
 /**
  * `seqstream serve`: a source (the demo, a file or folder, stdin, TCP, MQTT, websocket) → a model
@@ -58,7 +62,7 @@ export const DEMO_THRESHOLD = 0.6;
  * ```
  */
 export async function runServe(options: ServeOptions, status: (line: string) => void): Promise<ServeSummary> {
-  const threshold = options.threshold ?? (options.demo ? DEMO_THRESHOLD : undefined);
+  const threshold = options.threshold ?? (options.detect ? DETECT_THRESHOLD : options.demo ? DEMO_THRESHOLD : undefined);
   const board = new DashboardServer({
     port: options.port ?? 0,
     host: options.host,
@@ -116,6 +120,7 @@ export async function runServe(options: ServeOptions, status: (line: string) => 
 }
 
 function score(readings: Observable<KeyedReading>, o: ServeOptions, threshold: number | undefined, onError: (e: SeqstreamError) => void): Observable<DashboardEvent> {
+  if (o.detect) return readings.pipe(scoreWithDetector({ threshold, onError, maxKeys: o.maxKeys }));
   if (o.demo) return readings.pipe(learnAndScore(1, { threshold, onError, warmup: DEMO_WARMUP_STEPS }));
   if (o.model) return readings.pipe(scoreWithModel(o.model, { threshold, onError, maxKeys: o.maxKeys }));
   return readings;
@@ -125,12 +130,15 @@ function describePipeline(o: ServeOptions, threshold: number | undefined): Dashb
   const source = o.demo
     ? `demo plant: ${DEMO_SENSORS.length} sensors, faults injected every ${DEMO_CYCLE} steps`
     : o.input !== undefined ? `file ${o.input}` : o.tcp !== undefined ? `tcp port ${o.tcp}` : o.mqtt !== undefined ? `mqtt ${o.mqtt} ${o.topics?.join(',')}` : `websocket port ${o.ws}`;
+  const model = o.detect
+    ? 'anomaly detector per key: GRU forecaster learning online, anomaly likelihood of its error, range excursions'
+    : o.demo ? 'LSTM 1→16→1 per sensor, learning online (TBPTT k1=k2=8, Adam 0.02)' : (o.modelDescription ?? 'none (readings only)');
   return {
     title: o.demo ? 'seqstream · demo plant' : 'seqstream serve',
     source,
-    model: o.demo ? 'LSTM 1→16→1 per sensor, learning online (TBPTT k1=k2=8, Adam 0.02)' : (o.modelDescription ?? 'none (readings only)'),
-    score: o.demo || o.model ? 'prediction error: RMS of reading − previous prediction' : 'none',
+    model,
+    score: o.detect ? 'detector score in [0, 1)' : o.demo || o.model ? 'prediction error: RMS of reading − previous prediction' : 'none',
     threshold: threshold ?? 'none',
-    detector: 'prediction error (the anomaly detector is not in this build)',
+    ...(o.detect ? { channels: 'input 0: reading; input 1: normalised reading vs the forecast' } : {}),
   };
 }

@@ -6,7 +6,7 @@ import { InvalidOptionError, SeqstreamError } from '../errors.js';
 import { DashboardStore, type DashboardEvent, type DashboardStoreOptions } from './dashboardStore.js';
 import { DashboardClient } from './internal/dashboardClient.js';
 import { loadPageFiles, type PageFile } from './internal/pageFiles.js';
-import { checkRequest, isLoopbackAddress, LOOPBACK_HOSTS, requestToken, TOKEN_COOKIE, type GatePolicy } from './internal/requestGate.js';
+import { checkRequest, isLoopbackAddress, LOOPBACK_HOSTS, requestToken, TOKEN_COOKIE, type DashboardGatePolicy } from './internal/requestGate.js';
 
 /** Options of {@link DashboardServer} and the `dashboard()` operator. */
 export interface DashboardOptions extends DashboardStoreOptions {
@@ -81,7 +81,7 @@ export class DashboardServer {
   private lastRateMark = 0;
   private info: DashboardInfo;
   private address: { host: string; port: number } | null = null;
-  private policy: GatePolicy | null = null;
+  private policy: DashboardGatePolicy | null = null;
   private closed = false;
 
   constructor(options: DashboardOptions = {}) {

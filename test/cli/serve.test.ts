@@ -35,6 +35,15 @@ describe('seqstream serve', () => {
     expect(err.at(-1)).toMatch(/^seqstream serve: 1800 events .* 6 streams, [1-9]\d* alerts/);
   }, 60_000);
 
+  it('--demo --detect scores the plant with the anomaly detector: every fault kind raises alerts', async () => {
+    const err: string[] = [];
+    const code = await main(['serve', '--demo', '--detect', '--events', '6000', '--interval-ms', '0', '--backend', 'cpu'], () => {}, (s) => err.push(s));
+    expect(code).toBe(0);
+    const alerted = new Set(err.filter((l) => l.startsWith('ALERT ')).map((l) => l.split(' ')[1]));
+    expect(alerted.size).toBeGreaterThanOrEqual(5); // 1,000 steps: each sensor's fault once or twice after the learning period
+    expect(err.at(-1)).toMatch(/^seqstream serve: 6000 events .* 6 streams/);
+  }, 60_000);
+
   it('--input FILE --model scores each key by its prediction error; bad lines are counted by code', async () => {
     const model = RecurrentModel.create({ cell: 'gru', inputSize: 1, hiddenSize: 8, head: { outputSize: 1 }, seed: 3 });
     writeFileSync(join(dir, 'model.json'), JSON.stringify(model));
@@ -63,6 +72,7 @@ describe('seqstream serve', () => {
     expect(await run(['--input', join(dir, 'missing.csv')])).toBe(2);
     expect(await run(['--mqtt', 'mqtt://127.0.0.1:1'])).toBe(2);
     expect(await run(['--demo', '--host', '0.0.0.0'])).toBe(2); // beyond loopback without --token
+    expect(await run(['--demo', '--detect', '--model', 'm.json'])).toBe(2);
     expect(err.join('\n')).toContain('exactly one source');
   }, 60_000);
 

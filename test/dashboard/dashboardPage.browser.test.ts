@@ -80,11 +80,11 @@ describe.skipIf(missing !== null)('dashboard page in chromium', () => {
     }
   }, 60_000);
 
-  it('seqstream serve --demo: an alert appears in the feed when the demo injects a fault', async () => {
+  it('seqstream serve --demo --detect (npm start): an alert appears in the feed when the demo injects a fault', async () => {
     const controller = new AbortController();
     let url = '';
     const listening = new Promise<void>((resolve) => {
-      void runServe({ demo: true, intervalMs: 10, signal: controller.signal, summaryIntervalMs: 60_000, onListening: (u) => { url = u; resolve(); } }, () => {});
+      void runServe({ demo: true, detect: true, intervalMs: 5, signal: controller.signal, summaryIntervalMs: 60_000, onListening: (u) => { url = u; resolve(); } }, () => {});
     });
     await listening;
     const page = await browser.context.newPage();
@@ -94,8 +94,8 @@ describe.skipIf(missing !== null)('dashboard page in chromium', () => {
       await page.goto(url);
       await page.waitForSelector('.row[data-key="pump-1/vibration"]');
       expect(await page.locator('.row').count()).toBe(6);
-      expect(await page.locator('#model-info').textContent()).toContain('learning online');
-      // boiler/pressure's spike is the first fault (step 220 of the 400-step cycle).
+      expect(await page.locator('#model-info').textContent()).toContain('anomaly detector');
+      // line/flow's level shift is the first fault after the detector's learning period (step 360).
       const alert = page.locator('#alert-feed li[data-key]').first();
       await alert.waitFor({ timeout: 30_000 });
       const key = await alert.getAttribute('data-key');

@@ -42,8 +42,8 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('--key <field>', 'field naming the stream (default: one stream per file/connection/topic key)')
     .option('--value <fields>', 'field(s) holding the reading, comma-separated (default value)', parseList)
     .option('--timestamp <field>', 'timestamp field (default timestamp for files, arrival time otherwise)')
-    .option('--detect', 'score with the anomaly detector (not in this build yet: prediction error is used)')
-    .option('--threshold <score>', 'prediction error above which an event is an alert (default 0.6 for --demo, none otherwise)', parseNumber(0, true))
+    .option('--detect', 'score with the anomaly detector (one per key; scores in [0, 1), alert at --threshold, default 0.6)')
+    .option('--threshold <score>', 'score above which an event is an alert (default 0.6 with --detect or --demo, none otherwise)', parseNumber(0, true))
     .option('--port <n>', 'dashboard port (0: any free port)', parseInteger(0), 0)
     .option('--host <address>', 'dashboard address (anything but loopback needs --token)', '127.0.0.1')
     .option('--token <secret>', 'secret the page URL must carry (?token=...)')
@@ -52,7 +52,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('--history-points <n>', 'points kept per stream (default 300)', parseInteger(2))
     .option('--max-keys <n>', 'streams kept (default 20000)', parseInteger(1));
   withBackendOption(withModelOptions(cmd)).action(async (opts: ServeFlags) => {
-    if (opts.detect) throw new UsageError('--detect needs the anomaly detector (src/detection), which is not in this build; without it the score is the prediction error');
+    if (opts.detect && opts.model) throw new UsageError('give --model or --detect, not both (the detector has its own forecaster)');
     if (opts.port > 65535) throw new UsageError(`--port must be at most 65535, received ${opts.port}`);
     await startBackend(ctx, opts.backend);
     const model = modelFromFlags(opts);
@@ -65,7 +65,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
         {
           demo: opts.demo, input: opts.input, tcp: opts.tcp, mqtt: opts.mqtt, topics: opts.topics, ws: opts.ws,
           format: opts.format, key: opts.key, value: opts.value, timestamp: opts.timestamp,
-          model, modelDescription: model ? `${model.config.cell.toUpperCase()} ${model.config.inputSize}→${model.config.hiddenSize}${model.config.head ? `→${model.config.head.outputSize}` : ''} from ${opts.model}` : undefined,
+          detect: opts.detect, model, modelDescription: model ? `${model.config.cell.toUpperCase()} ${model.config.inputSize}→${model.config.hiddenSize}${model.config.head ? `→${model.config.head.outputSize}` : ''} from ${opts.model}` : undefined,
           threshold: opts.threshold, port: opts.port, host: opts.host, token: opts.token,
           events: opts.events, intervalMs: opts.intervalMs, historyPoints: opts.historyPoints, maxKeys: opts.maxKeys,
           signal: controller.signal,
