@@ -23,6 +23,33 @@ export interface AudioCommandOptions {
   hopSize?: number;
   /** Model stepped once per frame; without one, the feature vectors are printed. */
   model?: RecurrentModel;
+  /** WAV only: `'fast'` (default, as fast as it goes) or `'realtime'` (each frame when it would have been recorded). */
+  pace?: 'fast' | 'realtime';
+  /** WAV with `pace: 'realtime'`: playback speed factor in (0, 1000]. Default 1. */
+  speed?: number;
+}
+
+/** What {@link runAudioCommand} did, for the stderr summary line. */
+export interface AudioCommandSummary {
+  /** Frames printed. */
+  frames: number;
+  /** Seconds of audio those frames cover (last frame's start plus one hop). */
+  audioSeconds: number;
+  /** Wall-clock seconds from start to the last frame. */
+  wallSeconds: number;
+}
+
+/**
+ * The stderr summary line of `seqstream audio`.
+ *
+ * @example
+ * ```ts
+ * audioSummaryLine({ frames: 15, audioSeconds: 0.48, wallSeconds: 0.5 }); // 'seqstream audio: 15 frames, 0.48 s of audio in 0.50 s (0.96x real time)'
+ * ```
+ */
+export function audioSummaryLine(s: AudioCommandSummary): string {
+  const ratio = s.wallSeconds > 0 ? ` (${(s.audioSeconds / s.wallSeconds).toFixed(2)}x real time)` : '';
+  return `seqstream audio: ${s.frames} frames, ${s.audioSeconds.toFixed(2)} s of audio in ${s.wallSeconds.toFixed(2)} s${ratio}`;
 }
 
 /**
@@ -36,7 +63,7 @@ export interface AudioCommandOptions {
  * await runAudioCommand({ sampleRate: 16000, features: ['rms'] }, process.stdin, console.log);
  * ```
  */
-export function runAudioCommand(options: AudioCommandOptions, stdin: NodeJS.ReadableStream, print: (line: string) => void): Promise<void> {
+export function runAudioCommand(options: AudioCommandOptions, stdin: NodeJS.ReadableStream, print: (line: string) => void): Promise<AudioCommandSummary> {
   const feature = {
     features: options.features,
     bufferSize: options.bufferSize,
@@ -44,8 +71,10 @@ export function runAudioCommand(options: AudioCommandOptions, stdin: NodeJS.Read
   };
   let frames: AudioSource;
   if (options.wav) {
-    frames = audioFromWav(options.wav, { ...feature, sampleRate: options.sampleRate });
+    frames = audioFromWav(options.wav, { ...feature, sampleRate: options.sampleRate, pace: options.pace, speed: options.speed });
   } else {
+    // Raw PCM on stdin arrives at the pace it is recorded or piped: there is nothing to pace.
+    if (options.pace === 'realtime' || options.speed !== undefined) throw new InvalidOptionError('--pace', "used with --wav (raw PCM on stdin comes at the pace it is piped)", options.pace ?? `--speed ${options.speed}`);
     if (options.sampleRate === undefined) throw new InvalidOptionError('--rate', 'the sample rate of the raw PCM on stdin (e.g. --rate 16000)', undefined);
     frames = audioFromPcm(stdin, { ...feature, sampleRate: options.sampleRate, encoding: options.encoding, channels: options.channels });
   }
@@ -54,9 +83,26 @@ export function runAudioCommand(options: AudioCommandOptions, stdin: NodeJS.Read
     throw new InvalidOptionError('--model', `a model with inputSize ${frames.layout.length} (the feature vector of ${options.features.join(', ')})`, `inputSize ${model.config.inputSize}`);
   }
   const round = (v: Float32Array) => Array.from(v, (n) => Math.round(n * 1e6) / 1e6);
+  const started = performance.now();
+  let count = 0;
+  let hop = 0; // seconds between frame starts, from the first two frames
+  let last = 0;
+  const seen = (f: AudioFrame) => {
+    if (count === 1) hop = f.time - last;
+    last = f.time;
+    count++;
+  };
+  const summary = (): AudioCommandSummary => ({ frames: count, audioSeconds: count > 0 ? last + hop : 0, wallSeconds: (performance.now() - started) / 1000 });
   return new Promise((resolve, reject) => {
     if (!model) {
-      frames.subscribe({ next: (f) => print(JSON.stringify({ index: f.index, time: f.time, x: round(f.x) })), error: reject, complete: resolve });
+      frames.subscribe({
+        next: (f) => {
+          seen(f);
+          print(JSON.stringify({ index: f.index, time: f.time, x: round(f.x) }));
+        },
+        error: reject,
+        complete: () => resolve(summary()),
+      });
       return;
     }
     // Keep each frame's index and time beside the model output, in order.
@@ -72,10 +118,11 @@ export function runAudioCommand(options: AudioCommandOptions, stdin: NodeJS.Read
       .subscribe({
         next: (y) => {
           const f = meta.shift() as AudioFrame;
+          seen(f);
           print(JSON.stringify({ index: f.index, time: f.time, y: round(y) }));
         },
         error: reject,
-        complete: resolve,
+        complete: () => resolve(summary()),
       });
   });
 }

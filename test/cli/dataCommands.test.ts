@@ -8,6 +8,7 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { audioFromPcm } from '../../src/adapters/audioFromPcm.js';
 import { RecurrentModel, writeSafetensors } from '../../src/cells/index.js';
+import { encodeWav, tone } from '../adapters/helpers/wav.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'seqstream-cli-'));
 
@@ -58,6 +59,25 @@ describe('seqstream audio', () => {
     expect(tagged.lines.map((l) => JSON.parse(l).y)).toHaveLength(expected.length);
     tagged.lines.forEach((l, i) => JSON.parse(l).y.forEach((v: number, j: number) => expect(v).toBeCloseTo(expected[i][j], 5)));
     expect(tagged.stderr).toContain('backend cpu');
+    // The summary the README promises, on stderr.
+    expect(tagged.stderr).toMatch(new RegExp(`seqstream audio: ${frames.length} frames, 0\\.\\d\\d s of audio in \\d+\\.\\d\\d s`));
+  }, 60_000);
+
+  it('--pace realtime plays a WAV at recording speed (--speed scales it); raw PCM on stdin refuses it', async () => {
+    // 0.6 s of a real WAV file: realtime pace cannot finish sooner than the audio lasts.
+    const wav = join(dir, 'tone.wav');
+    writeFileSync(wav, encodeWav([tone(440, 16000, 9600)], 16000, 's16').bytes);
+    const paced = await cli(['audio', '--wav', wav, '--features', 'rms', '--pace', 'realtime'], '');
+    expect(paced.code).toBe(0);
+    const m = /seqstream audio: (\d+) frames, ([\d.]+) s of audio in ([\d.]+) s/.exec(paced.stderr);
+    expect(m).not.toBeNull();
+    expect(Number(m![1])).toBe(paced.lines.length);
+    expect(Number(m![2])).toBeCloseTo((Number(m![1]) * 512) / 16000, 2); // frames of 512 samples at 16 kHz
+    expect(Number(m![3])).toBeGreaterThanOrEqual(0.5);
+    const doubled = await cli(['audio', '--wav', wav, '--features', 'rms', '--pace', 'realtime', '--speed', '4'], '');
+    expect(doubled.lines).toEqual(paced.lines);
+    expect((await cli(['audio', '--rate', '16000', '--pace', 'realtime'], tonePcm())).code).toBe(2);
+    expect((await cli(['audio', '--wav', wav, '--speed', '2'], '')).code).toBe(2);
   }, 60_000);
 
   it('refuses a model whose input size does not fit the features, and raw PCM without --rate, with exit 2', async () => {
@@ -99,6 +119,39 @@ describe('seqstream stream', () => {
       ['SEQ_SENSOR_MISSING_KEY', 6],
     ]);
     expect(r.stderr).toContain('4 events out, 3 rejected');
+  }, 60_000);
+
+  it('passes the input line number and --pass fields through, --emit hidden|all, and keeps keys 1 and "1" apart', async () => {
+    const model = RecurrentModel.create({ cell: 'gru', inputSize: 1, hiddenSize: 3, head: { outputSize: 1 }, seed: 9 });
+    const file = join(dir, 'emit.json');
+    writeFileSync(file, JSON.stringify(model));
+    const lines = ['{"id":1,"t":"2026-01-01T00:00:00Z","x":[1]}', '{"id":"1","t":"b","x":[2]}', '{"id":1,"t":"c","x":[3]}', '{"id":1,"x":[NaN]}', '{"id":"1","x":[4]}'];
+    const input = lines.join('\n') + '\n';
+    const all = await cli(['stream', '--model', file, '--key', 'id', '--emit', 'all', '--pass', 't'], input);
+    expect(all.code).toBe(0);
+    const got = all.lines.map((l) => JSON.parse(l));
+    // Number 1 and string "1" are two streams, each printed with its own JSON type.
+    const n = model.createState();
+    const s = model.createState();
+    const steps = [
+      [1, 1, '2026-01-01T00:00:00Z', model.step(n, [1])[0], Array.from(n.h[0])],
+      ['1', 2, 'b', model.step(s, [2])[0], Array.from(s.h[0])],
+      [1, 3, 'c', model.step(n, [3])[0], Array.from(n.h[0])],
+      ['1', 5, undefined, model.step(s, [4])[0], Array.from(s.h[0])],
+    ] as const;
+    expect(got.map((o) => [o.key, o.line, o.t])).toEqual(steps.map(([k, l, t]) => [k, l, t]));
+    got.forEach((o, i) => {
+      expect(o.y[0]).toBeCloseTo(steps[i][3], 5);
+      o.h.forEach((v: number, j: number) => expect(v).toBeCloseTo(steps[i][4][j], 5));
+    });
+    expect(Object.keys(got[0])).toEqual(['key', 'line', 't', 'y', 'h']);
+    expect(all.stderr).toContain('"line":4');
+
+    const hidden = await cli(['stream', '--model', file, '--key', 'id', '--emit', 'hidden'], input);
+    expect(hidden.lines.map((l) => Object.keys(JSON.parse(l)))).toEqual(new Array(4).fill(['key', 'line', 'h']));
+    expect(JSON.parse(hidden.lines[3]).h).toEqual(got[3].h);
+    expect((await cli(['stream', '--model', file, '--emit', 'everything'], '')).code).toBe(2);
+    expect((await cli(['stream', '--model', file, '--pass', 'y'], '')).code).toBe(2);
   }, 60_000);
 
   it('needs --model (exit 2) and names an unreadable model file', async () => {

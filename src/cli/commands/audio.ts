@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { PcmEncoding } from '../../adapters/audioFromPcm.js';
-import { runAudioCommand } from '../audioCommand.js';
-import { type CliContext, parseInteger, parseList, parseNumber, startBackend, withBackendOption } from '../cliContext.js';
+import { audioSummaryLine, runAudioCommand } from '../audioCommand.js';
+import { type CliContext, parseInteger, parseList, parseNumber, startBackend, UsageError, withBackendOption } from '../cliContext.js';
 import { type ModelFlags, modelFromFlags, withModelOptions } from '../modelOptions.js';
 
 interface AudioFlags extends ModelFlags {
@@ -12,6 +12,8 @@ interface AudioFlags extends ModelFlags {
   features: string[];
   bufferSize?: number;
   hopSize?: number;
+  pace?: 'fast' | 'realtime';
+  speed?: number;
   backend?: string;
 }
 
@@ -34,10 +36,13 @@ export function registerAudio(program: Command, ctx: CliContext): void {
     .option('--features <list>', 'Meyda features, comma-separated', parseList, ['mfcc'])
     .option('--buffer-size <n>', 'analysis frame length in samples (default 512)', parseInteger(1))
     .option('--hop-size <n>', 'samples between frames (default: the buffer size)', parseInteger(1))
+    .addOption(new Option('--pace <how>', 'with --wav: fast (as fast as it goes) or realtime (each frame when it would have been recorded)').choices(['fast', 'realtime']).default('fast'))
+    .option('--speed <factor>', 'with --pace realtime: playback speed factor in (0, 1000] (default 1)', parseNumber(0, true))
     .addHelpText('after', '\nExample:\n  sox -d -t raw -r 16000 -e signed -b 16 -c 1 - | seqstream audio --rate 16000 --model m.json');
   withBackendOption(withModelOptions(cmd)).action(async (opts: AudioFlags) => {
     await startBackend(ctx, opts.backend);
-    await runAudioCommand(
+    if (opts.speed !== undefined && opts.pace !== 'realtime') throw new UsageError('--speed needs --pace realtime');
+    const summary = await runAudioCommand(
       {
         wav: opts.wav,
         sampleRate: opts.rate,
@@ -47,9 +52,12 @@ export function registerAudio(program: Command, ctx: CliContext): void {
         bufferSize: opts.bufferSize,
         hopSize: opts.hopSize,
         model: modelFromFlags(opts),
+        pace: opts.wav || opts.pace === 'realtime' ? opts.pace : undefined,
+        speed: opts.speed,
       },
       process.stdin,
       ctx.out,
     );
+    ctx.err(audioSummaryLine(summary));
   });
 }

@@ -8,12 +8,14 @@ interface StreamFlags extends ModelFlags {
   key?: string;
   value?: string[];
   maxKeys?: number;
+  emit?: 'output' | 'hidden' | 'all';
+  pass?: string[];
   backend?: string;
 }
 
 /**
  * `seqstream stream --model FILE`: NDJSON or CSV lines on stdin → one recurrent state per key →
- * `{"key","y"}` per line on stdout; bad lines are reported on stderr with their code.
+ * `{"key","line","y"}` per line on stdout (`--emit`, `--pass` fields); bad lines are reported on stderr with their code.
  *
  * @example
  * ```ts
@@ -25,14 +27,17 @@ export function registerStream(program: Command, ctx: CliContext): void {
     .command('stream')
     .description('NDJSON (or CSV) lines on stdin -> one state per --key -> {"key","y"} per line')
     .addOption(new Option('--format <name>', 'input format').choices(['ndjson', 'csv']).default('ndjson'))
-    .option('--key <field>', 'field naming the stream (default key)')
+    .option('--key <field>', 'field naming the stream (default: one stream, key "stdin"); NDJSON keys keep their type: 1 and "1" are two streams')
     .option('--value <fields>', 'field(s) holding the input vector, comma-separated (default x)', parseList)
-    .option('--max-keys <n>', 'most live keys (default 100000)', parseInteger(1));
+    .option('--max-keys <n>', 'most live keys (default 100000)', parseInteger(1))
+    .addOption(new Option('--emit <what>', 'output: head output as "y"; hidden: top-layer state as "h"; all: both (default: output with a head, else hidden)').choices(['output', 'hidden', 'all']))
+    .option('--pass <fields>', 'input fields copied into each output line, comma-separated (e.g. timestamp,id); "line" is always there', parseList)
+    .addHelpText('after', '\nOutput: {"key":...,"line":<input line>,<--pass fields>,"y":[...]} per accepted line.');
   withBackendOption(withModelOptions(cmd, true)).action(async (opts: StreamFlags) => {
     await startBackend(ctx, opts.backend);
     const model = modelFromFlags(opts);
     const summary = await runStreamCommand(
-      { model: model!, format: opts.format, key: opts.key, value: opts.value, maxKeys: opts.maxKeys },
+      { model: model!, format: opts.format, key: opts.key, value: opts.value, maxKeys: opts.maxKeys, emit: opts.emit, pass: opts.pass },
       process.stdin,
       ctx.out,
       ctx.err,
