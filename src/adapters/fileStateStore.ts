@@ -3,7 +3,8 @@ import { endianness } from 'node:os';
 import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidOptionError, SeqstreamError } from '../errors.js';
-import type { KeyedCheckpoint, StateStore } from '../streams/stateStore.js';
+import type { KeyedCheckpoint } from '../streams/internal/keyedCheckpoint.js';
+import type { StateStore } from '../streams/stateStore.js';
 import { processAlive, writeFileDurably } from './internal/writeFileDurably.js';
 
 /** Options of {@link FileStateStore}. */

@@ -10,6 +10,7 @@ export { RecurrentControl } from './recurrentControl.js';
 export { recurrentByKey, type RecurrentByKeyOptions, type KeyedEvent, type KeyedCheckpointOptions, type KeyedOutput, type Eviction, type EvictionReason, type KeyedStats } from './recurrentByKey.js';
 export { KeyedRecurrentControl } from './keyedRecurrentControl.js';
 export { MemoryStateStore } from './memoryStateStore.js';
-export type { StateStore, KeyedCheckpoint } from './stateStore.js';
+export type { StateStore } from './stateStore.js';
+export type { KeyedCheckpoint } from './internal/keyedCheckpoint.js';
 export { standardize, StandardizeControl, type StandardizeOptions, type StandardizeSnapshot, type StandardizeKeyState, type StandardizeInput, type Standardized } from './standardize.js';
 export { trainOnline, type TrainInput, type TrainEvent, type TrainPrediction, type TrainUpdate, type TrainSkip, type TrainOnlineOptions } from './trainOnline.js';

@@ -1,7 +1,7 @@
 import type { StateSnapshot } from '../cells/stateSnapshot.js';
 import { SeqstreamError } from '../errors.js';
 import type { KeyedSlab, KeyedStats } from './internal/keyedSlab.js';
-import type { KeyedCheckpoint } from './stateStore.js';
+import type { KeyedCheckpoint } from './internal/keyedCheckpoint.js';
 
 /** What a running `recurrentByKey` subscription lends its control. */
 interface Binding<K> {
@@ -85,7 +85,12 @@ export class KeyedRecurrentControl<K = string | number> {
     this.b.slab.reset(key);
   }
 
-  /** Removes one key; it is reported to `onEvict` with reason `'deleted'`. Returns whether it was held. */
+  /**
+   * Removes one key; it is reported to `onEvict` with reason `'deleted'`. Returns whether it was
+   * held. Called from inside an emission while the key still has queued events, the removal waits
+   * for them (they step and are emitted under the key, as `reset` waits); a new event for the key
+   * meanwhile starts it afresh.
+   */
   delete(key: K): boolean {
     return this.b.slab.delete(key);
   }

@@ -1,4 +1,5 @@
-import type { KeyedCheckpoint, StateStore } from './stateStore.js';
+import type { KeyedCheckpoint } from './internal/keyedCheckpoint.js';
+import type { StateStore } from './stateStore.js';
 
 /**
  * A {@link StateStore} in memory: keeps the last checkpoint (by reference; checkpoints from

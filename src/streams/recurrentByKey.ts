@@ -2,9 +2,10 @@ import { Observable, type OperatorFunction, type Subscription } from 'rxjs';
 import type { RecurrentModel } from '../cells/model.js';
 import type { StateSnapshot } from '../cells/stateSnapshot.js';
 import { InvalidOptionError, SeqstreamError, type InvalidInputError } from '../errors.js';
-import { checkCheckpointFits, KeyedSlab, type Eviction, type KeyedOutput } from './internal/keyedSlab.js';
+import { checkCheckpointFits, type KeyedCheckpoint } from './internal/keyedCheckpoint.js';
+import { KeyedSlab, type Eviction, type KeyedOutput } from './internal/keyedSlab.js';
 import type { KeyedRecurrentControl } from './keyedRecurrentControl.js';
-import type { KeyedCheckpoint, StateStore } from './stateStore.js';
+import type { StateStore } from './stateStore.js';
 import { subscribeLinked } from './internal/subscribeLinked.js';
 
 export type { Eviction, EvictionReason, KeyedOutput, KeyedStats } from './internal/keyedSlab.js';
