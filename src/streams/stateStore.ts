@@ -1,5 +1,8 @@
 import type { KeyedCheckpoint } from './internal/keyedCheckpoint.js';
 
+/** The checkpoint a store holds (defined with the code that captures and loads it). */
+export type { KeyedCheckpoint } from './internal/keyedCheckpoint.js';
+
 /**
  * Where `recurrentByKey` puts its checkpoints. `save` must be atomic: after a crash, `load`
  * returns a complete checkpoint (the newest that was fully written) or `undefined`, never a
