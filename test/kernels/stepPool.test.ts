@@ -197,16 +197,26 @@ const model = RecurrentModel.create({ cell: 'lstm', inputSize: 8, hiddenSize: 96
 const stepper = createFusedStepper(model);
 const state = model.createState(1024);
 for (let t = 0; t < 5; t++) stepper.stepInPlace(state, new Float32Array(1024 * 8).fill(0.1 * t));
-console.log(JSON.stringify({ rows: stepPoolStats().workerRows, h: state.h[0][1023 * 96] }));
+const b64 = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+console.log(JSON.stringify({ rows: stepPoolStats().workerRows, h: b64(state.h[0]), c: b64(state.c![0]) }));
 `,
     );
+    // The same run on one thread, in this process: the child's workers must give exactly these floats.
+    const model = RecurrentModel.create({ cell: 'lstm', inputSize: 8, hiddenSize: 96, seed: 3 });
+    const single = createWasmStepper(model, { threads: 1 })!;
+    const want = model.createState(1024);
+    for (let t = 0; t < 5; t++) single.stepInPlace(want, new Float32Array(1024 * 8).fill(0.1 * t));
     const tsx = fileURLToPath(new URL('../../node_modules/tsx/dist/esm/index.mjs', import.meta.url));
     const env = { ...process.env, SEQSTREAM_THREADS: '2' };
-    const r = spawnSync(process.execPath, ['--import', pathToFileURL(tsx).href, script], { encoding: 'utf8', timeout: 30_000, env });
+    const r = spawnSync(process.execPath, ['--import', pathToFileURL(tsx).href, script], { encoding: 'utf8', timeout: 30_000, env, maxBuffer: 16 * 1024 * 1024 });
     expect(r.error, r.stderr).toBeUndefined();
     expect(r.status, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout.trim().split('\n').pop() as string) as { rows: number; h: number };
+    const out = JSON.parse(r.stdout.trim().split('\n').pop() as string) as { rows: number; h: string; c: string };
     expect(out.rows).toBeGreaterThan(0);
-    expect(Number.isFinite(out.h)).toBe(true);
+    const floats = (b64: string) => {
+      const bytes = Buffer.from(b64, 'base64');
+      return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    };
+    expectIdentical({ h: [floats(out.h)], c: [floats(out.c)] } as ModelState, want, 'child process with workers');
   });
 });
