@@ -6,13 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/adapters/loadModel.js';
 import { loadStateDict, parseSafetensors, runSequence, safetensorsMetadata } from '../../src/cells/index.js';
-import { closeTo, fixtureProblems, findTorchPython, flat } from './fixtureSchema.js';
+import { torchPythonFor } from '../support/prerequisites.js';
+import { closeTo, fixtureProblems, flat } from './fixtureSchema.js';
 
 const script = resolve(dirname(fileURLToPath(import.meta.url)), '../../tools/export_torch.py');
-const python = findTorchPython();
-if (!python) {
-  console.warn('[skip] test/tools/exportTorch.test.ts: no Python with PyTorch (apt-get install python3-torch, or set SEQSTREAM_PYTHON)');
-}
+const python = torchPythonFor('test/tools/exportTorch.test.ts');
 
 describe.skipIf(!python)('tools/export_torch.py (PyTorch present)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'seqstream-export-'));

@@ -187,8 +187,8 @@ export function closeTo(actual: unknown, reference: unknown): { maxAbs: number; 
  * (Debian's python3-torch installs there, while a pyenv/venv `python3` first on PATH may lack it),
  * then `python`.
  */
-export function findTorchPython(): string | null {
-  const forced = process.env.SEQSTREAM_PYTHON;
+export function findTorchPython(env: NodeJS.ProcessEnv = process.env): string | null {
+  const forced = env.SEQSTREAM_PYTHON;
   const candidates = forced ? [forced] : ['python3', '/usr/bin/python3', 'python'];
   for (const candidate of candidates) {
     const probe = spawnSync(candidate, ['-c', 'import torch'], { stdio: 'ignore', timeout: 60_000 });

@@ -4,7 +4,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadStateDict, parseSafetensors, runSequence } from '../../src/cells/index.js';
-import { closeTo, fixtureProblems, findTorchPython, flat } from './fixtureSchema.js';
+import { torchPythonFor } from '../support/prerequisites.js';
+import { closeTo, fixtureProblems, flat } from './fixtureSchema.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const dir = join(root, 'test/fixtures/pytorch');
@@ -60,8 +61,7 @@ describe('test/fixtures/pytorch (the project\'s own PyTorch fixtures)', () => {
   }
 });
 
-const python = findTorchPython();
-if (!python) console.warn('[skip] tools/make_fixtures.py --check: no Python with PyTorch (apt-get install python3-torch, or set SEQSTREAM_PYTHON)');
+const python = torchPythonFor('tools/make_fixtures.py --check');
 
 describe.skipIf(!python)('tools/make_fixtures.py (PyTorch present)', () => {
   it('--check regenerates every committed fixture identically from its seed', () => {

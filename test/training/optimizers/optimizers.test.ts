@@ -1,12 +1,13 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { adam, createOptimizer, optimizerFromJSON, rmsprop, sgd, type Optimizer } from '../../../src/training/index.js';
 import { type Parameter } from '../../../src/cells/index.js';
+import { torchPythonFor } from '../../support/prerequisites.js';
 
-// Debian's python3-torch lives under /usr/bin/python3, which a pyenv `python3` on PATH may hide.
-const python = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0);
-const hasTorch = python !== undefined;
-if (!hasTorch) console.warn('optimizers.test: python3 with torch not found, the PyTorch parity cases are skipped');
+// Debian's python3-torch lives under /usr/bin/python3, which a pyenv `python3` on PATH may hide:
+// every candidate is tried, and under CI=true a missing PyTorch fails the file.
+const python = torchPythonFor('optimizers equal PyTorch 1.13');
+const hasTorch = python !== null;
 
 /** Three steps of each PyTorch optimizer from fixed params and per-step gradients, float64, one python run. */
 function torchSteps(ctors: string[], p0: number[], grads: number[][]): number[][] {
