@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Subject } from 'rxjs';
-import { currentBackend, initBackend } from '../src/backend.js';
+import { currentBackend, initBackend } from '../src/tensors/backend.js';
 import { createFusedStepper } from '../src/kernels/index.js';
 import { RecurrentModel, seededRandom } from '../src/cells/index.js';
 import { recurrent } from '../src/streams/index.js';

@@ -18,7 +18,7 @@ import { adam, createFusedTbpttEngine, learnWindow } from '../src/training/index
 import { createFusedStepper } from '../src/kernels/index.js';
 import { RecurrentModel } from '../src/cells/index.js';
 import { trainOnline } from '../src/streams/index.js';
-import { initBackend } from '../src/backend.js';
+import { initBackend } from '../src/tensors/backend.js';
 
 const I = 40;
 const K = 32;

@@ -68,6 +68,23 @@ export class InvalidOptionError extends SeqstreamError {
  */
 export class ModelFormatError extends SeqstreamError {}
 
+/**
+ * The `SEQ_TFJS_NOT_LOADED` error for `what`, a path that runs on TensorFlow.js, reached before
+ * `initBackend()`/`loadTfjs()` loaded it (seqstream never imports tfjs at module load).
+ *
+ * @example
+ * ```ts
+ * throw tfjsNotLoadedError("runSequence engine 'tfjs'");
+ * ```
+ */
+export function tfjsNotLoadedError(what: string): SeqstreamError {
+  return new SeqstreamError(
+    'SEQ_TFJS_NOT_LOADED',
+    `${what} runs on TensorFlow.js, which seqstream loads only when asked: call \`await initBackend()\` (or \`await loadTfjs()\`) first`,
+    { what },
+  );
+}
+
 /** Short description of any value for error messages. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';

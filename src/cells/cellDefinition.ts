@@ -1,4 +1,3 @@
-import type * as tf from '@tensorflow/tfjs';
 import type { CellKind } from './types.js';
 
 /**
@@ -18,8 +17,6 @@ export interface CellDefinition {
    * `gi`/`gh` hold `G*H` values starting at 0; `h`/`c` rows start at `off`.
    */
   combine(gi: Float64Array, gh: Float64Array, h: Float32Array, c: Float32Array | null, off: number, H: number): void;
-  /** Tensor path: the new `[h, c?]` from `gi`, `gh` (`[B, G*H]`) and the old state (`[B, H]`). */
-  combineTensors(gi: tf.Tensor2D, gh: tf.Tensor2D, h: tf.Tensor2D, c: tf.Tensor2D | null): { h: tf.Tensor2D; c: tf.Tensor2D | null };
 }
 
 /** Logistic function, computed so that it never overflows. */

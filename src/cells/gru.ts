@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs';
 import { sigmoid, type CellDefinition } from './cellDefinition.js';
 
 /**
@@ -24,14 +23,5 @@ export const gru: CellDefinition = {
       const n = Math.tanh(gi[2 * H + j] + r * gh[2 * H + j]);
       h[off + j] = (1 - z) * n + z * h[off + j];
     }
-  },
-  combineTensors(gi, gh, h) {
-    const [ir, iz, inn] = tf.split(gi, 3, 1) as tf.Tensor2D[];
-    const [hr, hz, hn] = tf.split(gh, 3, 1) as tf.Tensor2D[];
-    const r = tf.sigmoid(tf.add(ir, hr));
-    const z = tf.sigmoid(tf.add(iz, hz));
-    const n = tf.tanh(tf.add(inn, tf.mul(r, hn)));
-    // (1 - z) * n + z * h  ==  n + z * (h - n)
-    return { h: tf.add(n, tf.mul(z, tf.sub(h, n))) as tf.Tensor2D, c: null };
   },
 };

@@ -17,12 +17,10 @@ export {
   type CreateModelOptions,
   type Parameter,
   type ModelJSON,
-  type ModelTensors,
   type NestedNumbers,
 } from './model.js';
 export { snapshotState, restoreState, type StateSnapshot } from './stateSnapshot.js';
 export { validateInput } from './validateInput.js';
-export { stepTensors, headTensors, type TensorState } from './tensorStep.js';
 export { runSequence, type RunSequenceOptions, type SequenceResult } from './runSequence.js';
 export { loadSafetensors, loadStateDict, type StateDict, type LoadStateDictOptions } from './stateDict.js';
 export { parseSafetensors, safetensorsMetadata, writeSafetensors, type SafetensorsEntry } from './safetensors.js';

@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs';
 import { sigmoid, type CellDefinition } from './cellDefinition.js';
 
 /**
@@ -27,10 +26,5 @@ export const lstm: CellDefinition = {
       cs[off + j] = cNew;
       h[off + j] = o * Math.tanh(cNew);
     }
-  },
-  combineTensors(gi, gh, _h, c) {
-    const [i, f, g, o] = tf.split(tf.add(gi, gh), 4, 1) as tf.Tensor2D[];
-    const cNew = tf.add(tf.mul(tf.sigmoid(f), c as tf.Tensor2D), tf.mul(tf.sigmoid(i), tf.tanh(g))) as tf.Tensor2D;
-    return { h: tf.mul(tf.sigmoid(o), tf.tanh(cNew)), c: cNew };
   },
 };

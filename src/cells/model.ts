@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs';
 import { InvalidOptionError, ModelFormatError } from '../errors.js';
 import type { CellDefinition } from './cellDefinition.js';
 import { cellFor } from './cellFor.js';
@@ -55,13 +54,6 @@ export interface ModelJSON {
 /** A number or nested arrays of numbers, row-major (PyTorch `tolist()`). */
 export type NestedNumbers = number | NestedNumbers[];
 
-/** tfjs copies of the weights, transposed for `x @ W^T`. Owned by the model; do not dispose. */
-export interface ModelTensors {
-  readonly version: number;
-  readonly layers: ReadonlyArray<{ wIhT: tf.Tensor2D; wHhT: tf.Tensor2D; bIh: tf.Tensor1D; bHh: tf.Tensor1D }>;
-  readonly head: { wT: tf.Tensor2D; b: tf.Tensor1D; activation: HeadActivation } | null;
-}
-
 const MODEL_FORMAT = 'seqstream-model';
 
 /**
@@ -84,7 +76,7 @@ export class RecurrentModel {
   readonly layers: readonly LayerWeights[];
   readonly head: HeadWeights | null;
   private _version = 0;
-  private tensorCache: ModelTensors | null = null;
+  private readonly derivedValues = new Map<symbol, { version: number; value: unknown; free: (value: never) => void }>();
   private readonly scratch: StepScratch;
   private readonly params: Map<string, Parameter>;
 
@@ -250,46 +242,35 @@ export class RecurrentModel {
   }
 
   /**
-   * Tensor copies of the weights (transposed for `x @ W^T`), rebuilt when {@link version} changes.
-   * The model owns them: they are disposed on the next rebuild or by {@link dispose}.
+   * A value derived from the parameters (a packed or tensor copy of the weights), owned by the
+   * model: `build` runs on first use and again after each {@link updateParameters}; `free` releases
+   * the old value when it is rebuilt and on {@link dispose}. `key` names the kind of value. The
+   * tfjs bridge (`modelTensors` in `seqstream/tensors`) keeps its weight tensors here, so many
+   * streams share one copy and this room never imports TensorFlow.js.
+   *
+   * @example
+   * ```ts
+   * const KEY = Symbol('rowSums');
+   * const sums = model.derived(KEY, (m) => m.layers.map((l) => l.biasIh.reduce((a, b) => a + b, 0)), () => {});
+   * ```
    */
-  tensors(): ModelTensors {
-    if (this.tensorCache && this.tensorCache.version === this._version) return this.tensorCache;
-    this.disposeTensors();
-    const layers = this.layers.map((l) => {
-      const G = this.cellDefinition.gates;
-      return tf.tidy(() => ({
-        wIhT: tf.keep(tf.transpose(tf.tensor2d(l.weightIh, [G * l.hiddenSize, l.inputSize]))),
-        wHhT: tf.keep(tf.transpose(tf.tensor2d(l.weightHh, [G * l.hiddenSize, l.hiddenSize]))),
-        bIh: tf.keep(tf.tensor1d(l.biasIh)),
-        bHh: tf.keep(tf.tensor1d(l.biasHh)),
-      }));
-    });
-    const head = this.head
-      ? tf.tidy(() => {
-          const hd = this.head as HeadWeights;
-          return {
-            wT: tf.keep(tf.transpose(tf.tensor2d(hd.weight, [hd.outputSize, hd.inputSize]))),
-            b: tf.keep(tf.tensor1d(hd.bias)),
-            activation: hd.activation,
-          };
-        })
-      : null;
-    this.tensorCache = { version: this._version, layers, head };
-    return this.tensorCache;
+  derived<T>(key: symbol, build: (model: RecurrentModel) => T, free: (value: T) => void): T {
+    const held = this.derivedValues.get(key);
+    if (held && held.version === this._version) return held.value as T;
+    if (held) {
+      this.derivedValues.delete(key);
+      held.free(held.value as never);
+    }
+    const value = build(this);
+    this.derivedValues.set(key, { version: this._version, value, free: free as (value: never) => void });
+    return value;
   }
 
-  /** Frees the tensor copies (the float32 parameters stay usable). */
+  /** Frees every derived value (e.g. tfjs copies of the weights); the float32 parameters stay usable. */
   dispose(): void {
-    this.disposeTensors();
-  }
-
-  private disposeTensors(): void {
-    const c = this.tensorCache;
-    if (!c) return;
-    for (const l of c.layers) tf.dispose([l.wIhT, l.wHhT, l.bIh, l.bHh]);
-    if (c.head) tf.dispose([c.head.wT, c.head.b]);
-    this.tensorCache = null;
+    const held = [...this.derivedValues.values()];
+    this.derivedValues.clear();
+    for (const d of held) d.free(d.value as never);
   }
 }
 

@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs';
 import type { CellDefinition } from './cellDefinition.js';
 
 /**
@@ -23,9 +22,6 @@ const rnnTanh: CellDefinition = {
   combine(gi, gh, h, _c, off, H) {
     for (let j = 0; j < H; j++) h[off + j] = Math.tanh(gi[j] + gh[j]);
   },
-  combineTensors(gi, gh) {
-    return { h: tf.tanh(tf.add(gi, gh)) as tf.Tensor2D, c: null };
-  },
 };
 
 const rnnRelu: CellDefinition = {
@@ -37,8 +33,5 @@ const rnnRelu: CellDefinition = {
       const v = gi[j] + gh[j];
       h[off + j] = v > 0 ? v : 0;
     }
-  },
-  combineTensors(gi, gh) {
-    return { h: tf.relu(tf.add(gi, gh)) as tf.Tensor2D, c: null };
   },
 };

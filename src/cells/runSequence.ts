@@ -1,7 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
-import { InvalidInputError } from '../errors.js';
+import { InvalidInputError, tfjsNotLoadedError } from '../errors.js';
 import type { RecurrentModel } from './model.js';
-import { headTensors, stepTensors, type TensorState } from './tensorStep.js';
 
 /** A whole batch of sequences and its results, as nested arrays (PyTorch `batch_first` layout). */
 export interface SequenceResult {
@@ -21,8 +19,30 @@ export interface RunSequenceOptions {
   h0?: number[][][];
   /** Initial `c`, `[L, B, H]` (LSTM). Default zeros. */
   c0?: number[][][];
-  /** `'fused'` (float loops, default) or `'tfjs'` (tensor ops on the active backend). */
+  /**
+   * `'fused'` (float loops, default) or `'tfjs'` (tensor ops on the active backend; load
+   * TensorFlow.js first with `await initBackend()`, else `SEQ_TFJS_NOT_LOADED`).
+   */
   engine?: 'fused' | 'tfjs';
+}
+
+/** runSequence's tfjs path: same arguments after validation, state as flat `[B*H]` per layer. */
+export type TensorSequencePath = (model: RecurrentModel, x: number[][][], h0: Float32Array[], c0: Float32Array[] | null) => SequenceResult;
+
+/** Installed by `loadTfjs()` (src/tensors) once TensorFlow.js is loaded; cells never import tfjs. */
+let tensorPath: TensorSequencePath | null = null;
+
+/**
+ * Installs the tfjs path of {@link runSequence} (internal: `loadTfjs()` calls it, so this room
+ * reaches the tensor room without importing it).
+ *
+ * @example
+ * ```ts
+ * installTensorSequencePath(runSequenceTensors);
+ * ```
+ */
+export function installTensorSequencePath(path: TensorSequencePath): void {
+  tensorPath = path;
 }
 
 /**
@@ -46,7 +66,12 @@ export function runSequence(model: RecurrentModel, x: number[][][], options: Run
   }
   const hasC = model.cellDefinition.hasCellState;
   const init = (s: number[][][] | undefined) => Array.from({ length: L }, (_, k) => Float32Array.from(s ? s[k].flat() : new Array(B * H).fill(0)));
-  if (options.engine === 'tfjs') return runTensors(model, x, init(options.h0), hasC ? init(options.c0) : null);
+  if (options.engine === 'tfjs') {
+    if (!tensorPath) {
+      throw tfjsNotLoadedError("runSequence() with engine 'tfjs'");
+    }
+    return tensorPath(model, x, init(options.h0), hasC ? init(options.c0) : null);
+  }
 
   const state = { batch: B, h: init(options.h0), c: hasC ? init(options.c0) : null };
   const O = model.head?.outputSize ?? 0;
@@ -68,38 +93,4 @@ export function runSequence(model: RecurrentModel, x: number[][][], options: Run
   if (model.head) result.y = y;
   if (state.c) result.cN = unflat(state.c);
   return result;
-}
-
-function runTensors(model: RecurrentModel, x: number[][][], h0: Float32Array[], c0: Float32Array[] | null): SequenceResult {
-  const { hiddenSize: H } = model.config;
-  const B = x.length;
-  let result: SequenceResult | undefined;
-  // Everything but the model's cached weights is freed when the scope ends.
-  tf.tidy(() => {
-    const weights = model.tensors();
-    const xs = tf.tensor3d(x); // [B, T, I]
-    const T = xs.shape[1];
-    let state: TensorState = {
-      h: h0.map((a) => tf.tensor2d(a, [B, H])),
-      c: c0 ? c0.map((a) => tf.tensor2d(a, [B, H])) : null,
-    };
-    const outs: tf.Tensor2D[] = [];
-    const ys: tf.Tensor2D[] = [];
-    for (let t = 0; t < T; t++) {
-      const xt = tf.squeeze(tf.slice(xs, [0, t, 0], [B, 1, -1]), [1]) as tf.Tensor2D;
-      state = stepTensors(model.cellDefinition, weights, xt, state);
-      const top = state.h[state.h.length - 1];
-      outs.push(top);
-      if (weights.head) ys.push(headTensors(weights, top));
-    }
-    const toNested = (ts: tf.Tensor2D[]) => (ts.length ? (tf.stack(ts, 1).arraySync() as number[][][]) : Array.from({ length: B }, () => []));
-    const r: SequenceResult = {
-      output: toNested(outs),
-      hN: state.h.map((h) => h.arraySync()),
-    };
-    if (weights.head) r.y = toNested(ys);
-    if (state.c) r.cN = state.c.map((c) => c.arraySync());
-    result = r;
-  });
-  return result as SequenceResult;
 }

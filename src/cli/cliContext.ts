@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { initBackend, type BackendName } from '../backend.js';
+import { initBackend, type BackendName } from '../tensors/backend.js';
 
 /**
  * Where a command writes: `out` is stdout (data: NDJSON, tables), `err` is stderr (help, usage

@@ -3,6 +3,7 @@ import type { RecurrentModel } from '../cells/model.js';
 import { restoreState, type StateSnapshot } from '../cells/stateSnapshot.js';
 import { validateInput } from '../cells/validateInput.js';
 import { InvalidInputError, InvalidOptionError } from '../errors.js';
+import { tfjs } from '../tensors/tfjsRuntime.js';
 import { createStreamEngine, type EngineName } from './internal/streamEngine.js';
 import { subscribeLinked } from './internal/subscribeLinked.js';
 import type { RecurrentControl } from './recurrentControl.js';
@@ -34,7 +35,10 @@ export interface RecurrentOptions {
    * ({@link RecurrentStep}). Default: `'output'` when the model has a head, else `'hidden'`.
    */
   emit?: RecurrentEmit;
-  /** `'fused'` (float loops, fastest for one stream; default) or `'tfjs'` (tensor ops on the tfjs backend). */
+  /**
+   * `'fused'` (float loops, fastest for one stream; default) or `'tfjs'` (tensor ops on the tfjs
+   * backend; load TensorFlow.js first with `await initBackend()`, else `SEQ_TFJS_NOT_LOADED` here).
+   */
   engine?: EngineName;
   /** State every subscription starts from and resets to. Default: zeros. Checked at creation (`SEQ_INVALID_OPTION`). */
   initialState?: StateSnapshot;
@@ -88,6 +92,7 @@ export function recurrent(model: RecurrentModel, options: RecurrentOptions = {})
   if (emit === 'output' && !model.head) throw new InvalidOptionError('emit', "'hidden' or 'all' for a model without a head", emit);
   const engine = options.engine ?? 'fused';
   if (engine !== 'fused' && engine !== 'tfjs') throw new InvalidOptionError('engine', "'fused' or 'tfjs'", engine);
+  if (engine === 'tfjs') tfjs("recurrent() with engine 'tfjs'"); // SEQ_TFJS_NOT_LOADED now, not at subscribe
   const invalidInput = options.invalidInput ?? 'error';
   if (invalidInput !== 'error' && invalidInput !== 'skip') throw new InvalidOptionError('invalidInput', "'error' or 'skip'", invalidInput);
   if (options.onInvalidInput !== undefined && typeof options.onInvalidInput !== 'function') {

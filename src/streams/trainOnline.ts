@@ -1,6 +1,7 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import { adam } from '../training/optimizers/adam.js';
 import { createTbpttEngine } from '../training/createTbpttEngine.js';
+import { tfjs } from '../tensors/tfjsRuntime.js';
 import { learnWindow } from '../training/learnWindow.js';
 import { LOSS_HEADS, outputLoss, type LossKind } from '../training/losses.js';
 import type { RecurrentModel } from '../cells/model.js';
@@ -83,7 +84,7 @@ export interface TrainOnlineOptions {
   clipGradNorm?: number | null;
   /** Learn to predict the next input: the target of event t is `x[t+1]`. Events may be bare vectors. Default false. */
   selfSupervised?: boolean;
-  /** `'fused'` (hand-derived gradients, fast) or `'tfjs'` (autograd on the current tfjs backend). Default `'fused'`. */
+  /** `'fused'` (hand-derived gradients, fast) or `'tfjs'` (autograd on the current tfjs backend; `await initBackend()` first). Default `'fused'`. */
   engine?: 'fused' | 'tfjs';
   /** Hidden state to start from (see `snapshotState`). Default zeros. */
   initialState?: StateSnapshot;
@@ -156,6 +157,7 @@ export function trainOnline(model: RecurrentModel, options: TrainOnlineOptions =
   if (selfSupervised && O !== I) throw new InvalidOptionError('selfSupervised', `a model whose output size (${O}) equals its input size (${I})`, selfSupervised);
   const engineKind = options.engine ?? 'fused';
   if (engineKind !== 'fused' && engineKind !== 'tfjs') throw new InvalidOptionError('engine', "'fused' or 'tfjs'", engineKind);
+  if (engineKind === 'tfjs') tfjs("trainOnline() with engine 'tfjs'"); // SEQ_TFJS_NOT_LOADED now, not at subscribe
   const invalidInput = options.invalidInput ?? 'error';
   if (invalidInput !== 'error' && invalidInput !== 'skip') throw new InvalidOptionError('invalidInput', "'error' or 'skip'", invalidInput);
   if (options.onInvalidInput !== undefined && typeof options.onInvalidInput !== 'function') throw new InvalidOptionError('onInvalidInput', 'a function', options.onInvalidInput);

@@ -1,18 +1,23 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as Tfjs from '@tensorflow/tfjs';
 import type { LossKind } from './losses.js';
 import { lossDivisor } from './losses.js';
-import type { ModelTensors, RecurrentModel } from '../cells/model.js';
+import type { RecurrentModel } from '../cells/model.js';
 import type { TbpttEngine, TbpttEngineOptions, TbpttWindow } from './tbpttEngine.js';
-import { stepTensors } from '../cells/tensorStep.js';
 import type { HeadActivation } from '../cells/types.js';
+import { modelTensors, type ModelTensors } from '../tensors/modelTensors.js';
+import { stepTensors } from '../tensors/tensorStep.js';
+import { tfjs } from '../tensors/tfjsRuntime.js';
+
+/** Loaded on the engine's creation (TensorFlow.js is imported on demand, never at module load). */
+let tf: typeof Tfjs;
 
 interface Slot {
   x: Float32Array;
   target: Float32Array;
   hasTarget: boolean;
   /** State before the step (kept tensors, owned by the slot). */
-  h: tf.Tensor2D[] | null;
-  c: tf.Tensor2D[] | null;
+  h: Tfjs.Tensor2D[] | null;
+  c: Tfjs.Tensor2D[] | null;
 }
 
 /**
@@ -28,6 +33,7 @@ interface Slot {
  *    and returns the mean loss over the last k1 targets; `tf.valueAndGrads` differentiates it;
  *    gradients are read back into the caller's float64 arrays; everything else is disposed.
  * Tensors alive between calls: the current state and up to k2 saved states; `dispose` frees them.
+ * Needs TensorFlow.js loaded (`await initBackend()`), else it throws `SEQ_TFJS_NOT_LOADED`.
  *
  * @example
  * ```ts
@@ -37,15 +43,16 @@ interface Slot {
  * ```
  */
 export function createTensorTbpttEngine(model: RecurrentModel, options: TbpttEngineOptions): TbpttEngine {
+  tf = tfjs('The tfjs TBPTT engine');
   const { k1, k2, loss } = options;
   const B = options.batch ?? 1;
   const { hiddenSize: H, inputSize: I, numLayers: L } = model.config;
   const O = model.head ? model.head.outputSize : H;
   const lstm = model.cellDefinition.hasCellState;
   const activation: HeadActivation = model.head ? model.head.activation : 'identity';
-  const zeros = () => Array.from({ length: L }, () => tf.keep(tf.zeros([B, H])) as tf.Tensor2D);
+  const zeros = () => Array.from({ length: L }, () => tf.keep(tf.zeros([B, H])) as Tfjs.Tensor2D);
   let hCur = zeros();
-  let cCur: tf.Tensor2D[] | null = lstm ? zeros() : null;
+  let cCur: Tfjs.Tensor2D[] | null = lstm ? zeros() : null;
   const ring: Slot[] = Array.from({ length: k2 }, () => ({ x: new Float32Array(B * I), target: new Float32Array(B * O), hasTarget: false, h: null, c: null }));
   let steps = 0;
   let since = 0;
@@ -74,8 +81,8 @@ export function createTensorTbpttEngine(model: RecurrentModel, options: TbpttEng
       for (let k = 0; k < B * I; k++) slot.x[k] = x[k];
       slot.hasTarget = target !== null;
       if (target) for (let k = 0; k < B * O; k++) slot.target[k] = target[k];
-      const weights = model.tensors();
-      let next: { h: tf.Tensor2D[]; c: tf.Tensor2D[] | null } = { h: [], c: null };
+      const weights = modelTensors(model);
+      let next: { h: Tfjs.Tensor2D[]; c: Tfjs.Tensor2D[] | null } = { h: [], c: null };
       const out = tf.tidy(() => {
         const s = stepTensors(model.cellDefinition, weights, tf.tensor2d(slot.x, [B, I]), { h: hCur, c: cCur });
         next = { h: s.h.map((t) => tf.keep(t)), c: s.c ? s.c.map((t) => tf.keep(t)) : null };
@@ -113,17 +120,17 @@ export function createTensorTbpttEngine(model: RecurrentModel, options: TbpttEng
       const params = model.parameters();
       const value = tf.tidy(() => {
         const paramTensors = params.map((p) => tf.tensor(p.data, p.shape as number[]));
-        const f = (...ps: tf.Tensor[]): tf.Scalar => {
+        const f = (...ps: Tfjs.Tensor[]): Tfjs.Scalar => {
           const weights = weightsFrom(model, ps, activation);
-          let state = { h: slots[0].h as tf.Tensor2D[], c: slots[0].c };
-          let total: tf.Tensor = tf.scalar(0);
+          let state = { h: slots[0].h as Tfjs.Tensor2D[], c: slots[0].c };
+          let total: Tfjs.Tensor = tf.scalar(0);
           for (let j = 0; j < n; j++) {
             state = stepTensors(model.cellDefinition, weights, tf.tensor2d(slots[j].x, [B, I]), state);
             if (j >= n - lossLength && slots[j].hasTarget) {
               total = tf.add(total, lossSum(loss, activation, preactivation(weights, state.h[L - 1]), tf.tensor2d(slots[j].target, [B, O])));
             }
           }
-          return tf.div(total, divisor) as tf.Scalar;
+          return tf.div(total, divisor) as Tfjs.Scalar;
         };
         const { value, grads: g } = tf.valueAndGrads(f)(paramTensors);
         g.forEach((t, i) => {
@@ -139,8 +146,8 @@ export function createTensorTbpttEngine(model: RecurrentModel, options: TbpttEng
     reset(h, c) {
       tf.dispose(hCur);
       if (cCur) tf.dispose(cCur);
-      hCur = Array.from({ length: L }, (_, l) => tf.keep(h ? tf.tensor2d(Float32Array.from(h[l]), [B, H]) : tf.zeros([B, H])) as tf.Tensor2D);
-      cCur = lstm ? Array.from({ length: L }, (_, l) => tf.keep(c ? tf.tensor2d(Float32Array.from(c[l]), [B, H]) : tf.zeros([B, H])) as tf.Tensor2D) : null;
+      hCur = Array.from({ length: L }, (_, l) => tf.keep(h ? tf.tensor2d(Float32Array.from(h[l]), [B, H]) : tf.zeros([B, H])) as Tfjs.Tensor2D);
+      cCur = lstm ? Array.from({ length: L }, (_, l) => tf.keep(c ? tf.tensor2d(Float32Array.from(c[l]), [B, H]) : tf.zeros([B, H])) as Tfjs.Tensor2D) : null;
       for (const slot of ring) freeSlot(slot);
       since = 0;
     },
@@ -156,36 +163,36 @@ export function createTensorTbpttEngine(model: RecurrentModel, options: TbpttEng
 }
 
 /** ModelTensors built from differentiable parameter tensors in `model.parameters()` order. */
-function weightsFrom(model: RecurrentModel, ps: tf.Tensor[], activation: HeadActivation): ModelTensors {
+function weightsFrom(model: RecurrentModel, ps: Tfjs.Tensor[], activation: HeadActivation): ModelTensors {
   const layers = model.layers.map((_, l) => ({
-    wIhT: tf.transpose(ps[4 * l] as tf.Tensor2D),
-    wHhT: tf.transpose(ps[4 * l + 1] as tf.Tensor2D),
-    bIh: ps[4 * l + 2] as tf.Tensor1D,
-    bHh: ps[4 * l + 3] as tf.Tensor1D,
+    wIhT: tf.transpose(ps[4 * l] as Tfjs.Tensor2D),
+    wHhT: tf.transpose(ps[4 * l + 1] as Tfjs.Tensor2D),
+    bIh: ps[4 * l + 2] as Tfjs.Tensor1D,
+    bHh: ps[4 * l + 3] as Tfjs.Tensor1D,
   }));
   const L = model.layers.length;
-  const head = model.head ? { wT: tf.transpose(ps[4 * L] as tf.Tensor2D), b: ps[4 * L + 1] as tf.Tensor1D, activation } : null;
+  const head = model.head ? { wT: tf.transpose(ps[4 * L] as Tfjs.Tensor2D), b: ps[4 * L + 1] as Tfjs.Tensor1D, activation } : null;
   return { version: -1, layers, head };
 }
 
 /** Head pre-activation `z` (the top `h` itself without a head). */
-function preactivation(weights: ModelTensors, h: tf.Tensor2D): tf.Tensor2D {
-  return weights.head ? (tf.add(tf.matMul(h, weights.head.wT), weights.head.b) as tf.Tensor2D) : h;
+function preactivation(weights: ModelTensors, h: Tfjs.Tensor2D): Tfjs.Tensor2D {
+  return weights.head ? (tf.add(tf.matMul(h, weights.head.wT), weights.head.b) as Tfjs.Tensor2D) : h;
 }
 
-function activate(z: tf.Tensor2D, activation: HeadActivation): tf.Tensor2D {
+function activate(z: Tfjs.Tensor2D, activation: HeadActivation): Tfjs.Tensor2D {
   if (activation === 'sigmoid') return tf.sigmoid(z);
   if (activation === 'softmax') return tf.softmax(z);
   return z;
 }
 
-function headOutput(weights: ModelTensors, h: tf.Tensor2D): tf.Tensor2D {
+function headOutput(weights: ModelTensors, h: Tfjs.Tensor2D): Tfjs.Tensor2D {
   return weights.head ? activate(preactivation(weights, h), weights.head.activation) : tf.clone(h);
 }
 
 /** Sum of the loss terms (the caller divides by the mean's divisor), as in `losses.ts`. */
-function lossSum(loss: LossKind, activation: HeadActivation, z: tf.Tensor2D, t: tf.Tensor2D): tf.Scalar {
+function lossSum(loss: LossKind, activation: HeadActivation, z: Tfjs.Tensor2D, t: Tfjs.Tensor2D): Tfjs.Scalar {
   if (loss === 'mse') return tf.sum(tf.square(tf.sub(activate(z, activation), t)));
-  if (loss === 'cross_entropy') return tf.neg(tf.sum(tf.mul(t, tf.logSoftmax(z)))) as tf.Scalar;
-  return tf.sum(tf.add(tf.sub(tf.relu(z), tf.mul(z, t)), tf.log1p(tf.exp(tf.neg(tf.abs(z)))))) as tf.Scalar;
+  if (loss === 'cross_entropy') return tf.neg(tf.sum(tf.mul(t, tf.logSoftmax(z)))) as Tfjs.Scalar;
+  return tf.sum(tf.add(tf.sub(tf.relu(z), tf.mul(z, t)), tf.log1p(tf.exp(tf.neg(tf.abs(z)))))) as Tfjs.Scalar;
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/backend.js';
+import { initBackend } from '../../src/tensors/backend.js';
 import { fixtureKind, formatVerifySummary, verifyFixtures } from '../../src/cli/verify.js';
 import { hasShared, OWN_FIXTURES, SHARED_FIXTURES } from '../support/fixtures.js';
 

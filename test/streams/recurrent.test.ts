@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { concat, EMPTY, from, map, NEVER, of, Subject, throwError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/backend.js';
+import { initBackend } from '../../src/tensors/backend.js';
 import { RecurrentModel, runSequence, seededRandom } from '../../src/cells/index.js';
 import { InvalidInputError, type SeqstreamError } from '../../src/errors.js';
 import { RecurrentControl, recurrent } from '../../src/streams/index.js';

@@ -1,5 +1,5 @@
 import { beforeAll } from 'vitest';
-import { initBackend } from '../../src/backend.js';
+import { initBackend } from '../../src/tensors/backend.js';
 import { trainOnlineTfjsSuite } from '../support/trainOnlineTfjsSuite.js';
 
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, type BackendName } from '../../src/backend.js';
+import { initBackend, type BackendName } from '../../src/tensors/backend.js';
 import { RecurrentModel, runSequence, seededRandom, type CellKind } from '../../src/cells/index.js';
 import { expectClose } from './fixtures.js';
 

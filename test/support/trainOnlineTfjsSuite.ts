@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { adam } from '../../src/training/index.js';
 import { RecurrentModel, seededRandom, type CellKind } from '../../src/cells/index.js';
 import { trainOnline, type TrainEvent } from '../../src/streams/index.js';
+import { modelTensors } from '../../src/tensors/index.js';
 
 const rand = seededRandom(21);
 const events = Array.from({ length: 30 }, () => ({ x: [rand() * 2 - 1, rand() * 2 - 1, rand() * 2 - 1], target: [rand(), rand()] }));
@@ -43,7 +44,7 @@ export function trainOnlineTfjsSuite(backend: string): void {
 
     it('frees its tensors on early unsubscribe and on a source error', () => {
       const model = RecurrentModel.create({ cell: 'lstm', inputSize: 3, hiddenSize: 6, head: { outputSize: 2 }, seed: 4 });
-      model.tensors();
+      modelTensors(model);
       const before = tf.memory().numTensors;
       const sub = concat(from(events), NEVER).pipe(trainOnline(model, { engine: 'tfjs', k1: 4 })).subscribe();
       sub.unsubscribe();
@@ -52,7 +53,7 @@ export function trainOnlineTfjsSuite(backend: string): void {
         .pipe(trainOnline(model, { engine: 'tfjs', k1: 4 }))
         .subscribe({ error: (e) => (err = e) });
       expect(err).toBeInstanceOf(Error);
-      model.tensors(); // weights changed: the cache rebuilds to the same count
+      modelTensors(model); // weights changed: the cache rebuilds to the same count
       expect(tf.memory().numTensors).toBe(before);
       model.dispose();
     });

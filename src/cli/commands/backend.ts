@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { initBackend, type BackendName } from '../../backend.js';
+import { initBackend, type BackendName } from '../../tensors/backend.js';
 import { type CliContext, withBackendOption } from '../cliContext.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { initBackend, type BackendName } from '../../backend.js';
+import { initBackend, type BackendName } from '../../tensors/backend.js';
 import { type CliContext, parseInteger, parseNumber, withBackendOption } from '../cliContext.js';
 import { runDemo } from '../demo.js';
 

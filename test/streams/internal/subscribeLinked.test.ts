@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { from, map, Observable, range, Subject, take, tap, throwError } from 'rxjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src/backend.js';
+import { initBackend } from '../../../src/tensors/backend.js';
 import { RecurrentModel } from '../../../src/cells/index.js';
 import { MemoryStateStore, recurrent, recurrentByKey, standardize, trainOnline } from '../../../src/streams/index.js';
 

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { availableBackends, currentBackend, initBackend } from '../src/backend.js';
+import { availableBackends, currentBackend, initBackend } from '../../src/tensors/backend.js';
 
 const run = promisify(execFile);
 const cli = (args: string[], env: Record<string, string>) =>

@@ -1,5 +1,6 @@
-import * as tf from '@tensorflow/tfjs';
-import { InvalidOptionError } from './errors.js';
+import { InvalidOptionError } from '../errors.js';
+import { loadTfjs } from './loadTfjs.js';
+import { tfjs } from './tfjsRuntime.js';
 
 /** Compute backends seqstream can run tfjs ops on, fastest first. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -7,6 +8,9 @@ export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 const ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
 
 async function tryBackend(name: BackendName): Promise<boolean> {
+  await loadTfjs();
+  const tf = tfjs('initBackend');
+  const restore = keepProcessHandlers();
   try {
     if (name === 'tensorflow') {
       // Optional dependency: its install downloads libtensorflow and fails on closed networks.
@@ -20,13 +24,32 @@ async function tryBackend(name: BackendName): Promise<boolean> {
     return tf.getBackend() === name;
   } catch {
     return false;
+  } finally {
+    restore();
   }
 }
 
 /**
- * Selects and initialises the tfjs backend: `SEQSTREAM_BACKEND` (or `preferred`) if given, else
- * the first that loads of `tensorflow` (optional `@tensorflow/tfjs-node`), `wasm`, `cpu`.
- * Returns the backend in use. Asking for one that cannot load throws `SEQ_BACKEND_UNAVAILABLE`.
+ * The WebAssembly backend's emscripten runtime adds process-wide `uncaughtException` and
+ * `unhandledRejection` listeners that rethrow, so after it a user's own uncaught error is reported
+ * from inside tf-backend-wasm and the process exits 7 instead of 1. Take back every listener that
+ * appeared while a backend loaded and looks like emscripten's (it rethrows), leaving the
+ * process's error handling as it was. Returns the function that does it.
+ */
+function keepProcessHandlers(): () => void {
+  const before = { uncaught: new Set(process.listeners('uncaughtException')), rejection: new Set(process.listeners('unhandledRejection')) };
+  const rethrows = (listener: unknown, known: Set<unknown>) => !known.has(listener) && /\bthrow\b/.test(String(listener));
+  return () => {
+    for (const l of process.listeners('uncaughtException')) if (rethrows(l, before.uncaught)) process.removeListener('uncaughtException', l);
+    for (const l of process.listeners('unhandledRejection')) if (rethrows(l, before.rejection)) process.removeListener('unhandledRejection', l);
+  };
+}
+
+/**
+ * Loads TensorFlow.js (see `loadTfjs`) and selects its backend: `SEQSTREAM_BACKEND` (or
+ * `preferred`) if given, else the first that loads of `tensorflow` (optional
+ * `@tensorflow/tfjs-node`), `wasm`, `cpu`. Returns the backend in use. Asking for one that cannot
+ * load throws `SEQ_BACKEND_UNAVAILABLE`. Leaves the process's uncaught-exception handling alone.
  *
  * @example
  * ```ts
@@ -47,7 +70,7 @@ export async function initBackend(preferred: BackendName | undefined = envBacken
 }
 
 /**
- * The tfjs backend in use now.
+ * The tfjs backend in use now. Throws `SEQ_TFJS_NOT_LOADED` before `initBackend()`/`loadTfjs()`.
  *
  * @example
  * ```ts
@@ -56,7 +79,7 @@ export async function initBackend(preferred: BackendName | undefined = envBacken
  * ```
  */
 export function currentBackend(): string {
-  return tf.getBackend();
+  return tfjs('currentBackend').getBackend();
 }
 
 /**
