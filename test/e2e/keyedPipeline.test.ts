@@ -39,23 +39,46 @@ let server: WebSocketTextServer;
 let pipeline: Subscription;
 const mqttOutputs = new Map<string, number[][]>();
 const rejected: string[] = [];
+let position = 0;
+const wsSeqAt = new Map<number, number>();
+const offsets: number[] = [];
 
 beforeAll(async () => {
   broker = await startMosquitto();
   server = await websocketServer({ port: 0, inputSize: 3 });
   let mqttReady!: () => void;
   const ready = new Promise<void>((resolve) => (mqttReady = resolve));
-  const fromWs = server.events.pipe(map((e) => ({ key: `ws/${e.key}`, x: e.x as number[], offset: e.seq })));
+  // `offset` is one position of the whole merged source (what a checkpoint records to replay
+  // from), not a per-key counter such as the websocket's `seq`: a client's seq goes beside it.
+  const fromWs = server.events.pipe(
+    map((e) => {
+      const offset = position++;
+      wsSeqAt.set(offset, e.seq);
+      return { key: `ws/${e.key}`, x: e.x as number[], offset };
+    }),
+  );
   const fromMqtt = mqttSource({
     url: broker.url,
     topics: 'plant/+/reading',
     qos: 1,
     onStatus: (s) => s.state === 'connected' && mqttReady(),
-  }).pipe(map((e) => ({ key: `mqtt/${e.key}`, x: e.x })));
+  }).pipe(map((e) => ({ key: `mqtt/${e.key}`, x: e.x, offset: position++ })));
   pipeline = merge(fromWs, fromMqtt)
-    .pipe(recurrentByKey<string>(model, { onInvalidInput: (err) => rejected.push(err.code) }))
+    .pipe(
+      recurrentByKey<string>(model, {
+        onInvalidInput: (err, ev) => {
+          wsSeqAt.delete((ev as { offset: number }).offset);
+          rejected.push(err.code);
+        },
+      }),
+    )
     .subscribe((out: KeyedOutput<string>) => {
-      if (out.key.startsWith('ws/')) server.send(out.key.slice(3), { type: 'output', seq: out.offset, y: Array.from(out.y) });
+      offsets.push(out.offset as number);
+      if (out.key.startsWith('ws/')) {
+        const seq = wsSeqAt.get(out.offset as number);
+        wsSeqAt.delete(out.offset as number);
+        server.send(out.key.slice(3), { type: 'output', seq, y: Array.from(out.y) });
+      }
       else {
         const rows = mqttOutputs.get(out.key) ?? [];
         rows.push(Array.from(out.y));
@@ -100,6 +123,11 @@ describe('many websocket clients and an MQTT publisher through one recurrentByKe
     await waitUntil(() => [...mqttOutputs.values()].reduce((n, rows) => n + rows.length, 0) >= SENSORS * EVENTS);
     mqttSeqs.forEach((seq, s) => expectRowsClose(mqttOutputs.get(`mqtt/sensor-${s}`) ?? [], alone(seq)));
     expect(rejected).toEqual([]);
+    // Offsets are positions of the merged source: unique and increasing in output order, so a
+    // checkpoint's offset says exactly where to replay from.
+    expect(offsets.length).toBe((CLIENTS + SENSORS) * EVENTS);
+    offsets.forEach((o, i) => i > 0 && expect(o).toBeGreaterThan(offsets[i - 1]));
+    expect(wsSeqAt.size).toBe(0);
     await publisher.endAsync();
     await Promise.all(clients.map((c) => c.close()));
   }, 60_000);
