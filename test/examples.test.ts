@@ -1,4 +1,7 @@
-/** Every example in examples/ runs to completion as a user would start it (npx tsx examples/<name>.ts). */
+/**
+ * Every example in examples/ runs to completion as a user would start it (npx tsx examples/<name>.ts)
+ * and shows what it is there to show: each has a check below of the facts its output claims.
+ */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,20 +9,94 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
-const run = promisify(execFile);
+const exec = promisify(execFile);
 const examples = readdirSync('examples').filter((f) => f.endsWith('.ts'));
 const scratch = mkdtempSync(join(tmpdir(), 'seqstream-examples-'));
-/** Arguments an example needs so that it writes nowhere but a temp folder. */
-const args: Record<string, string[]> = { 'keyed-sensors.ts': [join(scratch, 'keyed-state')] };
+
+async function run(file: string, args: string[] = []): Promise<string> {
+  const { stdout } = await exec(process.execPath, ['--import', 'tsx', join('examples', file), ...args], {
+    env: { ...process.env, SEQSTREAM_BACKEND: 'cpu' },
+    timeout: 60_000,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return stdout;
+}
+
+/** Numbers captured by `re` (group 1) in every match over `text`. */
+const numbers = (text: string, re: RegExp): number[] => [...text.matchAll(re)].map((m) => Number(m[1]));
+
+/** What each example shows, checked on its output. */
+const checks: Record<string, () => Promise<void>> = {
+  'quickstart.ts': async () => {
+    const ys = numbers(await run('quickstart.ts'), /^y = (-?[\d.]+)$/gm);
+    expect(ys).toHaveLength(10);
+    for (const y of ys) expect(y > 0 && y < 1).toBe(true); // a sigmoid head
+    expect(new Set(ys).size).toBeGreaterThan(1); // the state carries from event to event
+  },
+  'load-pytorch.ts': async () => {
+    const out = await run('load-pytorch.ts');
+    expect(out).toMatch(/^loaded lstm: \d+ inputs, H=\d+/m);
+    const [diff] = numbers(out, /max \|seqstream - PyTorch\| = ([\d.e+-]+)/g);
+    expect(diff).toBeLessThan(1e-5);
+  },
+  'train-online.ts': async () => {
+    const out = await run('train-online.ts');
+    const mse = numbers(out, /prequential MSE ([\d.]+) \(memoryless/g);
+    expect(mse.length).toBeGreaterThanOrEqual(3);
+    // It learns the recall task: the error ends far below the memoryless best (1/3) and below where it started.
+    expect(mse[mse.length - 1]).toBeLessThan(0.1);
+    expect(mse[mse.length - 1]).toBeLessThan(mse[0]);
+    const [resumed] = numbers(out, /resumed: prequential MSE over the last \d+ events ([\d.]+)/g);
+    expect(resumed).toBeLessThan(0.1); // the checkpoint kept what was learnt
+  },
+  'keyed-sensors.ts': async () => {
+    const dir = join(scratch, 'keyed-state');
+    const first = await run('keyed-sensors.ts', [dir]);
+    expect(first).toMatch(/^fresh start$/m);
+    expect(first).toMatch(/^done: 20000 outputs; checkpoint saved/m);
+    const second = await run('keyed-sensors.ts', [dir]); // the second run resumes from the checkpoint
+    expect(second).toMatch(/^resuming 200 keys after offset 19999$/m);
+    expect(second).toMatch(/^done: 0 outputs/m);
+  },
+  'audio-tagging.ts': async () => {
+    const out = await run('audio-tagging.ts');
+    expect(out).toMatch(/^feature vector: 14 values \(mfcc\[0\].*rms\)$/m);
+    const tags = [...out.matchAll(/^t=([\d.]+)s -> (\w+) \(p=([\d.]+), untrained\)$/gm)];
+    expect(tags.length).toBeGreaterThanOrEqual(3);
+    tags.forEach((m, i) => i > 0 && expect(Number(m[1])).toBeGreaterThan(Number(tags[i - 1][1])));
+    for (const m of tags) expect(Number(m[3]) > 0 && Number(m[3]) <= 1).toBe(true);
+    expect(out.trim().endsWith('done')).toBe(true);
+  },
+  'websocket-text.ts': async () => {
+    const out = await run('websocket-text.ts');
+    const replies = (who: string) => out.split('\n').filter((l) => l.startsWith(who)).map((l) => JSON.parse(l.slice(who.length).trim()));
+    for (const [who, n] of [['alice', 3], ['bob', 2]] as const) {
+      const r = replies(who);
+      expect(r[0]).toMatchObject({ type: 'hello', resumed: false });
+      // Each client gets its own outputs, numbered in its own order, with a next-character guess.
+      expect(r.slice(1).map((m) => m.seq)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+      for (const m of r.slice(1)) expect(m).toMatchObject({ type: 'output', next: expect.any(String), p: expect.any(Number) });
+    }
+    expect(out).toMatch(/connections: 2,/);
+    expect(out).toMatch(/errorsReplied: 0,/);
+  },
+  'nab-anomaly.ts': async () => {
+    const out = await run('nab-anomaly.ts');
+    if (/NAB corpus not found/.test(out)) return; // the corpus lives in ../shared, which users do not have
+    expect(out).toMatch(/: \d+ rows, \d+ events\/s/);
+    const scores = numbers(out, /score=([\d.]+)$/gm);
+    expect(scores.length).toBeGreaterThanOrEqual(1);
+    for (const s of scores) expect(s >= 0 && s <= 1).toBe(true);
+  },
+};
 
 describe('examples', () => {
-  it('finds the examples', () => expect(examples.length).toBeGreaterThanOrEqual(5));
+  it('finds the examples, and every one has a check of what it shows', () => {
+    expect(examples.length).toBeGreaterThanOrEqual(5);
+    expect(examples.filter((f) => !checks[f])).toEqual([]);
+  });
 
-  it.each(examples)('%s runs and exits 0', async (file) => {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', join('examples', file), ...(args[file] ?? [])], {
-      env: { ...process.env, SEQSTREAM_BACKEND: 'cpu' },
-      timeout: 60_000,
-    });
-    expect(stdout.trim().length).toBeGreaterThan(0);
-  }, 90_000);
+  it.each(examples.filter((f) => checks[f]))('%s runs and shows what it claims', async (file) => {
+    await checks[file]();
+  }, 120_000);
 });
