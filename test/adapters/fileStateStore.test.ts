@@ -9,6 +9,7 @@ import { decodeCheckpoint, encodeCheckpoint, FileStateStore } from '../../src/ad
 import { RecurrentModel, seededRandom } from '../../src/cells/index.js';
 import { recurrentByKey, type KeyedCheckpoint } from '../../src/streams/index.js';
 import type { SeqstreamError } from '../../src/errors.js';
+import { onnxRuntimeStatus } from '../../src/kernels/onnxRuntime.js';
 import { CRASH_TOTAL, crashEvent, crashModel, outputLine } from './fixtures/keyedCrashEvents.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -40,9 +41,10 @@ function checkpointOf(keys: string[], offset: number, fill: number): KeyedCheckp
 }
 
 /** Runs the worker; with `killAt`, SIGKILLs it once its progress passes that many events (or after `killAfterMs`). */
-function runWorker(dir: string, out: string, kill?: { atEvents?: number; afterMs?: number }): Promise<{ killed: boolean; start: number }> {
+function runWorker(dir: string, out: string, kill?: { atEvents?: number; afterMs?: number }, engine = ''): Promise<{ killed: boolean; start: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', worker, dir, out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = { ...process.env, SEQSTREAM_ENGINE: engine };
+    const child = spawn(process.execPath, ['--import', 'tsx', worker, dir, out], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let start = -1;
     let stderr = '';
     let buf = '';
@@ -210,15 +212,19 @@ describe('FileStateStore', () => {
     for (const [off, y] of rest) expect(Array.from(y)).toEqual(Array.from(full[off]));
   });
 
-  it('survives SIGKILL at random points: restart + replay gives exactly the uninterrupted outputs', async () => {
+  // On each step engine ('' is the default, auto: wasm at this size; 'native' is onnxruntime for every batch).
+  const engines = onnxRuntimeStatus().available || process.env.CI === 'true' ? ['', 'native'] : [''];
+  it.each(engines)('survives SIGKILL at random points: restart + replay gives exactly the uninterrupted outputs (engine %j)', async (engine) => {
     const dir = tempDir();
     const out = join(dir, 'outputs.txt');
     // Uninterrupted reference, in this process.
     const expected = new Map<number, string>();
     const model = crashModel();
+    process.env.SEQSTREAM_ENGINE = engine; // read when the operator subscribes, just below
     from(Array.from({ length: CRASH_TOTAL }, (_, i) => crashEvent(i)))
       .pipe(recurrentByKey<string>(model))
       .subscribe((o) => expected.set(o.offset as number, outputLine(o.offset as number, o.key, o.y)));
+    delete process.env.SEQSTREAM_ENGINE;
     expect(expected.size).toBe(CRASH_TOTAL);
 
     const rnd = seededRandom(Date.now() % 100_000);
@@ -229,12 +235,12 @@ describe('FileStateStore', () => {
       // Kill either after some events or after a random delay (which may fall mid-checkpoint).
       progress = Math.min(CRASH_TOTAL - 200, progress + 200 + Math.floor(rnd() * 700));
       const kill = run % 2 === 0 ? { atEvents: progress } : { afterMs: 20 + Math.floor(rnd() * 120) };
-      const r = await runWorker(dir, out, kill);
+      const r = await runWorker(dir, out, kill, engine);
       starts.push(r.start);
       if (r.killed) killedRuns++;
       else break; // finished before the kill: nothing left to interrupt
     }
-    const last = await runWorker(dir, out);
+    const last = await runWorker(dir, out, undefined, engine);
     expect(last.killed).toBe(false);
     starts.push(last.start);
     expect(killedRuns).toBeGreaterThanOrEqual(2);
@@ -258,7 +264,7 @@ describe('FileStateStore', () => {
     }
     expect(seen.size).toBe(CRASH_TOTAL);
     for (const [off, line] of expected) same(seen.get(off) as string, line);
-    console.log(`SIGKILL replay: ${killedRuns} kills, restarts from offsets ${starts.join(', ')}; all ${CRASH_TOTAL} outputs bit-identical to the uninterrupted run`);
+    console.log(`SIGKILL replay (engine ${JSON.stringify(engine)}): ${killedRuns} kills, restarts from offsets ${starts.join(', ')}; all ${CRASH_TOTAL} outputs bit-identical to the uninterrupted run`);
     expect(existsSync(dir)).toBe(true);
   }, 120_000); // six child processes, each loading tsx: slow on a loaded machine
 

@@ -173,7 +173,7 @@ describe('SEQSTREAM_THREADS', () => {
   it('SEQSTREAM_THREADS=1 never splits', () => {
     process.env.SEQSTREAM_THREADS = '1';
     const model = RecurrentModel.create({ cell: 'lstm', inputSize: 40, hiddenSize: 128, seed: 1 });
-    const stepper = createFusedStepper(model);
+    const stepper = createFusedStepper(model, { engine: 'wasm' });
     const before = stepPoolStats().splitBatches;
     stepper.stepInPlace(model.createState(1024), randomInputs(1024 * 40, 1));
     expect(stepPoolStats().splitBatches).toBe(before);
@@ -194,7 +194,8 @@ describe('process exit', () => {
 import { createFusedStepper, startStepPool, stepPoolStats } from ${JSON.stringify(kernels)};
 await startStepPool();
 const model = RecurrentModel.create({ cell: 'lstm', inputSize: 8, hiddenSize: 96, seed: 3 });
-const stepper = createFusedStepper(model);
+// The wasm kernel's worker pool is under test: keep this batch off the native engine.
+const stepper = createFusedStepper(model, { engine: 'wasm' });
 const state = model.createState(1024);
 for (let t = 0; t < 5; t++) stepper.stepInPlace(state, new Float32Array(1024 * 8).fill(0.1 * t));
 const b64 = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');

@@ -1,0 +1,105 @@
+import type { RecurrentModel } from '../cells/model.js';
+import { InvalidOptionError } from '../errors.js';
+import type { FusedStepper } from './fusedStepper.js';
+import { createOnnxStepper } from './onnxEngine.js';
+import { onnxRuntimeStatus } from './onnxRuntime.js';
+import { stepThreads } from './stepPool.js';
+
+/** Step engines a caller can ask for; see {@link resolveEngine}. */
+export type StepEngine = 'auto' | 'wasm' | 'native' | 'js';
+
+const ENGINES: readonly StepEngine[] = ['auto', 'wasm', 'native', 'js'];
+
+/**
+ * Smallest batch work (rows x multiply-adds per row through every layer) that `'auto'` hands to the
+ * native engine. Measured on a shared 2-core machine (LSTM I=40, 2 threads): onnxruntime passes
+ * the WebAssembly kernel at ~64-128 rows for H=32 (0.6-1.2M multiply-adds) and ~16 rows for H=128
+ * (1.4M). With 1M: H=32 from 109 rows, H=128 from 12 rows; batch 1 always stays on WebAssembly
+ * (its latency there is ~5x lower).
+ */
+export const NATIVE_MIN_WORK = 1_000_000;
+
+/** Multiply-adds one row costs through every layer of `model` (the head excluded). */
+export function rowWork(model: RecurrentModel): number {
+  const G = model.cellDefinition.gates;
+  return model.layers.reduce((sum, l) => sum + G * l.hiddenSize * (l.inputSize + l.hiddenSize), 0);
+}
+
+/**
+ * The engine to use: `requested` if given, else the `SEQSTREAM_ENGINE` environment variable, else
+ * `'auto'`; `SEQSTREAM_KERNEL=js` (older switch) still means `'js'`. An unknown name throws
+ * `SEQ_INVALID_OPTION`.
+ *
+ * @example
+ * ```ts
+ * resolveEngine(undefined); // 'auto' unless SEQSTREAM_ENGINE says otherwise
+ * ```
+ */
+export function resolveEngine(requested: StepEngine | undefined): StepEngine {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
+  const raw = requested ?? (env.SEQSTREAM_ENGINE || (env.SEQSTREAM_KERNEL === 'js' ? 'js' : undefined)) ?? 'auto';
+  if (!ENGINES.includes(raw as StepEngine)) {
+    throw new InvalidOptionError(requested === undefined ? 'SEQSTREAM_ENGINE' : 'engine', `one of ${ENGINES.join(', ')}`, raw);
+  }
+  return raw as StepEngine;
+}
+
+/**
+ * A stepper that runs batches under {@link NATIVE_MIN_WORK} on `small` (the WebAssembly kernel)
+ * and larger ones on onnxruntime-node, loaded on the first large batch. When onnxruntime-node is
+ * missing or fails to load, every batch stays on `small`. `kind` is `small.kind` until the first
+ * native batch, then `'<small>+onnxruntime'`.
+ *
+ * @example
+ * ```ts
+ * const stepper = createAutoStepper(model, createWasmStepper(model)!);
+ * stepper.stepInPlace(model.createState(1024), x); // onnxruntime, when installed
+ * ```
+ */
+export function createAutoStepper(model: RecurrentModel, small: FusedStepper, threads = stepThreads()): FusedStepper {
+  const minRows = Math.max(2, Math.ceil(NATIVE_MIN_WORK / rowWork(model)));
+  let native: FusedStepper | null | undefined;
+  const stepper = {
+    kind: small.kind,
+    stepInPlace(state: Parameters<FusedStepper['stepInPlace']>[0], x: ArrayLike<number>): Float32Array {
+      if (state.batch >= minRows) {
+        if (native === undefined) {
+          native = createOnnxStepper(model, { threads });
+          if (native) stepper.kind = `${small.kind}+onnxruntime`;
+        }
+        if (native) return native.stepInPlace(state, x);
+      }
+      return small.stepInPlace(state, x);
+    },
+    headInPlace: small.headInPlace,
+  };
+  return stepper;
+}
+
+/**
+ * One line saying which step engines run here, for `seqstream backend` and `seqstream verify`, e.g.
+ * `step engine: auto (wasm-simd below 1M multiply-adds per batch, onnxruntime-node 1.30.0 above, 2 threads)`.
+ *
+ * @example
+ * ```ts
+ * console.error(describeStepEngine(gatesKernelModule() !== null));
+ * ```
+ */
+export function describeStepEngine(wasmAvailable: boolean, engine: StepEngine = resolveEngine(undefined)): string {
+  const small = wasmAvailable ? 'wasm-simd' : 'js';
+  const ort = onnxRuntimeStatus();
+  const threads = stepThreads();
+  const nativeText = ort.available ? `onnxruntime-node ${ort.version}` : `no native engine: ${ort.reason}`;
+  switch (engine) {
+    case 'js':
+      return 'step engine: js (forced: JavaScript float loops)';
+    case 'wasm':
+      return `step engine: ${small} (forced; ${threads} thread(s))`;
+    case 'native':
+      return ort.available ? `step engine: native (forced: ${nativeText} for every batch, ${threads} thread(s))` : `step engine: native requested but ${ort.reason}`;
+    default:
+      return ort.available
+        ? `step engine: auto (${small} below ${NATIVE_MIN_WORK / 1e6}M multiply-adds per batch, ${nativeText} from there, ${threads} thread(s))`
+        : `step engine: auto (${small} for every batch; ${nativeText})`;
+  }
+}

@@ -1,0 +1,210 @@
+import type { RecurrentModel } from '../cells/model.js';
+import type { ModelState } from '../cells/types.js';
+import { InvalidOptionError, SeqstreamError } from '../errors.js';
+import type { FusedStepper } from './fusedStepper.js';
+import { stepGraph, stepGraphNames } from './onnxGraph.js';
+import { loadOnnxRuntime, onnxRuntimeStatus, type OnnxRuntime, type OrtNativeSession, type OrtTensor } from './onnxRuntime.js';
+import { stepThreads } from './stepPool.js';
+
+/** Options of {@link createOnnxStepper}. */
+export interface OnnxStepperOptions {
+  /** onnxruntime's intra-op threads. Default: `stepThreads()` (`SEQSTREAM_THREADS`, else 2 on 2+ cores). */
+  readonly threads?: number;
+}
+
+/**
+ * One onnxruntime session per (model version, threads): the step graph of the model's current
+ * weights, plus output buffers for the largest batch stepped so far.
+ */
+class OnnxContext {
+  private session: OrtNativeSession | null = null;
+  private version = -1;
+  private capacity = 0;
+  private hOut: Float32Array[] = [];
+  private cOut: Float32Array[] = [];
+  private xBuf = new Float32Array(0);
+  private readonly I: number;
+  private readonly H: number;
+  private readonly hasC: boolean;
+  /** Sessions built so far (one per weight version): how often a trainer made the engine rebuild. */
+  builds = 0;
+
+  constructor(
+    private readonly ort: OnnxRuntime,
+    private readonly model: RecurrentModel,
+    private readonly threads: number,
+  ) {
+    this.I = model.config.inputSize;
+    this.H = model.config.hiddenSize;
+    this.hasC = model.cellDefinition.hasCellState;
+  }
+
+  private ensureSession(): OrtNativeSession {
+    if (this.session && this.version === this.model.version) return this.session;
+    this.session?.dispose();
+    this.session = null;
+    const bytes = stepGraph(this.model);
+    const session = this.ort.createSession();
+    try {
+      session.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, {
+        intraOpNumThreads: this.threads,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: 'all',
+        executionProviders: ['cpu'],
+      });
+    } catch (e) {
+      throw new SeqstreamError('SEQ_ENGINE_FAILED', `onnxruntime could not load the step graph of a ${this.model.config.cell} model: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+    }
+    this.session = session;
+    this.version = this.model.version;
+    this.builds++;
+    return session;
+  }
+
+  private ensureCapacity(batch: number): void {
+    if (batch <= this.capacity) return;
+    const cap = Math.max(batch, this.capacity * 2);
+    const L = this.model.layers.length;
+    this.hOut = Array.from({ length: L }, () => new Float32Array(cap * this.H));
+    this.cOut = this.hasC ? Array.from({ length: L }, () => new Float32Array(cap * this.H)) : [];
+    this.xBuf = new Float32Array(cap * this.I);
+    this.capacity = cap;
+  }
+
+  step(state: ModelState, x: ArrayLike<number>): Float32Array {
+    const L = this.model.layers.length;
+    if (state.batch === 0) return state.h[L - 1];
+    // onnxruntime's RNN rounds a lone row differently (a matrix-vector path): step one row as two
+    // so every row comes out the same whatever batch it is in (crash replay stays bit-exact).
+    if (state.batch === 1) return this.stepOneRow(state, x);
+    return this.stepRows(state, x);
+  }
+
+  private pair: ModelState | null = null;
+  private pairX = new Float32Array(0);
+
+  private stepOneRow(state: ModelState, x: ArrayLike<number>): Float32Array {
+    const { H, I } = this;
+    const L = this.model.layers.length;
+    if (!this.pair) {
+      this.pair = { batch: 2, h: Array.from({ length: L }, () => new Float32Array(2 * H)), c: this.hasC ? Array.from({ length: L }, () => new Float32Array(2 * H)) : null };
+      this.pairX = new Float32Array(2 * I);
+    }
+    const pair = this.pair;
+    for (let i = 0; i < I; i++) this.pairX[i] = x[i];
+    for (let k = 0; k < L; k++) {
+      pair.h[k].set(state.h[k].subarray(0, H));
+      if (pair.c && state.c) pair.c[k].set(state.c[k].subarray(0, H));
+    }
+    this.stepRows(pair, this.pairX);
+    for (let k = 0; k < L; k++) {
+      state.h[k].set(pair.h[k].subarray(0, H));
+      if (pair.c && state.c) state.c[k].set(pair.c[k].subarray(0, H));
+    }
+    return state.h[L - 1];
+  }
+
+  private stepRows(state: ModelState, x: ArrayLike<number>): Float32Array {
+    const B = state.batch;
+    const L = this.model.layers.length;
+    const session = this.ensureSession();
+    this.ensureCapacity(B);
+    const { I, H, ort } = this;
+    const n = stepGraphNames;
+    let xs: Float32Array;
+    if (x instanceof Float32Array && x.length >= B * I) xs = x.length === B * I ? x : x.subarray(0, B * I);
+    else {
+      xs = this.xBuf.subarray(0, B * I);
+      for (let i = 0; i < B * I; i++) xs[i] = x[i];
+    }
+    const dims = [1, B, H];
+    const feeds: Record<string, OrtTensor> = { [n.x]: ort.tensor(xs, [1, B, I]) };
+    const fetches: Record<string, OrtTensor | null> = {};
+    for (let k = 0; k < L; k++) {
+      feeds[n.h(k)] = ort.tensor(rows(state.h[k], B * H), dims);
+      fetches[n.hOut(k)] = ort.tensor(this.hOut[k].subarray(0, B * H), dims);
+      if (this.hasC && state.c) {
+        feeds[n.c(k)] = ort.tensor(rows(state.c[k], B * H), dims);
+        fetches[n.cOut(k)] = ort.tensor(this.cOut[k].subarray(0, B * H), dims);
+      }
+    }
+    try {
+      session.run(feeds, fetches, {});
+    } catch (e) {
+      throw new SeqstreamError('SEQ_ENGINE_FAILED', `onnxruntime failed to step ${B} row(s): ${(e as Error)?.message ?? String(e)}`, { cause: e });
+    }
+    // Outputs land in our buffers (the graph reads its inputs while it writes, so not in place).
+    for (let k = 0; k < L; k++) {
+      state.h[k].set(this.hOut[k].subarray(0, B * H));
+      if (this.hasC && state.c) state.c[k].set(this.cOut[k].subarray(0, B * H));
+    }
+    return state.h[L - 1];
+  }
+
+  dispose(): void {
+    this.session?.dispose();
+    this.session = null;
+  }
+}
+
+function rows(a: Float32Array, n: number): Float32Array {
+  return a.length === n ? a : a.subarray(0, n);
+}
+
+const contexts = new WeakMap<RecurrentModel, Map<number, OnnxContext>>();
+const released =
+  typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<Map<number, OnnxContext>>((m) => m.forEach((c) => c.dispose())) : null;
+
+/**
+ * A {@link FusedStepper} running onnxruntime-node's CPU `LSTM`/`GRU`/`RNN` operators
+ * (`kind: 'onnxruntime'`; MLAS kernels, AVX2/AVX-512 where the CPU has them), or `null` when
+ * onnxruntime-node is not installed or fails to load (see `onnxRuntimeStatus()`). The model's step
+ * graph is built in memory from its own weights (see `stepGraph`) and rebuilt when `model.version`
+ * changes, so a trainer that updates weights every step makes it rebuild every step: keep such
+ * models on the WebAssembly kernel. Stepping is synchronous. Results stay within
+ * `1e-5 + 1e-4 * |ref|` of PyTorch's float64 references, like every engine.
+ *
+ * @example
+ * ```ts
+ * const stepper = createOnnxStepper(model) ?? createFusedStepper(model);
+ * stepper.stepInPlace(state1024, x);
+ * ```
+ */
+export function createOnnxStepper(model: RecurrentModel, options: OnnxStepperOptions = {}): FusedStepper | null {
+  const threads = options.threads ?? stepThreads();
+  if (!Number.isInteger(threads) || threads < 1) throw new InvalidOptionError('threads', 'an integer >= 1', threads);
+  const ort = loadOnnxRuntime();
+  if (!ort) return null;
+  let byThreads = contexts.get(model);
+  if (!byThreads) {
+    byThreads = new Map();
+    contexts.set(model, byThreads);
+    released?.register(model, byThreads);
+  }
+  let ctx = byThreads.get(threads);
+  if (!ctx) {
+    ctx = new OnnxContext(ort, model, threads);
+    byThreads.set(threads, ctx);
+  }
+  const context = ctx;
+  return {
+    kind: 'onnxruntime',
+    stepInPlace: (state, x) => context.step(state, x),
+    headInPlace: (state, y) => model.headInPlace(state, y),
+  };
+}
+
+/**
+ * Like {@link createOnnxStepper} but throws `SEQ_ENGINE_UNAVAILABLE` (with the reason) instead of
+ * returning `null`: for callers that asked for the native engine explicitly.
+ *
+ * @example
+ * ```ts
+ * const native = requireOnnxStepper(model); // throws on a machine without onnxruntime-node
+ * ```
+ */
+export function requireOnnxStepper(model: RecurrentModel, options: OnnxStepperOptions = {}): FusedStepper {
+  const s = createOnnxStepper(model, options);
+  if (s) return s;
+  throw new SeqstreamError('SEQ_ENGINE_UNAVAILABLE', `The native engine was asked for but ${onnxRuntimeStatus().reason}`, { engine: 'native' });
+}

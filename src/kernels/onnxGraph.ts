@@ -1,0 +1,152 @@
+import type { RecurrentModel } from '../cells/model.js';
+import type { CellKind, LayerWeights } from '../cells/types.js';
+import { ProtoWriter } from './internal/protobufWire.js';
+
+/** ONNX opset the step graph is written for (LSTM/GRU/RNN as of opset 14). */
+export const STEP_GRAPH_OPSET = 14;
+const IR_VERSION = 8;
+const FLOAT = 1;
+
+/** ONNX operator of each cell kind. */
+const OP: Record<CellKind, string> = { rnn_tanh: 'RNN', rnn_relu: 'RNN', lstm: 'LSTM', gru: 'GRU' };
+
+/**
+ * Order in which PyTorch's gate blocks appear in ONNX's: LSTM is `i,f,g,o` in PyTorch and `i,o,f,c`
+ * in ONNX; GRU is `r,z,n` in PyTorch and `z,r,h` in ONNX. `ONNX block j = PyTorch block ORDER[j]`.
+ */
+export const ONNX_GATE_ORDER: Record<CellKind, readonly number[]> = {
+  rnn_tanh: [0],
+  rnn_relu: [0],
+  lstm: [0, 3, 1, 2],
+  gru: [1, 0, 2],
+};
+
+/** Names of the step graph's inputs and outputs for layer `k`. */
+export const stepGraphNames = {
+  x: 'x',
+  h: (k: number) => `h${k}`,
+  c: (k: number) => `c${k}`,
+  hOut: (k: number) => `h${k}_next`,
+  cOut: (k: number) => `c${k}_next`,
+};
+
+/**
+ * Reorders `G` row blocks of `rows x cols` each (`H` rows per block) from PyTorch's gate order to
+ * ONNX's. Returns a new array; `data` is `[G*H, cols]` row-major.
+ */
+export function toOnnxGateOrder(kind: CellKind, data: Float32Array, H: number, cols: number): Float32Array {
+  const order = ONNX_GATE_ORDER[kind];
+  const block = H * cols;
+  const out = new Float32Array(data.length);
+  order.forEach((src, j) => out.set(data.subarray(src * block, (src + 1) * block), j * block));
+  return out;
+}
+
+/** The inverse of {@link toOnnxGateOrder}: ONNX gate blocks back to PyTorch's order. */
+export function fromOnnxGateOrder(kind: CellKind, data: Float32Array, H: number, cols: number): Float32Array {
+  const order = ONNX_GATE_ORDER[kind];
+  const block = H * cols;
+  const out = new Float32Array(data.length);
+  order.forEach((src, j) => out.set(data.subarray(j * block, (j + 1) * block), src * block));
+  return out;
+}
+
+function tensorProto(name: string, dims: readonly number[], data: Float32Array): Uint8Array {
+  const w = new ProtoWriter();
+  for (const d of dims) w.varint(1, d);
+  w.varint(2, FLOAT);
+  w.string(8, name);
+  // raw_data is little-endian float32, which is what a Float32Array holds on every platform Node runs on.
+  w.bytes(9, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  return w.finish();
+}
+
+function valueInfo(name: string, dims: readonly (number | string)[]): Uint8Array {
+  const shape = new ProtoWriter();
+  for (const d of dims) shape.bytes(1, typeof d === 'number' ? new ProtoWriter().varint(1, d).finish() : new ProtoWriter().string(2, d).finish());
+  const tensorType = new ProtoWriter().varint(1, FLOAT).bytes(2, shape.finish()).finish();
+  const type = new ProtoWriter().bytes(1, tensorType).finish();
+  return new ProtoWriter().string(1, name).bytes(2, type).finish();
+}
+
+function attrInt(name: string, v: number): Uint8Array {
+  return new ProtoWriter().string(1, name).varint(3, v).varint(20, 2).finish();
+}
+
+function attrStrings(name: string, values: readonly string[]): Uint8Array {
+  const w = new ProtoWriter().string(1, name);
+  for (const v of values) w.string(9, v);
+  return w.varint(20, 8).finish();
+}
+
+function node(op: string, name: string, inputs: readonly string[], outputs: readonly string[], attrs: readonly Uint8Array[]): Uint8Array {
+  const w = new ProtoWriter();
+  for (const i of inputs) w.string(1, i);
+  for (const o of outputs) w.string(2, o);
+  w.string(3, name).string(4, op);
+  for (const a of attrs) w.bytes(5, a);
+  return w.finish();
+}
+
+/** ONNX `W`, `R`, `B` of one layer (gate order converted, both biases concatenated). */
+export function onnxLayerWeights(kind: CellKind, layer: LayerWeights): { W: Float32Array; R: Float32Array; B: Float32Array } {
+  const H = layer.hiddenSize;
+  const B = new Float32Array(layer.biasIh.length * 2);
+  B.set(toOnnxGateOrder(kind, layer.biasIh, H, 1), 0);
+  B.set(toOnnxGateOrder(kind, layer.biasHh, H, 1), layer.biasIh.length);
+  return {
+    W: toOnnxGateOrder(kind, layer.weightIh, H, layer.inputSize),
+    R: toOnnxGateOrder(kind, layer.weightHh, H, H),
+    B,
+  };
+}
+
+/**
+ * One time step of `model`'s layers as an ONNX model (serialized `ModelProto`): inputs `x`
+ * `[1, batch, I]` and each layer's `h{k}` (and `c{k}` for LSTM) `[1, batch, H]`; outputs
+ * `h{k}_next` (and `c{k}_next`). One ONNX `LSTM`/`GRU`/`RNN` node per layer, forward direction,
+ * `seq_length` 1, weights as initializers in ONNX gate order with both biases (`GRU` with
+ * `linear_before_reset=1`, which is PyTorch's formula). The head is not in the graph: callers apply
+ * it to the top `h` (it is a few percent of the work). `batch` is a symbolic dimension.
+ *
+ * @example
+ * ```ts
+ * const bytes = stepGraph(model); // feed to onnxruntime: InferenceSession.create(bytes)
+ * ```
+ */
+export function stepGraph(model: RecurrentModel): Uint8Array {
+  const kind = model.config.cell;
+  const H = model.config.hiddenSize;
+  const G = model.cellDefinition.gates;
+  const hasC = model.cellDefinition.hasCellState;
+  const n = stepGraphNames;
+  const graph = new ProtoWriter();
+  model.layers.forEach((layer, k) => {
+    const { W, R, B } = onnxLayerWeights(kind, layer);
+    const input = k === 0 ? n.x : n.hOut(k - 1);
+    const attrs = [attrInt('hidden_size', H)];
+    if (kind === 'gru') attrs.push(attrInt('linear_before_reset', 1));
+    if (kind === 'rnn_relu') attrs.push(attrStrings('activations', ['Relu']));
+    if (kind === 'rnn_tanh') attrs.push(attrStrings('activations', ['Tanh']));
+    const inputs = [input, `W${k}`, `R${k}`, `B${k}`, '', n.h(k)];
+    if (hasC) inputs.push(n.c(k));
+    const outputs = ['', n.hOut(k)];
+    if (hasC) outputs.push(n.cOut(k));
+    graph.bytes(1, node(OP[kind], `${OP[kind].toLowerCase()}${k}`, inputs, outputs, attrs));
+    graph.bytes(5, tensorProto(`W${k}`, [1, G * H, layer.inputSize], W));
+    graph.bytes(5, tensorProto(`R${k}`, [1, G * H, H], R));
+    graph.bytes(5, tensorProto(`B${k}`, [1, 2 * G * H], B));
+  });
+  graph.string(2, 'seqstream_step');
+  graph.bytes(11, valueInfo(n.x, [1, 'batch', model.config.inputSize]));
+  model.layers.forEach((_l, k) => {
+    graph.bytes(11, valueInfo(n.h(k), [1, 'batch', H]));
+    if (hasC) graph.bytes(11, valueInfo(n.c(k), [1, 'batch', H]));
+  });
+  model.layers.forEach((_l, k) => {
+    graph.bytes(12, valueInfo(n.hOut(k), [1, 'batch', H]));
+    if (hasC) graph.bytes(12, valueInfo(n.cOut(k), [1, 'batch', H]));
+  });
+  const opset = new ProtoWriter().string(1, '').varint(2, STEP_GRAPH_OPSET).finish();
+  return new ProtoWriter().varint(1, IR_VERSION).string(2, 'seqstream').bytes(7, graph.finish()).bytes(8, opset).finish();
+}
