@@ -32,6 +32,8 @@ export const errorCodes = {
   // Options and environment.
   SEQ_BACKEND_UNAVAILABLE: { meaning: 'The requested TensorFlow.js backend (argument or SEQSTREAM_BACKEND) cannot load on this machine.', raisedBy: 'initBackend' },
   SEQ_DEPENDENCY_MISSING: { meaning: 'An optional peer dependency (mqtt, meyda, wavefile) needed by this adapter is not installed.', raisedBy: 'mqttSource, mqttSink, audioFeatures, audioFromWav, connectJetStreamEngine, PartitionedPublisher' },
+  SEQ_ENGINE_FAILED: { meaning: 'The native step engine (onnxruntime-node) loaded but could not build or run the model\'s step graph.', raisedBy: 'createOnnxStepper, createFusedStepper, recurrentByKey (engine native or auto)' },
+  SEQ_ENGINE_UNAVAILABLE: { meaning: 'The native step engine was asked for (engine: \'native\' or SEQSTREAM_ENGINE=native) but onnxruntime-node is not installed or fails to load.', raisedBy: 'requireOnnxStepper, createFusedStepper' },
   SEQ_INVALID_OPTION: { meaning: 'An option passed when creating a model, operator or adapter is invalid; thrown synchronously at creation.', raisedBy: 'every constructor and operator factory (InvalidOptionError)' },
   SEQ_TFJS_NOT_LOADED: { meaning: 'A TensorFlow.js path (engine \'tfjs\', seqstream/tensors) ran before TensorFlow.js was loaded: await initBackend() or loadTfjs() first.', raisedBy: "runSequence, recurrent, trainOnline, createTbpttEngine with engine 'tfjs'; currentBackend" },
   SEQ_USAGE: { meaning: 'The command line is malformed: unknown flag, bad value or missing argument (exit code 2).', raisedBy: 'seqstream CLI (UsageError)' },
