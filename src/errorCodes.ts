@@ -42,6 +42,8 @@ export const errorCodes = {
   SEQ_CHECKPOINT_FORMAT: { meaning: 'A training checkpoint is not JSON, not a seqstream training checkpoint, or names parameters the model lacks.', raisedBy: 'loadCheckpoint, trainingCheckpointFromJSON' },
   SEQ_FIXTURE_FORMAT: { meaning: 'A PyTorch parity fixture is malformed (missing fields, ragged arrays, unknown loss).', raisedBy: 'seqstream verify' },
   SEQ_MODEL_FORMAT: { meaning: 'A model document or file is not a seqstream model of a supported version, or cannot be read.', raisedBy: 'RecurrentModel.fromJSON, loadStateDict, Embedding.fromJSON, seqstream CLI --model' },
+  SEQ_ONNX_FORMAT: { meaning: 'The bytes are not a readable ONNX model (truncated, not protobuf, no graph, external weight data, or no LSTM/GRU/RNN node).', raisedBy: 'loadOnnx, seqstream verify (onnx fixtures)' },
+  SEQ_ONNX_UNSUPPORTED: { meaning: 'An ONNX graph has a node seqstream cannot map to its cells or head (named in the message and details.node): another op, a reverse or bidirectional layer, clipping, peepholes, sequence_lens, GRU linear_before_reset=0.', raisedBy: 'loadOnnx' },
   SEQ_OPTIMIZER_FORMAT: { meaning: 'Optimizer JSON is not a seqstream optimizer, lacks its state, or names an unknown type.', raisedBy: 'optimizerFromJSON' },
   SEQ_PARAM_MISSING: { meaning: 'A state dict or parameter set lacks a parameter the model needs.', raisedBy: 'RecurrentModel.fromParameters, loadStateDict, Embedding.fromStateDict' },
   SEQ_PARAM_SHAPE: { meaning: 'A parameter has the wrong shape or is not a rectangular numeric array.', raisedBy: 'RecurrentModel.fromParameters, loadStateDict, Embedding' },

@@ -24,3 +24,4 @@ export { validateInput } from './validateInput.js';
 export { runSequence, type RunSequenceOptions, type SequenceResult } from './runSequence.js';
 export { loadSafetensors, loadStateDict, type StateDict, type LoadStateDictOptions } from './stateDict.js';
 export { parseSafetensors, safetensorsMetadata, writeSafetensors, type SafetensorsEntry } from './safetensors.js';
+export { loadOnnx } from './onnxImport.js';

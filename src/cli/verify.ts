@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
+import { loadOnnx } from '../cells/onnxImport.js';
+import { ModelFormatError } from '../errors.js';
 import { checkForwardFixture, DEFAULT_TOLERANCE, type CheckResult, type ForwardFixture, type Tolerance } from './verifyForward.js';
 import { fixtureFiles, type FixtureFile } from './fixtureFiles.js';
 import { verifyTbpttFixture } from './verifyTbptt.js';
 
 /** Kind of a fixture file, told apart by content as the schema says. */
-export type FixtureKind = 'forward' | 'chunks' | 'tbptt' | 'unknown';
+export type FixtureKind = 'forward' | 'chunks' | 'tbptt' | 'onnx' | 'unknown';
 
 /** One line of the verify report. */
 export interface VerifyLine {
@@ -29,9 +31,10 @@ export interface VerifyOptions {
   onLine?: (line: VerifyLine) => void;
 }
 
-/** Tells fixture kinds apart by content: `windows` is TBPTT, `chunks` stream-chunk, `x`+`output` forward. */
+/** Tells fixture kinds apart by content: `windows` is TBPTT, `chunks` stream-chunk, `onnx` (a model file next to it) ONNX import, `x`+`output` forward. */
 export function fixtureKind(fx: unknown): FixtureKind {
   if (!fx || typeof fx !== 'object') return 'unknown';
+  if ('onnx' in fx && 'x' in fx && 'output' in fx) return 'onnx';
   if ('windows' in fx) return 'tbptt';
   if ('chunks' in fx) return 'chunks';
   if ('x' in fx && 'output' in fx && 'params' in fx) return 'forward';
@@ -84,7 +87,9 @@ function verifyFile(entry: FixtureFile, engines: ReadonlyArray<'fused' | 'tfjs'>
   }
   let result: CheckResult;
   try {
-    result = kind === 'tbptt' ? checkTbptt(fx, engines, tol) : checkForwardFixture(fx as unknown as ForwardFixture, engines, tol);
+    if (kind === 'tbptt') result = checkTbptt(fx, engines, tol);
+    else if (kind === 'onnx') result = checkForwardFixture(fx as unknown as ForwardFixture, engines, tol, loadOnnxBeside(file, fx.onnx));
+    else result = checkForwardFixture(fx as unknown as ForwardFixture, engines, tol);
   } catch (err) {
     const e = err as Error & { code?: string };
     return { file, case: name, kind, status: 'fail', maxAbsError: null, checked: [], reason: `${e.code ?? e.name}: ${e.message}` };
@@ -126,4 +131,17 @@ function checkTbptt(fx: unknown, engines: ReadonlyArray<'fused' | 'tfjs'>, tol: 
     merged.failures.push(...r.failures.map((f) => `${engine}: ${f}`));
   }
   return merged;
+}
+
+/** The ONNX model an `onnx` fixture names, read from beside the fixture file. */
+function loadOnnxBeside(fixtureFile: string, name: unknown) {
+  if (typeof name !== 'string' || name === '') throw new ModelFormatError('SEQ_FIXTURE_FORMAT', "Fixture field 'onnx' must name the .onnx file next to it", { field: 'onnx' });
+  const path = isAbsolute(name) ? name : join(dirname(fixtureFile), name);
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new ModelFormatError('SEQ_FIXTURE_FORMAT', `Cannot read the fixture's ONNX model ${path}: ${(e as Error).message}`, { path });
+  }
+  return loadOnnx(bytes);
 }

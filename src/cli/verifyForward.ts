@@ -6,6 +6,7 @@ import type { StateSnapshot } from '../cells/stateSnapshot.js';
 import type { HeadActivation } from '../cells/types.js';
 import { ModelFormatError } from '../errors.js';
 import { recurrent, type RecurrentStep } from '../streams/recurrent.js';
+import { checkStepKernels } from './verifyKernels.js';
 
 type N3 = number[][][];
 
@@ -150,7 +151,9 @@ function rowSnapshot(model: RecurrentModel, h: N3, c: N3 | undefined, b: number)
 /**
  * Checks a forward (or stream-chunk) fixture three ways on each engine: the whole sequence at once
  * (`runSequence`), event by event through `recurrent()` (one subscription per batch row), and,
- * when the file has `chunks`, chunk by chunk with the state carried across chunks.
+ * when the file has `chunks`, chunk by chunk with the state carried across chunks; then the whole
+ * batch through every step kernel here (`kernels:wasm-simd`, `kernels:onnxruntime`, see
+ * `checkStepKernels`). `loaded` replaces the model the fixture's `params` describe (ONNX import).
  *
  * @example
  * ```ts
@@ -162,8 +165,10 @@ export function checkForwardFixture(
   fx: ForwardFixture,
   engines: ReadonlyArray<'fused' | 'tfjs'>,
   tol: Tolerance = DEFAULT_TOLERANCE,
+  loaded?: RecurrentModel,
 ): CheckResult {
-  const model = modelFromFixture(fx);
+  // `loaded`: the model came from elsewhere (an ONNX file), the fixture has no `params`.
+  const model = loaded ?? modelFromFixture(fx);
   const cmp = new Comparison(tol);
   const checked: string[] = [];
   const B = fx.x.length;
@@ -215,6 +220,7 @@ export function checkForwardFixture(
         checked.push(`chunks:${engine}`);
       }
     }
+    checked.push(...checkStepKernels(model, fx, cmp));
   } finally {
     model.dispose();
   }

@@ -1,3 +1,5 @@
+import { describeStepEngine } from '../../kernels/autoStepper.js';
+import { gatesKernelModule } from '../../kernels/wasmStepper.js';
 import { Option, type Command } from 'commander';
 import { type CliContext, UsageError, startBackend, withBackendOption } from '../cliContext.js';
 import { formatVerifyLine, formatVerifySummary, verifyFixtures } from '../verify.js';
@@ -23,6 +25,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     const backend = await startBackend(ctx, opts.backend);
     const engines: Array<'fused' | 'tfjs'> = opts.engine === 'all' ? ['fused', 'tfjs'] : [opts.engine];
     ctx.out(`backend ${backend}; engines ${engines.join(', ')}`);
+    ctx.out(describeStepEngine(gatesKernelModule() !== null));
     const lines = verifyFixtures(paths, { engines, onLine: (line) => ctx.out(formatVerifyLine(line)) });
     ctx.out(formatVerifySummary(lines));
     ctx.exitCode = lines.some((l) => l.status === 'fail') ? 1 : 0;
