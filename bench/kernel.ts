@@ -11,6 +11,11 @@
  * Throughput: batches of 64 and 1,024 streams, events/s (one event = one row stepped), best ~100 ms
  * slice (PyTorch measured the same way). "wasm 2t" = the same kernel with one worker thread stepping
  * half of each large batch (createWasmStepper(model, { threads: 2 }), bit-identical), same run.
+ * When onnxruntime-node is installed: "ORT op" = its own LSTM/GRU operator through the public
+ * `InferenceSession.run` (one step per run, see bench/ortBaseline.ts) at 1 and 2 threads, and
+ * "native 2t" = seqstream's onnxruntime engine (createOnnxStepper, 2 threads), same run.
+ * PyTorch runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from its environment, prints the
+ * BLAS library it loaded and the core OpenBLAS picked; only an OpenBLAS run fills "PyTorch now".
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +23,8 @@ import { RecurrentModel } from '../src/cells/index.js';
 import { createJsStepper, type FusedStepper } from '../src/kernels/index.js';
 import { startStepPool } from '../src/kernels/index.js';
 import { createWasmStepper } from '../src/kernels/wasmStepper.js';
+import { createOnnxStepper } from '../src/kernels/onnxEngine.js';
+import { ortLabel, ortLatencyP50, ortThroughput } from './ortBaseline.js';
 
 type Cell = 'lstm' | 'gru';
 
@@ -29,7 +36,8 @@ const TORCH_REFERENCE = {
 
 interface TorchFigures {
   latency: Record<string, number>; // `${cell}:${H}` -> p50 µs
-  throughput: Record<string, number>; // `${cell}:${B}x${H}` -> events/s
+  throughput: Record<string, number>; // `${cell}:${B}x${H}` -> events/s (best of 1 and 2 threads)
+  blas: { library: string; path: string; core: string | null; threads: number | null };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -83,7 +91,12 @@ const TORCH_SCRIPT = fileURLToPath(new URL('./kernelTorch.py', import.meta.url))
 function measureTorch(quick: boolean, cases: { latency: Array<[Cell, number]>; throughput: Array<[Cell, number, number]> }): TorchFigures | null {
   // Debian's python3-torch lives under /usr/bin/python3, which a pyenv `python3` on PATH may hide.
   for (const python of ['/usr/bin/python3', 'python3']) {
-    const r = spawnSync(python, [TORCH_SCRIPT, JSON.stringify({ quick, ...cases })], { encoding: 'utf8', timeout: 300_000 });
+    // OpenBLAS picks its kernels from the CPU unless these force a core or a cache size: unset them
+    // for this process alone (the machine's shell may set them for other tools).
+    const env = { ...process.env };
+    delete env.OPENBLAS_CORETYPE;
+    delete env.OPENBLAS_L2_SIZE;
+    const r = spawnSync(python, [TORCH_SCRIPT, JSON.stringify({ quick, ...cases })], { encoding: 'utf8', timeout: 300_000, env });
     if (r.status !== 0) continue;
     try {
       return JSON.parse(r.stdout.trim().split('\n').pop() as string) as TorchFigures;
@@ -106,15 +119,19 @@ export async function run(options: { quick?: boolean } = {}): Promise<void> {
   const thrCases: Array<[Cell, number, number]> = cells.flatMap((c) =>
     [64, 1024].flatMap((B) => [32, 128].map((H) => [c, B, H] as [Cell, number, number])),
   );
-  const torch = measureTorch(quick, { latency: latCases, throughput: thrCases });
+  const measured = measureTorch(quick, { latency: latCases, throughput: thrCases });
   console.log('PyTorch ref = figures quoted in the issues for this machine (LSTM only); PyTorch now = measured in this run');
-  console.log(torch ? '(python3 + torch 1 thread, no_grad, LSTMCell/GRUCell)' : '(PyTorch now: python3 with torch not available here)');
+  if (measured) console.log(`(PyTorch BLAS: ${measured.blas.library} ${measured.blas.path}; OpenBLAS core ${measured.blas.core ?? '-'}, ${measured.blas.threads ?? '-'} thread(s) max)`);
+  // Only OpenBLAS is a fair PyTorch: Debian's torch on the netlib reference BLAS is ~10x slower.
+  const torch = measured && measured.blas.library === 'openblas' ? measured : null;
+  console.log(torch ? '(python3 + torch, no_grad, LSTMCell/GRUCell; latency 1 thread, throughput best of 1 and 2 threads)' : `(PyTorch now: ${measured ? `not shown, torch runs on ${measured.blas.library}, not OpenBLAS` : 'python3 with torch not available here'})`);
+  console.log(`(ORT op: ${ortLabel()})`);
   const probe = createWasmStepper(RecurrentModel.create({ cell: 'lstm', inputSize: 1, hiddenSize: 1, seed: 1 }));
   if (!probe) console.log('WebAssembly SIMD unavailable: only the JS loops can run.');
 
   console.log('\nLatency, batch 1, I=40 (µs per step, p50 / p99)');
-  console.log('| cell | H | JS loops p50/p99 | wasm-simd p50/p99 | JS/wasm (p50) | PyTorch ref | ref/wasm | PyTorch now | now/wasm |');
-  console.log('|---|---|---|---|---|---|---|---|---|');
+  console.log('| cell | H | JS loops p50/p99 | wasm-simd p50/p99 | JS/wasm (p50) | PyTorch ref | ref/wasm | PyTorch now | now/wasm | ORT op 1t | ORT/wasm |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const [cell, H] of latCases) {
     const model = RecurrentModel.create({ cell, inputSize: 40, hiddenSize: H, seed: 1 });
     const secs = quick ? 0.4 : 1.5;
@@ -123,17 +140,18 @@ export async function run(options: { quick?: boolean } = {}): Promise<void> {
     const wa = wasmStepper ? latency(wasmStepper, model, secs) : null;
     const ref = cell === 'lstm' ? TORCH_REFERENCE.latency.lstm[H] : undefined;
     const now = torch?.latency[`${cell}:${H}`];
+    const ortP50 = (await ortLatencyP50(cell, 40, H, 1, secs)) ?? undefined;
     const col = (t: number | undefined): string => `${t !== undefined ? fmt(t) : '-'} | ${wa && t !== undefined ? fmt(t / wa.p50) + 'x' : '-'}`;
     console.log(
-      `| ${cell} | ${H} | ${fmt(js.p50)} / ${fmt(js.p99)} | ${wa ? `${fmt(wa.p50)} / ${fmt(wa.p99)}` : '-'} | ${wa ? fmt(js.p50 / wa.p50) + 'x' : '-'} | ${col(ref)} | ${col(now)} |`,
+      `| ${cell} | ${H} | ${fmt(js.p50)} / ${fmt(js.p99)} | ${wa ? `${fmt(wa.p50)} / ${fmt(wa.p99)}` : '-'} | ${wa ? fmt(js.p50 / wa.p50) + 'x' : '-'} | ${col(ref)} | ${col(now)} | ${col(ortP50)} |`,
     );
   }
 
   console.log('\nThroughput, I=40 (events/s; one event = one stream stepped once)');
   const pool = probe ? await startStepPool(2) : false;
   console.log(`(wasm 2t: ${pool ? 'one worker thread running' : 'no worker thread could start, same as 1 thread'})`);
-  console.log('| cell | batch | H | JS loops | wasm-simd | wasm/JS | wasm 2t | 2t/1t | PyTorch ref | wasm/ref | PyTorch now | wasm/now | 2t/now |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| cell | batch | H | JS loops | wasm-simd | wasm/JS | wasm 2t | 2t/1t | PyTorch ref | wasm/ref | PyTorch now | wasm/now | 2t/now | ORT op 1t | ORT op 2t | native 2t | native/ORT 2t |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   const secs = quick ? 0.6 : 2;
   for (const [cell, B, H] of thrCases) {
     const model = RecurrentModel.create({ cell, inputSize: 40, hiddenSize: H, seed: 1 });
@@ -144,9 +162,14 @@ export async function run(options: { quick?: boolean } = {}): Promise<void> {
     const two = twoStepper ? throughput(twoStepper, model, B, secs) : null;
     const ref = cell === 'lstm' && B === 1024 ? TORCH_REFERENCE.throughput.lstm[`${B}x${H}`] : undefined;
     const now = torch?.throughput[`${cell}:${B}x${H}`];
+    const ort1 = await ortThroughput(cell, 40, H, B, 1, secs);
+    const ort2 = await ortThroughput(cell, 40, H, B, 2, secs);
+    const nativeStepper = createOnnxStepper(model, { threads: 2 });
+    const nat = nativeStepper ? throughput(nativeStepper, model, B, secs) : null;
     const col = (t: number | undefined): string => `${t !== undefined ? fmtRate(t) : '-'} | ${wa && t !== undefined ? fmt(wa / t, 2) + 'x' : '-'}`;
+    const rate = (v: number | null): string => (v === null ? '-' : fmtRate(v));
     console.log(
-      `| ${cell} | ${B} | ${H} | ${fmtRate(js)} | ${wa ? fmtRate(wa) : '-'} | ${wa ? fmt(wa / js) + 'x' : '-'} | ${two ? fmtRate(two) : '-'} | ${wa && two ? fmt(two / wa, 2) + 'x' : '-'} | ${col(ref)} | ${col(now)} | ${two && now ? fmt(two / now, 2) + 'x' : '-'} |`,
+      `| ${cell} | ${B} | ${H} | ${fmtRate(js)} | ${wa ? fmtRate(wa) : '-'} | ${wa ? fmt(wa / js) + 'x' : '-'} | ${two ? fmtRate(two) : '-'} | ${wa && two ? fmt(two / wa, 2) + 'x' : '-'} | ${col(ref)} | ${col(now)} | ${two && now ? fmt(two / now, 2) + 'x' : '-'} | ${rate(ort1)} | ${rate(ort2)} | ${rate(nat)} | ${nat && ort2 ? fmt(nat / ort2, 2) + 'x' : '-'} |`,
     );
   }
 }

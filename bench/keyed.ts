@@ -5,7 +5,11 @@
  * sensor readings); events/s over the run and per-event latency (round start to output) p50/p99.
  * Also: share of the keyed time spent outside the stepper (our overhead), and bytes per key at
  * 100,000 keys. Threads: the same keyed run and kernel with SEQSTREAM_THREADS=1 and =2 (one worker
- * thread steps half of each large batch), measured back to back in this run.
+ * thread steps half of each large batch), measured back to back in this run. Native engine (when
+ * onnxruntime-node is installed): recurrentByKey at 1,024 keys with SEQSTREAM_ENGINE=wasm and with
+ * the default (auto: onnxruntime for these batches), the native stepper alone on the same 1,024
+ * rows, and onnxruntime's own LSTM operator through its public API (bench/ortBaseline.ts), 1 and
+ * 2 threads, same run.
  *
  *   npx tsx bench/keyed.ts [--quick]          (node --expose-gc --import tsx bench/keyed.ts for exact memory)
  */
@@ -17,6 +21,9 @@ import { RecurrentModel, seededRandom } from '../src/cells/index.js';
 import { startStepPool } from '../src/kernels/index.js';
 import { KeyedRecurrentControl, recurrent, recurrentByKey, type KeyedEvent } from '../src/streams/index.js';
 import { percentile, printTable } from './stats.js';
+import { createOnnxStepper } from '../src/kernels/onnxEngine.js';
+import { onnxRuntimeStatus } from '../src/kernels/onnxRuntime.js';
+import { ortLabel, ortThroughput } from './ortBaseline.js';
 
 /** PyTorch 1.13 (OpenBLAS, one thread) on this machine, 1,024 streams stepped as one batch (events/s). */
 const PYTORCH_1024: Record<number, number> = { 32: 1_700_000, 128: 274_000 };
@@ -171,16 +178,71 @@ async function bytesPerKey(H: number, n: number, which: 'keyed' | 'perKey'): Pro
   return { perKey: (after - before) / n, state: 2 * H * 4 };
 }
 
-/** Runs `fn` with SEQSTREAM_THREADS set (read when steppers are created), then restores it. */
-async function withThreads<T>(threads: number, fn: () => Promise<T>): Promise<T> {
-  const saved = process.env.SEQSTREAM_THREADS;
-  process.env.SEQSTREAM_THREADS = String(threads);
+/** Runs `fn` with an environment variable set (read when steppers are created), then restores it. */
+async function withEnv<T>(name: string, value: string, fn: () => Promise<T>): Promise<T> {
+  const saved = process.env[name];
+  process.env[name] = value;
   try {
     return await fn();
   } finally {
-    if (saved === undefined) delete process.env.SEQSTREAM_THREADS;
-    else process.env.SEQSTREAM_THREADS = saved;
+    if (saved === undefined) delete process.env[name];
+    else process.env[name] = saved;
   }
+}
+
+/** Runs `fn` with SEQSTREAM_THREADS set, then restores it. */
+function withThreads<T>(threads: number, fn: () => Promise<T>): Promise<T> {
+  return withEnv('SEQSTREAM_THREADS', String(threads), fn);
+}
+
+/** The stepper alone on `batch` rows of onnxruntime (threads), events/s. */
+function nativeKernelOnly(model: RecurrentModel, batch: number, threads: number, budgetMs: number, xs: Float32Array[]): number {
+  const stepper = createOnnxStepper(model, { threads });
+  if (!stepper) return NaN;
+  const state = model.createState(batch);
+  const x = new Float32Array(batch * I);
+  for (let b = 0; b < batch; b++) x.set(xs[b % xs.length], b * I);
+  stepper.stepInPlace(state, x);
+  let steps = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < budgetMs || steps < 2) {
+    stepper.stepInPlace(state, x);
+    steps++;
+  }
+  return ((steps * batch) / (performance.now() - t0)) * 1000;
+}
+
+/** Native engine table (exported for a quick run on its own): keyed (wasm vs auto/native), stepper alone, onnxruntime's own op, at 1,024 keys. */
+export async function nativeSection(budget: number, xs: Float32Array[]): Promise<void> {
+  if (!onnxRuntimeStatus().available) {
+    console.log(`\nNative engine: ${ortLabel()}`);
+    return;
+  }
+  const rows: Array<Array<string | number>> = [];
+  const keys = 1024;
+  for (const H of [32, 128]) {
+    const model = RecurrentModel.create({ cell: 'lstm', inputSize: I, hiddenSize: H, seed: 1 });
+    for (const threads of [1, 2]) {
+      const wasm = await withThreads(threads, () => withEnv('SEQSTREAM_ENGINE', 'wasm', () => measure(keyedRunner(model), keys, budget, xs)));
+      const native = await withThreads(threads, () => withEnv('SEQSTREAM_ENGINE', 'auto', () => measure(keyedRunner(model), keys, budget, xs)));
+      const alone = nativeKernelOnly(model, keys, threads, budget / 2, xs);
+      const raw = (await ortThroughput('lstm', I, H, keys, threads, budget / 1000)) ?? NaN;
+      rows.push([
+        H,
+        threads,
+        Math.round(wasm.eventsPerSec),
+        Math.round(native.eventsPerSec),
+        (native.eventsPerSec / wasm.eventsPerSec).toFixed(2) + 'x',
+        Math.round(alone),
+        Math.round(raw),
+        (native.eventsPerSec / raw).toFixed(2) + 'x',
+        (native.eventsPerSec / alone).toFixed(2),
+        `${native.p50.toFixed(0)}/${native.p99.toFixed(0)}`,
+      ]);
+    }
+  }
+  console.log(`\nNative engine, ${keys} keys, LSTM I=${I} (${ortLabel()}; same run): keyed on wasm vs auto (onnxruntime for these batches), the native stepper alone, onnxruntime's own LSTM op (public run(), one step per call)`);
+  printTable(['H', 'threads', 'keyed wasm ev/s', 'keyed native ev/s', 'native/wasm', 'native stepper alone', 'ORT op ev/s', 'keyed native/ORT op', 'keyed/stepper', 'native p50/p99 µs'], rows);
 }
 
 /** Runs the keyed benchmark and prints its tables. */
@@ -246,6 +308,8 @@ export async function run(options: { quick?: boolean } = {}): Promise<void> {
   }
   console.log(`\nThreads (SEQSTREAM_THREADS=1 vs 2, same run; worker ${pool ? 'running' : 'could not start'}): keyed ev/s and the stepper alone on min(keys,1024) rows`);
   printTable(['H', 'keys', 'keyed 1t ev/s', 'keyed 2t ev/s', 'keyed 2t/1t', '1t p50/p99 µs', '2t p50/p99 µs', 'kernel 1t', 'kernel 2t', 'kernel 2t/1t'], threadRows);
+
+  await nativeSection(budget, xs);
 
   const n = quick ? 20_000 : 100_000;
   const memRows: Array<Array<string | number>> = [];

@@ -25,3 +25,4 @@ export { runSequence, type RunSequenceOptions, type SequenceResult } from './run
 export { loadSafetensors, loadStateDict, type StateDict, type LoadStateDictOptions } from './stateDict.js';
 export { parseSafetensors, safetensorsMetadata, writeSafetensors, type SafetensorsEntry } from './safetensors.js';
 export { loadOnnx } from './onnxImport.js';
+export { fromOnnxGateOrder, onnxLayerWeights, ONNX_GATE_ORDER, toOnnxGateOrder } from './onnxGateOrder.js';

@@ -1,6 +1,6 @@
 import { ModelFormatError } from '../errors.js';
-import { fieldString, readFields, repeatedVarints, type ProtoField } from '../kernels/internal/protobufWire.js';
-import { fromOnnxGateOrder } from '../kernels/onnxGraph.js';
+import { fieldString, readFields, repeatedVarints, type ProtoField } from './internal/protobufWire.js';
+import { fromOnnxGateOrder } from './onnxGateOrder.js';
 import { RecurrentModel } from './model.js';
 import type { CellKind, HeadActivation } from './types.js';
 

@@ -1,5 +1,5 @@
 import type { RecurrentModel } from '../cells/model.js';
-import type { FusedStepper } from '../kernels/fusedStepper.js';
+import type { FusedStepper } from '../kernels/fusedStepperType.js';
 import { createOnnxStepper } from '../kernels/onnxEngine.js';
 import { createWasmStepper } from '../kernels/wasmStepper.js';
 

@@ -1,6 +1,6 @@
 import type { RecurrentModel } from '../cells/model.js';
 import { InvalidOptionError } from '../errors.js';
-import type { FusedStepper } from './fusedStepper.js';
+import type { FusedStepper } from './fusedStepperType.js';
 import { createOnnxStepper } from './onnxEngine.js';
 import { onnxRuntimeStatus } from './onnxRuntime.js';
 import { stepThreads } from './stepPool.js';
@@ -16,10 +16,22 @@ const ENGINES: readonly StepEngine[] = ['auto', 'wasm', 'native', 'js'];
  * the WebAssembly kernel at ~64-128 rows for H=32 (0.6-1.2M multiply-adds) and ~16 rows for H=128
  * (1.4M). With 1M: H=32 from 109 rows, H=128 from 12 rows; batch 1 always stays on WebAssembly
  * (its latency there is ~5x lower).
+ *
+ * @example
+ * ```ts
+ * const goesNative = batch * rowWork(model) >= NATIVE_MIN_WORK;
+ * ```
  */
 export const NATIVE_MIN_WORK = 1_000_000;
 
-/** Multiply-adds one row costs through every layer of `model` (the head excluded). */
+/**
+ * Multiply-adds one row costs through every layer of `model` (the head excluded).
+ *
+ * @example
+ * ```ts
+ * rowWork(RecurrentModel.create({ cell: 'lstm', inputSize: 40, hiddenSize: 32 })); // 9216
+ * ```
+ */
 export function rowWork(model: RecurrentModel): number {
   const G = model.cellDefinition.gates;
   return model.layers.reduce((sum, l) => sum + G * l.hiddenSize * (l.inputSize + l.hiddenSize), 0);

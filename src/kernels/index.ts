@@ -5,3 +5,8 @@ export { kernelModule } from './kernelModule.js';
 export { gatesKernelBase64 } from './gatesKernel.wasm.js';
 export { shutdownStepPool, startStepPool, stepPoolStats, stepThreads, type StepPoolStats } from './stepPool.js';
 export { withTrainKernel, jsTrainKernel, dot, type TrainKernel, type MatVec, type Float64Allocator } from './trainKernel.js';
+export { type FusedStepperOptions } from './fusedStepper.js';
+export { createAutoStepper, describeStepEngine, NATIVE_MIN_WORK, resolveEngine, rowWork, type StepEngine } from './autoStepper.js';
+export { createOnnxStepper, requireOnnxStepper, type OnnxStepperOptions } from './onnxEngine.js';
+export { loadOnnxRuntime, onnxRuntimeStatus, type OnnxRuntime, type OnnxRuntimeStatus } from './onnxRuntime.js';
+export { stepGraph, stepGraphNames, STEP_GRAPH_OPSET } from './onnxGraph.js';

@@ -1,7 +1,7 @@
 import type { RecurrentModel } from '../cells/model.js';
 import type { ModelState } from '../cells/types.js';
 import { InvalidOptionError, SeqstreamError } from '../errors.js';
-import type { FusedStepper } from './fusedStepper.js';
+import type { FusedStepper } from './fusedStepperType.js';
 import { stepGraph, stepGraphNames } from './onnxGraph.js';
 import { loadOnnxRuntime, onnxRuntimeStatus, type OnnxRuntime, type OrtNativeSession, type OrtTensor } from './onnxRuntime.js';
 import { stepThreads } from './stepPool.js';

@@ -1,8 +1,16 @@
 import type { RecurrentModel } from '../cells/model.js';
-import type { CellKind, LayerWeights } from '../cells/types.js';
-import { ProtoWriter } from './internal/protobufWire.js';
+import type { CellKind } from '../cells/types.js';
+import { ProtoWriter } from '../cells/internal/protobufWire.js';
+import { onnxLayerWeights } from '../cells/onnxGateOrder.js';
 
-/** ONNX opset the step graph is written for (LSTM/GRU/RNN as of opset 14). */
+/**
+ * ONNX opset the step graph is written for (LSTM/GRU/RNN as of opset 14).
+ *
+ * @example
+ * ```ts
+ * STEP_GRAPH_OPSET; // 14
+ * ```
+ */
 export const STEP_GRAPH_OPSET = 14;
 const IR_VERSION = 8;
 const FLOAT = 1;
@@ -11,17 +19,13 @@ const FLOAT = 1;
 const OP: Record<CellKind, string> = { rnn_tanh: 'RNN', rnn_relu: 'RNN', lstm: 'LSTM', gru: 'GRU' };
 
 /**
- * Order in which PyTorch's gate blocks appear in ONNX's: LSTM is `i,f,g,o` in PyTorch and `i,o,f,c`
- * in ONNX; GRU is `r,z,n` in PyTorch and `z,r,h` in ONNX. `ONNX block j = PyTorch block ORDER[j]`.
+ * Names of the step graph's inputs and outputs for layer `k`.
+ *
+ * @example
+ * ```ts
+ * feeds[stepGraphNames.h(0)] = tensorOverH0;
+ * ```
  */
-export const ONNX_GATE_ORDER: Record<CellKind, readonly number[]> = {
-  rnn_tanh: [0],
-  rnn_relu: [0],
-  lstm: [0, 3, 1, 2],
-  gru: [1, 0, 2],
-};
-
-/** Names of the step graph's inputs and outputs for layer `k`. */
 export const stepGraphNames = {
   x: 'x',
   h: (k: number) => `h${k}`,
@@ -29,27 +33,6 @@ export const stepGraphNames = {
   hOut: (k: number) => `h${k}_next`,
   cOut: (k: number) => `c${k}_next`,
 };
-
-/**
- * Reorders `G` row blocks of `rows x cols` each (`H` rows per block) from PyTorch's gate order to
- * ONNX's. Returns a new array; `data` is `[G*H, cols]` row-major.
- */
-export function toOnnxGateOrder(kind: CellKind, data: Float32Array, H: number, cols: number): Float32Array {
-  const order = ONNX_GATE_ORDER[kind];
-  const block = H * cols;
-  const out = new Float32Array(data.length);
-  order.forEach((src, j) => out.set(data.subarray(src * block, (src + 1) * block), j * block));
-  return out;
-}
-
-/** The inverse of {@link toOnnxGateOrder}: ONNX gate blocks back to PyTorch's order. */
-export function fromOnnxGateOrder(kind: CellKind, data: Float32Array, H: number, cols: number): Float32Array {
-  const order = ONNX_GATE_ORDER[kind];
-  const block = H * cols;
-  const out = new Float32Array(data.length);
-  order.forEach((src, j) => out.set(data.subarray(j * block, (j + 1) * block), src * block));
-  return out;
-}
 
 function tensorProto(name: string, dims: readonly number[], data: Float32Array): Uint8Array {
   const w = new ProtoWriter();
@@ -86,19 +69,6 @@ function node(op: string, name: string, inputs: readonly string[], outputs: read
   w.string(3, name).string(4, op);
   for (const a of attrs) w.bytes(5, a);
   return w.finish();
-}
-
-/** ONNX `W`, `R`, `B` of one layer (gate order converted, both biases concatenated). */
-export function onnxLayerWeights(kind: CellKind, layer: LayerWeights): { W: Float32Array; R: Float32Array; B: Float32Array } {
-  const H = layer.hiddenSize;
-  const B = new Float32Array(layer.biasIh.length * 2);
-  B.set(toOnnxGateOrder(kind, layer.biasIh, H, 1), 0);
-  B.set(toOnnxGateOrder(kind, layer.biasHh, H, 1), layer.biasIh.length);
-  return {
-    W: toOnnxGateOrder(kind, layer.weightIh, H, layer.inputSize),
-    R: toOnnxGateOrder(kind, layer.weightHh, H, H),
-    B,
-  };
 }
 
 /**

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadOnnx, RecurrentModel, type CellKind } from '../../src/cells/index.js';
 import { verifyFixtures } from '../../src/cli/verify.js';
-import { ProtoWriter } from '../../src/kernels/internal/protobufWire.js';
+import { ProtoWriter } from '../../src/cells/internal/protobufWire.js';
 import { stepGraph } from '../../src/kernels/onnxGraph.js';
 import { onnxRuntimeStatus } from '../../src/kernels/onnxRuntime.js';
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { RecurrentModel, type CellKind } from '../../src/cells/index.js';
-import { fieldString, ProtoWriter, readFields, repeatedVarints, WireType } from '../../src/kernels/internal/protobufWire.js';
-import { fromOnnxGateOrder, onnxLayerWeights, stepGraph, toOnnxGateOrder } from '../../src/kernels/onnxGraph.js';
+import { fieldString, ProtoWriter, readFields, repeatedVarints, WireType } from '../../src/cells/internal/protobufWire.js';
+import { fromOnnxGateOrder, onnxLayerWeights, toOnnxGateOrder } from '../../src/cells/onnxGateOrder.js';
+import { stepGraph } from '../../src/kernels/onnxGraph.js';
 
 describe('protobuf wire codec', () => {
   it('writes and reads back varints (negative int64 too), floats, strings, bytes and packed varints', () => {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { initBackend, type BackendName } from '../../tensors/backend.js';
 import { describeStepEngine } from '../../kernels/autoStepper.js';
-import { gatesKernelModule } from '../../kernels/wasmStepper.js';
+import { gatesKernelModule } from '../../kernels/gatesKernel.js';
 import { type CliContext, withBackendOption } from '../cliContext.js';
 
 /**

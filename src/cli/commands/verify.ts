@@ -1,5 +1,5 @@
 import { describeStepEngine } from '../../kernels/autoStepper.js';
-import { gatesKernelModule } from '../../kernels/wasmStepper.js';
+import { gatesKernelModule } from '../../kernels/gatesKernel.js';
 import { Option, type Command } from 'commander';
 import { type CliContext, UsageError, startBackend, withBackendOption } from '../cliContext.js';
 import { formatVerifyLine, formatVerifySummary, verifyFixtures } from '../verify.js';

@@ -5,7 +5,14 @@
  * Integers stay below 2^53 (ONNX dims, enums and versions do).
  */
 
-/** Wire types used by ONNX messages. */
+/**
+ * Wire types used by ONNX messages.
+ *
+ * @example
+ * ```ts
+ * if (field.wire === WireType.Bytes) readFields(field.bytes);
+ * ```
+ */
 export const enum WireType {
   Varint = 0,
   Fixed64 = 1,
@@ -146,7 +153,14 @@ export function readFields(data: Uint8Array): ProtoField[] {
   return out;
 }
 
-/** Values of a packed or unpacked repeated varint field (int64 dims, ints attributes). */
+/**
+ * Values of a packed or unpacked repeated varint field (int64 dims, ints attributes).
+ *
+ * @example
+ * ```ts
+ * const dims = repeatedVarints(readFields(tensorBytes), 1); // TensorProto.dims
+ * ```
+ */
 export function repeatedVarints(fields: readonly ProtoField[], field: number): number[] {
   const out: number[] = [];
   for (const f of fields) {
@@ -186,7 +200,14 @@ function decodeVarint(data: Uint8Array, pos: number): [number, number] {
 
 const decoder = new TextDecoder();
 
-/** UTF-8 text of a bytes field. */
+/**
+ * UTF-8 text of a bytes field.
+ *
+ * @example
+ * ```ts
+ * fieldString(readFields(nodeBytes).find((f) => f.field === 4)!); // 'LSTM'
+ * ```
+ */
 export function fieldString(f: ProtoField): string {
   return decoder.decode(f.bytes);
 }
