@@ -1,3 +1,5 @@
+import { resolveEngine, type StepEngine } from '../kernels/autoStepper.js';
+import { requireOnnxStepper } from '../kernels/onnxEngine.js';
 import { Observable, type OperatorFunction, type Subscription } from 'rxjs';
 import type { RecurrentModel } from '../cells/model.js';
 import type { StateSnapshot } from '../cells/stateSnapshot.js';
@@ -74,6 +76,14 @@ export interface RecurrentByKeyOptions<K> {
   clock?: () => number;
   /** Time the stepper calls and flushes (see `control.stats()`). Default false. */
   profile?: boolean;
+  /**
+   * Step engine (see `createFusedStepper`): `'auto'` (WebAssembly, and onnxruntime-node for flushes
+   * of 1M+ multiply-adds when it is installed), `'wasm'`, `'native'` (throws
+   * `SEQ_ENGINE_UNAVAILABLE` here, at creation, when onnxruntime-node cannot load) or `'js'`. Pin
+   * one where crash replay must be bit-exact under any batching. Default: `SEQSTREAM_ENGINE`
+   * (read at subscribe), else `'auto'`.
+   */
+  engine?: StepEngine;
 }
 
 const DEFAULTS = { maxBatch: 1024, maxWaitMs: 0, maxKeys: 100_000, idleTtlMs: Infinity };
@@ -139,6 +149,7 @@ export function recurrentByKey<K = string | number>(
         emit: o.emit,
         clock: o.clock,
         profile: o.profile,
+        engine: options.engine,
         initialState: options.initialState,
         onEvict: options.onEvict,
         onInvalid: (error, event) => {
@@ -369,6 +380,7 @@ function resolveOptions<K>(model: RecurrentModel, options: RecurrentByKeyOptions
     checkpointOnComplete = cp.onComplete ?? true;
   }
   if (options.profile !== undefined && typeof options.profile !== 'boolean') throw new InvalidOptionError('profile', 'a boolean', options.profile);
+  if (options.engine !== undefined && resolveEngine(options.engine) === 'native') requireOnnxStepper(model);
   return {
     emit,
     maxKeys,

@@ -14,6 +14,7 @@ interface ProbeResult {
   maxDiff: number;
   status: { available: boolean; reason?: string };
   nativeError: string | null;
+  keyedError: string | null;
   line: string;
 }
 
@@ -35,6 +36,7 @@ describe('without onnxruntime-node the automatic engine falls back to WebAssembl
     }
     expect(r.kind).toBe('wasm-simd+onnxruntime');
     expect(r.maxDiff).toBeLessThan(1e-5);
+    expect(r.keyedError).toBeNull();
   }, 60_000);
 
   it('when it is not installed', async () => {
@@ -45,6 +47,7 @@ describe('without onnxruntime-node the automatic engine falls back to WebAssembl
     expect(r.kind).toBe('wasm-simd');
     expect(r.maxDiff).toBeLessThan(1e-5);
     expect(r.nativeError).toMatch(/^SEQ_ENGINE_UNAVAILABLE: .*not installed/);
+    expect(r.keyedError).toBe('SEQ_ENGINE_UNAVAILABLE'); // recurrentByKey(model, { engine: 'native' }) throws at creation
     expect(r.line).toContain('no native engine');
   }, 60_000);
 

@@ -57,6 +57,18 @@ describe('recurrentByKey on every step engine', () => {
   afterEach(() => {
     delete process.env.SEQSTREAM_ENGINE;
   });
+
+  it('the engine option wins over SEQSTREAM_ENGINE; a bad name is SEQ_INVALID_OPTION at creation', async () => {
+    const model = RecurrentModel.create({ cell: 'gru', inputSize: I, hiddenSize: 16, head: { outputSize: 2 }, seed: 3 });
+    const evs = events(300, 40, 5);
+    const pinned = native ? 'native' : 'wasm';
+    process.env.SEQSTREAM_ENGINE = pinned;
+    const byEnv = await runAtOnce(model, evs, 64);
+    process.env.SEQSTREAM_ENGINE = 'js';
+    const byOption = await lastValueFrom(from(evs).pipe(recurrentByKey(model, { maxBatch: 64, engine: pinned }), toArray()));
+    byOption.forEach((o, i) => expect(Array.from(o.y)).toEqual(Array.from(byEnv[i].y)));
+    expect(() => recurrentByKey(model, { engine: 'gpu' as never })).toThrow(expect.objectContaining({ code: 'SEQ_INVALID_OPTION' }));
+  });
   const cases: Array<[CellKind, number]> = [['lstm', 2], ['gru', 1], ['rnn_relu', 2]];
   for (const engine of engines) {
     for (const [cell, layers] of cases) {

@@ -1,3 +1,4 @@
+import type { StepEngine } from '../../kernels/autoStepper.js';
 import { createFusedStepper, type FusedStepper } from '../../kernels/fusedStepper.js';
 import type { RecurrentModel } from '../../cells/model.js';
 import { restoreState, type StateSnapshot } from '../../cells/stateSnapshot.js';
@@ -59,6 +60,8 @@ export interface KeyedSlabOptions<K> {
   emit: 'output' | 'hidden' | 'all';
   clock: () => number;
   profile: boolean;
+  /** Step engine; undefined = `SEQSTREAM_ENGINE`, else auto. */
+  engine?: StepEngine;
   initialState?: (key: K) => StateSnapshot | undefined;
   onEvict?: (eviction: Eviction<K>) => void;
   onInvalid: (error: InvalidInputError, event: unknown) => void;
@@ -102,7 +105,7 @@ export class KeyedSlab<K> {
 
   constructor(model: RecurrentModel, options: KeyedSlabOptions<K>) {
     this.model = model;
-    this.stepper = createFusedStepper(model);
+    this.stepper = createFusedStepper(model, { engine: options.engine });
     this.o = options;
     const { inputSize, hiddenSize, numLayers, head, cell } = model.config;
     this.I = inputSize;
