@@ -3,8 +3,8 @@ import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import { InvalidOptionError, SeqstreamError } from '../errors.js';
 import { watchMqttConnection } from './internal/mqttConnection.js';
 import { requireOptional } from './internal/requireOptional.js';
-import { positiveInteger } from './internal/sensorOptions.js';
 import type { MqttStatus } from './internal/mqttConnection.js';
+import { integerOption } from '../options.js';
 
 export type { MqttStatus } from './internal/mqttConnection.js';
 
@@ -81,8 +81,8 @@ export function mqttSink<T>(options: MqttSinkOptions<T>): MonoTypeOperatorFuncti
   const retain = options.retain ?? false;
   const serialize = options.serialize ?? toJsonPayload;
   if (typeof serialize !== 'function') throw new InvalidOptionError('serialize', 'a function', serialize);
-  const maxInFlight = positiveInteger('maxInFlight', options.maxInFlight, 1000);
-  const reconnectPeriodMs = positiveInteger('reconnectPeriodMs', options.reconnectPeriodMs, 1000);
+  const maxInFlight = integerOption('maxInFlight', options.maxInFlight, 1000, 1);
+  const reconnectPeriodMs = integerOption('reconnectPeriodMs', options.reconnectPeriodMs, 1000, 1);
   if (options.onStatus !== undefined && typeof options.onStatus !== 'function') throw new InvalidOptionError('onStatus', 'a function', options.onStatus);
   const mqtt = requireOptional<typeof import('mqtt')>('mqtt', 'mqttSink');
   const topicOf =

@@ -5,8 +5,9 @@ import { describe, InvalidInputError, InvalidOptionError, SeqstreamError } from 
 import { EventAssembler } from './internal/eventAssembler.js';
 import { compileTopic } from './internal/mqttTopic.js';
 import { requireOptional } from './internal/requireOptional.js';
-import { positiveInteger, resolveMapping, type SensorEvent, type SensorMappingOptions } from './internal/sensorOptions.js';
+import { resolveMapping, type SensorEvent, type SensorMappingOptions } from './internal/sensorOptions.js';
 import { watchMqttConnection, type MqttStatus } from './internal/mqttConnection.js';
+import { integerOption } from '../options.js';
 
 export type { MqttStatus } from './internal/mqttConnection.js';
 export type { MissingPolicy, OrderPolicy, SensorEvent, SensorMappingOptions } from './internal/sensorOptions.js';
@@ -146,9 +147,9 @@ export function mqttSource(options: MqttSourceOptions): Observable<SensorEvent> 
   }
   const topicKey = options.topicKey ?? ((topic: string, captures: string[]) => (captures.length > 0 ? captures.join('/') : topic));
   if (typeof topicKey !== 'function') throw new InvalidOptionError('topicKey', 'a function', topicKey);
-  const maxPayloadBytes = positiveInteger('maxPayloadBytes', options.maxPayloadBytes, 65_536);
-  const reconnectPeriodMs = positiveInteger('reconnectPeriodMs', options.reconnectPeriodMs, 1000);
-  const connectTimeoutMs = positiveInteger('connectTimeoutMs', options.connectTimeoutMs, 10_000);
+  const maxPayloadBytes = integerOption('maxPayloadBytes', options.maxPayloadBytes, 65_536, 1);
+  const reconnectPeriodMs = integerOption('reconnectPeriodMs', options.reconnectPeriodMs, 1000, 1);
+  const connectTimeoutMs = integerOption('connectTimeoutMs', options.connectTimeoutMs, 10_000, 1);
   const maxReconnectAttempts = options.maxReconnectAttempts ?? 300;
   if (maxReconnectAttempts !== Infinity && (!Number.isInteger(maxReconnectAttempts) || maxReconnectAttempts < 0)) {
     throw new InvalidOptionError('maxReconnectAttempts', 'an integer >= 0 or Infinity', maxReconnectAttempts);

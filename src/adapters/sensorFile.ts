@@ -4,7 +4,8 @@ import { Observable } from 'rxjs';
 import { InvalidOptionError, SeqstreamError } from '../errors.js';
 import { EventAssembler } from './internal/eventAssembler.js';
 import { createLineInput } from './internal/lineInput.js';
-import { positiveInteger, resolveLineOptions, type SensorEvent, type SensorLineOptions } from './internal/sensorOptions.js';
+import { resolveLineOptions, type SensorEvent, type SensorLineOptions } from './internal/sensorOptions.js';
+import { integerOption } from '../options.js';
 
 export type { MissingPolicy, OrderPolicy, SensorEvent, SensorLineOptions, SensorMappingOptions } from './internal/sensorOptions.js';
 
@@ -41,10 +42,10 @@ export interface SensorFileOptions extends SensorLineOptions {
 export function sensorFile(path: string, options: SensorFileOptions = {}): Observable<SensorEvent> {
   if (typeof path !== 'string' || path.length === 0) throw new InvalidOptionError('path', 'a file path', path);
   const resolved = resolveLineOptions(options, { invalidInput: 'error', format: /\.csv$/i.test(path) ? 'csv' : 'ndjson' });
-  const chunkSize = positiveInteger('chunkSize', options.chunkSize, 65_536);
+  const chunkSize = integerOption('chunkSize', options.chunkSize, 65_536, 1);
   const from = options.from;
   if (from !== undefined) {
-    positiveInteger('from.line', from.line, 1);
+    integerOption('from.line', from.line, 1, 1);
     if (!Number.isInteger(from.byteOffset) || from.byteOffset < 0) throw new InvalidOptionError('from.byteOffset', 'an integer >= 0', from.byteOffset);
   }
   const source = `file:${path}`;

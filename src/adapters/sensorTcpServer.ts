@@ -3,7 +3,8 @@ import { Observable } from 'rxjs';
 import { InvalidOptionError, SeqstreamError } from '../errors.js';
 import { EventAssembler } from './internal/eventAssembler.js';
 import { createLineInput } from './internal/lineInput.js';
-import { positiveInteger, resolveLineOptions, type SensorEvent, type SensorLineOptions } from './internal/sensorOptions.js';
+import { resolveLineOptions, type SensorEvent, type SensorLineOptions } from './internal/sensorOptions.js';
+import { integerOption } from '../options.js';
 
 export type { MissingPolicy, OrderPolicy, SensorEvent, SensorLineOptions, SensorMappingOptions } from './internal/sensorOptions.js';
 
@@ -63,8 +64,8 @@ export function sensorTcpServer(options: SensorTcpServerOptions = {}): Observabl
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidOptionError('port', 'an integer in [0, 65535]', port);
   const host = options.host ?? '127.0.0.1';
   if (typeof host !== 'string' || host.length === 0) throw new InvalidOptionError('host', 'a host name or address', host);
-  const maxConnections = positiveInteger('maxConnections', options.maxConnections, 64);
-  const idleTimeoutMs = positiveInteger('idleTimeoutMs', options.idleTimeoutMs, 300_000);
+  const maxConnections = integerOption('maxConnections', options.maxConnections, 64, 1);
+  const idleTimeoutMs = integerOption('idleTimeoutMs', options.idleTimeoutMs, 300_000, 1);
   for (const cb of ['onListening', 'onConnection'] as const) {
     if (options[cb] !== undefined && typeof options[cb] !== 'function') throw new InvalidOptionError(cb, 'a function', options[cb]);
   }

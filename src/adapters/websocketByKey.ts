@@ -5,6 +5,7 @@ import { InvalidOptionError, type SeqstreamError } from '../errors.js';
 import { KeyedRecurrentControl } from '../streams/keyedRecurrentControl.js';
 import { recurrentByKey, type KeyedEvent, type KeyedOutput, type RecurrentByKeyOptions } from '../streams/recurrentByKey.js';
 import type { WebSocketEvent, WebSocketTextServer } from './websocketTypes.js';
+import { integerOption } from '../options.js';
 
 /** Options of {@link websocketByKey}. Every limit has a finite default. */
 export interface WebsocketByKeyOptions {
@@ -205,8 +206,7 @@ export function websocketByKey(server: WebSocketTextServer, model: RecurrentMode
 function resolveOptions(options: WebsocketByKeyOptions): Required<Omit<WebsocketByKeyOptions, 'encodeText' | 'keyed'>> & Pick<WebsocketByKeyOptions, 'encodeText'> {
   const o = { ...DEFAULTS, ...options };
   for (const name of ['maxTokensPerMessage', 'maxQueuedTokens', 'tokensPerTurn'] as const) {
-    const v = o[name];
-    if (!Number.isInteger(v) || v < 1) throw new InvalidOptionError(name, 'an integer >= 1', v);
+    integerOption(name, o[name], undefined, 1);
   }
   if (o.maxQueuedTokens < o.maxTokensPerMessage) throw new InvalidOptionError('maxQueuedTokens', `an integer >= maxTokensPerMessage (${o.maxTokensPerMessage})`, o.maxQueuedTokens);
   if (o.encodeText !== undefined && typeof o.encodeText !== 'function') throw new InvalidOptionError('encodeText', 'a function', o.encodeText);

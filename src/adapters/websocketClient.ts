@@ -3,6 +3,7 @@ import { Observable, type Subscription } from 'rxjs';
 import { WebSocket } from 'ws';
 import { describe, InvalidOptionError, SeqstreamError } from '../errors.js';
 import { jsonReplacer } from './internal/jsonReplacer.js';
+import { integerOption } from '../options.js';
 
 /** Reconnect schedule of {@link websocketClient}. */
 export interface ReconnectOptions {
@@ -336,7 +337,7 @@ function resolveOptions<T>(options: WebSocketClientOptions<T>): Resolved<T> {
     if (!Number.isInteger(reconnect.maxAttempts) || reconnect.maxAttempts < 1) throw new InvalidOptionError('reconnect.maxAttempts', 'a positive integer', reconnect.maxAttempts);
   }
   for (const [name, v] of [['maxQueuedMessages', o.maxQueuedMessages], ['maxPayload', o.maxPayload], ['handshakeTimeoutMs', o.handshakeTimeoutMs], ['maxBufferedBytes', o.maxBufferedBytes]] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new InvalidOptionError(name, 'a positive integer', v);
+    integerOption(name, v, undefined, 1);
   }
   for (const [name, codes] of [['completeOnCloseCodes', o.completeOnCloseCodes], ['finalCloseCodes', o.finalCloseCodes]] as const) {
     if (!Array.isArray(codes) || !codes.every((c) => Number.isInteger(c))) throw new InvalidOptionError(name, 'an array of integer close codes', codes);

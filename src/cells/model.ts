@@ -5,6 +5,7 @@ import { applyHead } from './head.js';
 import { seededRandom } from './random.js';
 import { createStepScratch, stepLayer, type StepScratch } from './stepLayer.js';
 import type { CellKind, HeadActivation, HeadWeights, LayerWeights, ModelState } from './types.js';
+import { integerOption } from '../options.js';
 
 /** Shape of a model. */
 export interface ModelConfig {
@@ -274,11 +275,6 @@ export class RecurrentModel {
   }
 }
 
-function positiveInt(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new InvalidOptionError(name, 'a positive integer', v);
-  return v;
-}
-
 const CELLS: readonly CellKind[] = ['rnn_tanh', 'rnn_relu', 'lstm', 'gru'];
 const ACTIVATIONS: readonly HeadActivation[] = ['identity', 'sigmoid', 'softmax'];
 
@@ -288,16 +284,16 @@ export function resolveConfig(config: ModelConfig): ResolvedModelConfig {
   if (!CELLS.includes(config.cell)) throw new InvalidOptionError('cell', `one of ${CELLS.join(', ')}`, config.cell);
   const head = config.head ?? null;
   if (head !== null) {
-    positiveInt('head.outputSize', head.outputSize);
+    integerOption('head.outputSize', head.outputSize, undefined, 1);
     if (head.activation !== undefined && !ACTIVATIONS.includes(head.activation)) {
       throw new InvalidOptionError('head.activation', `one of ${ACTIVATIONS.join(', ')}`, head.activation);
     }
   }
   return {
     cell: config.cell,
-    inputSize: positiveInt('inputSize', config.inputSize),
-    hiddenSize: positiveInt('hiddenSize', config.hiddenSize),
-    numLayers: config.numLayers === undefined ? 1 : positiveInt('numLayers', config.numLayers),
+    inputSize: integerOption('inputSize', config.inputSize, undefined, 1),
+    hiddenSize: integerOption('hiddenSize', config.hiddenSize, undefined, 1),
+    numLayers: config.numLayers === undefined ? 1 : integerOption('numLayers', config.numLayers, undefined, 1),
     head: head ? { outputSize: head.outputSize, activation: head.activation ?? 'identity' } : null,
   };
 }

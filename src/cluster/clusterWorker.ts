@@ -3,6 +3,7 @@ import { InvalidOptionError } from '../errors.js';
 import type { ClusterEngine } from './clusterEngine.js';
 import { PartitionOwnership } from './partitionOwnership.js';
 import { PartitionRunner, type PartitionPipeline, type PartitionStats } from './partitionRunner.js';
+import { numberOption } from '../options.js';
 
 /** Options of {@link ClusterWorker}, with defaults. */
 export interface ClusterWorkerOptions {
@@ -34,12 +35,6 @@ export interface ClusterWorkerOptions {
   trace?: boolean;
 }
 
-function positive(name: string, v: number | undefined, def: number, min = 1): number {
-  if (v === undefined) return def;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) throw new InvalidOptionError(name, `a number >= ${min}`, v);
-  return v;
-}
-
 /**
  * One member of a worker group: holds leases on some partitions of a {@link ClusterEngine} and
  * runs a {@link PartitionRunner} (keyed pipeline + checkpoints) on each. Partitions move to it
@@ -66,15 +61,15 @@ export class ClusterWorker {
     options: ClusterWorkerOptions,
   ) {
     if (!options || typeof options.id !== 'string' || !/^[-\w]+$/.test(options.id)) throw new InvalidOptionError('id', 'letters, digits, - or _', options?.id);
-    const leaseMs = positive('leaseMs', options.leaseMs, 1500, 50);
+    const leaseMs = numberOption('leaseMs', options.leaseMs, 1500, { min: 50 });
     this.settings = {
-      checkpointEveryMs: positive('checkpointEveryMs', options.checkpointEveryMs, 1000, 1),
-      checkpointEveryEvents: positive('checkpointEveryEvents', options.checkpointEveryEvents, 20_000),
-      maxEventBytes: positive('maxEventBytes', options.maxEventBytes, 65_536),
-      deadLetterMaxBytes: positive('deadLetterMaxBytes', options.deadLetterMaxBytes, 4096, 0),
-      maxBatch: positive('maxBatch', options.maxBatch, 1024),
-      batchWaitMs: positive('batchWaitMs', options.batchWaitMs, 1, 0),
-      maxInFlight: positive('maxInFlight', options.maxInFlight, 8192),
+      checkpointEveryMs: numberOption('checkpointEveryMs', options.checkpointEveryMs, 1000, { min: 1 }),
+      checkpointEveryEvents: numberOption('checkpointEveryEvents', options.checkpointEveryEvents, 20_000, { min: 1 }),
+      maxEventBytes: numberOption('maxEventBytes', options.maxEventBytes, 65_536, { min: 1 }),
+      deadLetterMaxBytes: numberOption('deadLetterMaxBytes', options.deadLetterMaxBytes, 4096, { min: 0 }),
+      maxBatch: numberOption('maxBatch', options.maxBatch, 1024, { min: 1 }),
+      batchWaitMs: numberOption('batchWaitMs', options.batchWaitMs, 1, { min: 0 }),
+      maxInFlight: numberOption('maxInFlight', options.maxInFlight, 8192, { min: 1 }),
       pipeline: options.pipeline,
       trace: options.trace ?? false,
     };

@@ -7,6 +7,7 @@ import { DashboardStore, type DashboardEvent, type DashboardStoreOptions } from 
 import { DashboardClient } from './internal/dashboardClient.js';
 import { loadPageFiles, type PageFile } from './internal/pageFiles.js';
 import { checkRequest, isLoopbackAddress, LOOPBACK_HOSTS, requestToken, TOKEN_COOKIE, type DashboardGatePolicy } from './internal/requestGate.js';
+import { integerOption } from '../options.js';
 
 /** Options of {@link DashboardServer} and the `dashboard()` operator. */
 export interface DashboardOptions extends DashboardStoreOptions {
@@ -262,7 +263,7 @@ export function resolveOptions(options: DashboardOptions): ResolvedOptions {
     onListening: options.onListening,
   };
   const int = (name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER) => {
-    if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) throw new InvalidOptionError(name, `a whole number in [${min}, ${max}]`, v);
+    integerOption(name, v, undefined, min, max);
   };
   int('port', o.port, 0, 65535);
   int('updateIntervalMs', o.updateIntervalMs, 10);

@@ -1,5 +1,6 @@
 import type { CellKind } from '../cells/types.js';
 import { InvalidOptionError } from '../errors.js';
+import { integerOption, numberOption } from '../options.js';
 
 /** The known value range of a stream (NAB's rules allow a file's min and max). */
 export interface ValueRange {
@@ -67,18 +68,6 @@ export const DETECTOR_DEFAULTS = {
   suppression: 0.5,
 };
 
-function int(name: string, v: unknown, fallback: number, min: number): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new InvalidOptionError(name, `an integer >= ${min}`, v);
-  return v;
-}
-
-function positive(name: string, v: unknown, fallback: number, allowZero = false): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (!allowZero && v === 0)) throw new InvalidOptionError(name, allowZero ? 'a finite number >= 0' : 'a finite number > 0', v);
-  return v;
-}
-
 /**
  * Checks detector options and fills in the defaults; throws `InvalidOptionError`
  * (`SEQ_INVALID_OPTION`) naming the option.
@@ -103,20 +92,20 @@ export function resolveDetectorOptions(options: DetectorOptions = {}): ResolvedD
   return {
     resolved: true,
     range: range ? { min: range.min, max: range.max } : undefined,
-    learningPeriod: int('learningPeriod', options.learningPeriod, d.learningPeriod, 0),
+    learningPeriod: integerOption('learningPeriod', options.learningPeriod, d.learningPeriod, 0),
     cell,
-    hiddenSize: int('hiddenSize', options.hiddenSize, d.hiddenSize, 1),
-    window: int('window', options.window, d.window, 1),
-    learningRate: positive('learningRate', options.learningRate, d.learningRate),
-    clipGradNorm: positive('clipGradNorm', options.clipGradNorm, d.clipGradNorm),
-    seed: int('seed', options.seed, d.seed, 0),
+    hiddenSize: integerOption('hiddenSize', options.hiddenSize, d.hiddenSize, 1),
+    window: integerOption('window', options.window, d.window, 1),
+    learningRate: numberOption('learningRate', options.learningRate, d.learningRate, { above: 0 }),
+    clipGradNorm: numberOption('clipGradNorm', options.clipGradNorm, d.clipGradNorm, { above: 0 }),
+    seed: integerOption('seed', options.seed, d.seed, 0),
     calendar,
-    averageWindow: int('averageWindow', options.averageWindow, d.averageWindow, 1),
-    historyWindow: int('historyWindow', options.historyWindow, d.historyWindow, 1),
-    minStd: positive('minStd', options.minStd, d.minStd),
-    excursionTolerance: positive('excursionTolerance', options.excursionTolerance, d.excursionTolerance, true),
-    refractory: positive('refractory', options.refractory, d.refractory, true),
-    suppression: positive('suppression', options.suppression, d.suppression, true),
-    halfPoint: positive('halfPoint', options.halfPoint, d.halfPoint),
+    averageWindow: integerOption('averageWindow', options.averageWindow, d.averageWindow, 1),
+    historyWindow: integerOption('historyWindow', options.historyWindow, d.historyWindow, 1),
+    minStd: numberOption('minStd', options.minStd, d.minStd, { above: 0 }),
+    excursionTolerance: numberOption('excursionTolerance', options.excursionTolerance, d.excursionTolerance, { min: 0 }),
+    refractory: numberOption('refractory', options.refractory, d.refractory, { min: 0 }),
+    suppression: numberOption('suppression', options.suppression, d.suppression, { min: 0 }),
+    halfPoint: numberOption('halfPoint', options.halfPoint, d.halfPoint, { above: 0 }),
   };
 }

@@ -9,6 +9,7 @@ import { KeyedSlab, type Eviction, type KeyedOutput } from './internal/keyedSlab
 import type { KeyedRecurrentControl } from './keyedRecurrentControl.js';
 import type { StateStore } from './stateStore.js';
 import { subscribeLinked } from './internal/subscribeLinked.js';
+import { functionOption, integerOption, numberOption } from '../options.js';
 
 export type { Eviction, EvictionReason, KeyedOutput, KeyedStats } from './internal/keyedSlab.js';
 
@@ -318,37 +319,22 @@ export function recurrentByKey<K = string | number>(
 
 function resolveOptions<K>(model: RecurrentModel, options: RecurrentByKeyOptions<K>) {
   if (!options || typeof options !== 'object') throw new InvalidOptionError('options', 'an object', options);
-  const intIn = (name: string, v: unknown, def: number, min: number): number => {
-    if (v === undefined) return def;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new InvalidOptionError(name, `an integer >= ${min}`, v);
-    return v;
-  };
-  const msIn = (name: string, v: unknown, def: number, allowInfinity: boolean): number => {
-    if (v === undefined) return def;
-    if (typeof v !== 'number' || Number.isNaN(v) || v < 0 || (!allowInfinity && !Number.isFinite(v))) {
-      throw new InvalidOptionError(name, allowInfinity ? 'a number of ms >= 0 or Infinity' : 'a finite number of ms >= 0', v);
-    }
-    return v;
-  };
-  const fn = (name: string, v: unknown): void => {
-    if (v !== undefined && typeof v !== 'function') throw new InvalidOptionError(name, 'a function', v);
-  };
   const hasHead = model.head !== null;
   const emit = options.emit ?? (hasHead ? 'output' : 'hidden');
   if (emit !== 'output' && emit !== 'hidden' && emit !== 'all') throw new InvalidOptionError('emit', "'output', 'hidden' or 'all'", emit);
   if (emit !== 'hidden' && !hasHead) throw new InvalidOptionError('emit', "'hidden' for a model without a head", emit);
-  const maxKeys = intIn('maxKeys', options.maxKeys, DEFAULTS.maxKeys, 1);
-  const maxBatch = intIn('maxBatch', options.maxBatch, Math.min(DEFAULTS.maxBatch, maxKeys), 1);
+  const maxKeys = integerOption('maxKeys', options.maxKeys, DEFAULTS.maxKeys, 1);
+  const maxBatch = integerOption('maxBatch', options.maxBatch, Math.min(DEFAULTS.maxBatch, maxKeys), 1);
   if (maxBatch > maxKeys) throw new InvalidOptionError('maxBatch', `at most maxKeys (${maxKeys})`, maxBatch);
-  const maxWaitMs = msIn('maxWaitMs', options.maxWaitMs, DEFAULTS.maxWaitMs, false);
-  const idleTtlMs = msIn('idleTtlMs', options.idleTtlMs, DEFAULTS.idleTtlMs, true);
+  const maxWaitMs = numberOption('maxWaitMs', options.maxWaitMs, DEFAULTS.maxWaitMs, { min: 0, allowInfinity: false });
+  const idleTtlMs = numberOption('idleTtlMs', options.idleTtlMs, DEFAULTS.idleTtlMs, { min: 0, allowInfinity: true });
   if (idleTtlMs === 0) throw new InvalidOptionError('idleTtlMs', 'a number of ms > 0 or Infinity', 0);
   const invalidInput = options.invalidInput ?? 'skip';
   if (invalidInput !== 'skip' && invalidInput !== 'error') throw new InvalidOptionError('invalidInput', "'skip' or 'error'", invalidInput);
-  fn('initialState', options.initialState);
-  fn('onEvict', options.onEvict);
-  fn('onInvalidInput', options.onInvalidInput);
-  fn('clock', options.clock);
+  functionOption('initialState', options.initialState);
+  functionOption('onEvict', options.onEvict);
+  functionOption('onInvalidInput', options.onInvalidInput);
+  functionOption('clock', options.clock);
   if (options.reset !== undefined && !(options.reset instanceof Observable)) throw new InvalidOptionError('reset', 'an Observable of keys', options.reset);
   if (options.control !== undefined && (typeof options.control !== 'object' || typeof options.control.bind !== 'function')) {
     throw new InvalidOptionError('control', 'a KeyedRecurrentControl', options.control);
@@ -370,8 +356,8 @@ function resolveOptions<K>(model: RecurrentModel, options: RecurrentByKeyOptions
     if (!cp || typeof cp !== 'object' || !cp.store || typeof cp.store.save !== 'function' || typeof cp.store.load !== 'function') {
       throw new InvalidOptionError('checkpoint.store', 'a StateStore with save() and load()', cp && cp.store);
     }
-    everyEvents = intIn('checkpoint.everyEvents', cp.everyEvents, 0, 0);
-    everyMs = msIn('checkpoint.everyMs', cp.everyMs, 0, false);
+    everyEvents = integerOption('checkpoint.everyEvents', cp.everyEvents, 0, 0);
+    everyMs = numberOption('checkpoint.everyMs', cp.everyMs, 0, { min: 0, allowInfinity: false });
     if (everyMs > 0 && everyMs < 1) throw new InvalidOptionError('checkpoint.everyMs', '0 (off) or >= 1', everyMs);
     if (cp.includeModel !== undefined && typeof cp.includeModel !== 'boolean') throw new InvalidOptionError('checkpoint.includeModel', 'a boolean', cp.includeModel);
     if (cp.onComplete !== undefined && typeof cp.onComplete !== 'boolean') throw new InvalidOptionError('checkpoint.onComplete', 'a boolean', cp.onComplete);

@@ -1,6 +1,7 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import { describe, InvalidInputError, InvalidOptionError, ModelFormatError, SeqstreamError } from '../errors.js';
 import { subscribeLinked } from './internal/subscribeLinked.js';
+import { integerOption } from '../options.js';
 
 /** An input of {@link standardize}: a bare vector, or an event with a `key` and a vector `x`. */
 export type StandardizeInput = ArrayLike<number> | { key?: string; x: ArrayLike<number> };
@@ -139,7 +140,7 @@ export class StandardizeControl {
  * ```
  */
 export function standardize<T extends StandardizeInput>(options: StandardizeOptions = {}): OperatorFunction<T, Standardized<T>> {
-  const warmup = nonNegativeInteger('warmup', options.warmup, 0);
+  const warmup = integerOption('warmup', options.warmup, 0, 0);
   const epsilon = options.epsilon ?? 1e-8;
   if (typeof epsilon !== 'number' || !Number.isFinite(epsilon) || epsilon < 0) throw new InvalidOptionError('epsilon', 'a finite number >= 0', epsilon);
   const clip = options.clip ?? 10;
@@ -253,12 +254,6 @@ function checkVector(x: unknown, expected: number, key: string): InvalidInputErr
     if (!Number.isFinite(n)) return new InvalidInputError('SEQ_INPUT_NON_FINITE', `standardize() input for key ${describe(key)} holds ${n} at index ${i}`, { key, index: i, value: String(n) });
   }
   return null;
-}
-
-function nonNegativeInteger(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new InvalidOptionError(name, 'an integer >= 0', value);
-  return value;
 }
 
 function toSnapshot(stats: Map<string, KeyStats>): StandardizeSnapshot {

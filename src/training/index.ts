@@ -1,7 +1,6 @@
 export { lossRow, lossDivisor, outputLoss, LOSS_HEADS, type LossKind } from './losses.js';
 export { clipGradNorm, type ClipResult } from './clipGradNorm.js';
 export { paramBuffers, stateToJSON, stateFromJSON, type Optimizer, type OptimizerJSON } from './optimizers/optimizer.js';
-export { numberOption } from './optimizers/optimizerOptions.js';
 export { sgd, type SgdOptions } from './optimizers/sgd.js';
 export { adam, type AdamOptions } from './optimizers/adam.js';
 export { rmsprop, type RmspropOptions } from './optimizers/rmsprop.js';

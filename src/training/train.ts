@@ -8,6 +8,7 @@ import { LOSS_HEADS, lossDivisor, lossRow, type LossKind } from './losses.js';
 import { adam } from './optimizers/adam.js';
 import type { Optimizer } from './optimizers/optimizer.js';
 import { createSequenceBatchRunner, type SequenceBatchRunner } from './sequenceBatchRunner.js';
+import { integerOption } from '../options.js';
 
 /** Options of {@link train}; every one has a default. */
 export interface TrainOptions {
@@ -105,11 +106,11 @@ export function train(model: RecurrentModel, data: readonly LabelledSequence[], 
   const activation = model.head ? model.head.activation : 'identity';
   const loss: LossKind = options.loss ?? (activation === 'softmax' ? 'cross_entropy' : activation === 'sigmoid' ? 'binary_cross_entropy' : 'mse');
   if (!LOSS_HEADS[loss]?.includes(activation)) throw new InvalidOptionError('loss', `a loss for a '${activation}' head (${Object.entries(LOSS_HEADS).filter(([, h]) => h.includes(activation)).map(([l]) => l).join(', ')})`, loss);
-  const epochs = intOption('epochs', options.epochs, 10, 1);
-  const batchSize = intOption('batchSize', options.batchSize, 16, 1);
+  const epochs = integerOption('epochs', options.epochs, 10, 1);
+  const batchSize = integerOption('batchSize', options.batchSize, 16, 1);
   const bptt = options.bptt ?? 'full';
   if (bptt !== 'full' && !(Number.isInteger(bptt) && bptt >= 1)) throw new InvalidOptionError('bptt', "'full' or a positive integer", bptt);
-  const seed = intOption('seed', options.seed, 0, 0);
+  const seed = integerOption('seed', options.seed, 0, 0);
   const patience = options.patience ?? 5;
   if (!(patience >= 1)) throw new InvalidOptionError('patience', 'a number >= 1 (Infinity: never stop early)', patience);
   const monitor = options.monitor ?? 'loss';
@@ -283,8 +284,3 @@ function shuffled(n: number, random: () => number): number[] {
   return a;
 }
 
-function intOption(name: string, value: unknown, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw new InvalidOptionError(name, `an integer >= ${min}`, value);
-  return value;
-}

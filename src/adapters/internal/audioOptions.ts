@@ -1,4 +1,5 @@
 import { InvalidOptionError } from '../../errors.js';
+import { integerOption, oneOfOption } from '../../options.js';
 
 /** Meyda's window names; `'rect'` means no window. */
 export type WindowingFunction = 'hanning' | 'hamming' | 'blackman' | 'sine' | 'rect';
@@ -76,25 +77,9 @@ export interface ResolvedAudioOptions {
   rateMismatch: 'resample' | 'error';
 }
 
-function intIn(name: string, value: unknown, min: number, max: number, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidOptionError(name, `an integer in [${min}, ${max}]`, value);
-  }
-  return value;
-}
-
-function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {
-  if (value === undefined) return fallback;
-  if (!allowed.includes(value as T)) {
-    throw new InvalidOptionError(name, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);
-  }
-  return value as T;
-}
-
 /** Validates a sample rate option (integer Hz in the accepted range). */
 export function checkSampleRate(name: string, value: unknown): number {
-  return intIn(name, value, MIN_SAMPLE_RATE, MAX_SAMPLE_RATE, NaN);
+  return integerOption(name, value, NaN, MIN_SAMPLE_RATE, MAX_SAMPLE_RATE);
 }
 
 /** Validates and fills defaults; throws {@link InvalidOptionError} synchronously. */
@@ -122,12 +107,12 @@ export function resolveAudioOptions(
   } else {
     sampleRate = checkSampleRate('sampleRate', options.sampleRate);
   }
-  const bufferSize = intIn('bufferSize', options.bufferSize, MIN_BUFFER_SIZE, MAX_BUFFER_SIZE, 512);
+  const bufferSize = integerOption('bufferSize', options.bufferSize, 512, MIN_BUFFER_SIZE, MAX_BUFFER_SIZE);
   if ((bufferSize & (bufferSize - 1)) !== 0) {
     throw new InvalidOptionError('bufferSize', 'a power of two (Meyda requires it), e.g. 512 or 1024', bufferSize);
   }
-  const melBands = intIn('melBands', options.melBands, 1, 128, 26);
-  const mfccCoefficients = intIn('mfccCoefficients', options.mfccCoefficients, 1, 40, 13);
+  const melBands = integerOption('melBands', options.melBands, 26, 1, 128);
+  const mfccCoefficients = integerOption('mfccCoefficients', options.mfccCoefficients, 13, 1, 40);
   if (mfccCoefficients > melBands) {
     throw new InvalidOptionError('mfccCoefficients', `at most melBands (${melBands})`, mfccCoefficients);
   }
@@ -135,14 +120,14 @@ export function resolveAudioOptions(
     features: [...features],
     sampleRate,
     bufferSize,
-    hopSize: intIn('hopSize', options.hopSize, 1, MAX_HOP_SIZE, bufferSize),
-    windowingFunction: oneOf('windowingFunction', options.windowingFunction, WINDOWS, 'hanning'),
+    hopSize: integerOption('hopSize', options.hopSize, bufferSize, 1, MAX_HOP_SIZE),
+    windowingFunction: oneOfOption('windowingFunction', options.windowingFunction, WINDOWS, 'hanning'),
     mfccCoefficients,
     melBands,
-    chromaBands: intIn('chromaBands', options.chromaBands, 1, 96, 12),
-    barkBands: intIn('barkBands', options.barkBands, 1, 64, 24),
-    lastFrame: oneOf('lastFrame', options.lastFrame, ['pad', 'drop'] as const, 'pad'),
-    nonFinite: oneOf('nonFinite', options.nonFinite, ['zero', 'error', 'keep'] as const, 'zero'),
-    rateMismatch: oneOf('rateMismatch', options.rateMismatch, ['resample', 'error'] as const, 'resample'),
+    chromaBands: integerOption('chromaBands', options.chromaBands, 12, 1, 96),
+    barkBands: integerOption('barkBands', options.barkBands, 24, 1, 64),
+    lastFrame: oneOfOption('lastFrame', options.lastFrame, ['pad', 'drop'] as const, 'pad'),
+    nonFinite: oneOfOption('nonFinite', options.nonFinite, ['zero', 'error', 'keep'] as const, 'zero'),
+    rateMismatch: oneOfOption('rateMismatch', options.rateMismatch, ['resample', 'error'] as const, 'resample'),
   };
 }

@@ -1,4 +1,5 @@
 import { InvalidOptionError, type SeqstreamError } from '../../errors.js';
+import { integerOption } from '../../options.js';
 
 /**
  * One reading from a sensor source: a key (which sensor / stream), a timestamp, a numeric
@@ -106,12 +107,6 @@ export interface ResolvedLineOptions extends ResolvedMapping {
   columns: string[] | undefined;
 }
 
-export function positiveInteger(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new InvalidOptionError(name, 'a positive integer', value);
-  return value;
-}
-
 function fieldName(name: string, value: unknown): string {
   if (typeof value !== 'string' || value.length === 0) throw new InvalidOptionError(name, 'a non-empty field name', value);
   return value;
@@ -148,8 +143,8 @@ export function resolveMapping(
     missing,
     order,
     reorderWindow,
-    maxReorderBuffer: positiveInteger('maxReorderBuffer', options.maxReorderBuffer, 1024),
-    maxKeys: positiveInteger('maxKeys', options.maxKeys, 10_000),
+    maxReorderBuffer: integerOption('maxReorderBuffer', options.maxReorderBuffer, 1024, 1),
+    maxKeys: integerOption('maxKeys', options.maxKeys, 10_000, 1),
     invalidInput,
     onError: options.onError,
     keepRecord: options.keepRecord === true,
@@ -169,5 +164,5 @@ export function resolveLineOptions(options: SensorLineOptions, defaults: { forma
     if (!Array.isArray(options.columns) || options.columns.length === 0) throw new InvalidOptionError('columns', 'a non-empty array of column names', options.columns);
     columns = options.columns.map((c, i) => fieldName(`columns[${i}]`, c));
   }
-  return { ...mapping, format, maxLineLength: positiveInteger('maxLineLength', options.maxLineLength, 65_536), delimiter, columns };
+  return { ...mapping, format, maxLineLength: integerOption('maxLineLength', options.maxLineLength, 65_536, 1), delimiter, columns };
 }

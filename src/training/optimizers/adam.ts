@@ -1,6 +1,6 @@
 import type { Parameter } from '../../cells/model.js';
 import { paramBuffers, stateFromJSON, stateToJSON, type Optimizer, type OptimizerJSON } from './optimizer.js';
-import { numberOption } from './optimizerOptions.js';
+import { numberOption } from '../../options.js';
 
 /** Options of {@link adam}, PyTorch's `torch.optim.Adam`. */
 export interface AdamOptions {
@@ -26,12 +26,12 @@ export interface AdamOptions {
  * ```
  */
 export function adam(options: AdamOptions = {}, restored?: OptimizerJSON): Optimizer {
-  const lr = numberOption('adam.lr', options.lr, 1e-3, 0);
+  const lr = numberOption('adam.lr', options.lr, 1e-3, { min: 0 });
   const betas = options.betas ?? [0.9, 0.999];
-  const b1 = numberOption('adam.betas[0]', betas[0], 0.9, 0, 1);
-  const b2 = numberOption('adam.betas[1]', betas[1], 0.999, 0, 1);
-  const eps = numberOption('adam.eps', options.eps, 1e-8, 0);
-  const weightDecay = numberOption('adam.weightDecay', options.weightDecay, 0, 0);
+  const b1 = numberOption('adam.betas[0]', betas[0], 0.9, { min: 0, below: 1 });
+  const b2 = numberOption('adam.betas[1]', betas[1], 0.999, { min: 0, below: 1 });
+  const eps = numberOption('adam.eps', options.eps, 1e-8, { min: 0 });
+  const weightDecay = numberOption('adam.weightDecay', options.weightDecay, 0, { min: 0 });
   const state = stateFromJSON(restored?.state);
   let steps = restored?.steps ?? 0;
   return {

@@ -1,7 +1,7 @@
 import { InvalidOptionError } from '../../errors.js';
 import type { Parameter } from '../../cells/model.js';
 import { paramBuffers, stateFromJSON, stateToJSON, type Optimizer, type OptimizerJSON } from './optimizer.js';
-import { numberOption } from './optimizerOptions.js';
+import { numberOption } from '../../options.js';
 
 /** Options of {@link rmsprop}, PyTorch's `torch.optim.RMSprop`. */
 export interface RmspropOptions {
@@ -31,11 +31,11 @@ export interface RmspropOptions {
  * ```
  */
 export function rmsprop(options: RmspropOptions = {}, restored?: OptimizerJSON): Optimizer {
-  const lr = numberOption('rmsprop.lr', options.lr, 0.01, 0);
-  const alpha = numberOption('rmsprop.alpha', options.alpha, 0.99, 0, 1);
-  const eps = numberOption('rmsprop.eps', options.eps, 1e-8, 0);
-  const momentum = numberOption('rmsprop.momentum', options.momentum, 0, 0);
-  const weightDecay = numberOption('rmsprop.weightDecay', options.weightDecay, 0, 0);
+  const lr = numberOption('rmsprop.lr', options.lr, 0.01, { min: 0 });
+  const alpha = numberOption('rmsprop.alpha', options.alpha, 0.99, { min: 0, below: 1 });
+  const eps = numberOption('rmsprop.eps', options.eps, 1e-8, { min: 0 });
+  const momentum = numberOption('rmsprop.momentum', options.momentum, 0, { min: 0 });
+  const weightDecay = numberOption('rmsprop.weightDecay', options.weightDecay, 0, { min: 0 });
   const centered = options.centered ?? false;
   if (typeof centered !== 'boolean') throw new InvalidOptionError('rmsprop.centered', 'a boolean', centered);
   const state = stateFromJSON(restored?.state);

@@ -1,7 +1,7 @@
 import { InvalidOptionError } from '../../errors.js';
 import type { Parameter } from '../../cells/model.js';
 import { paramBuffers, stateFromJSON, stateToJSON, type Optimizer, type OptimizerJSON } from './optimizer.js';
-import { numberOption } from './optimizerOptions.js';
+import { numberOption } from '../../options.js';
 
 /** Options of {@link sgd}, PyTorch's `torch.optim.SGD`. */
 export interface SgdOptions {
@@ -29,10 +29,10 @@ export interface SgdOptions {
  * ```
  */
 export function sgd(options: SgdOptions = {}, restored?: OptimizerJSON): Optimizer {
-  const lr = numberOption('sgd.lr', options.lr, 0.01, 0);
-  const momentum = numberOption('sgd.momentum', options.momentum, 0, 0);
-  const dampening = numberOption('sgd.dampening', options.dampening, 0, 0);
-  const weightDecay = numberOption('sgd.weightDecay', options.weightDecay, 0, 0);
+  const lr = numberOption('sgd.lr', options.lr, 0.01, { min: 0 });
+  const momentum = numberOption('sgd.momentum', options.momentum, 0, { min: 0 });
+  const dampening = numberOption('sgd.dampening', options.dampening, 0, { min: 0 });
+  const weightDecay = numberOption('sgd.weightDecay', options.weightDecay, 0, { min: 0 });
   const nesterov = options.nesterov ?? false;
   if (typeof nesterov !== 'boolean') throw new InvalidOptionError('sgd.nesterov', 'a boolean', nesterov);
   if (nesterov && (momentum <= 0 || dampening !== 0)) throw new InvalidOptionError('sgd.nesterov', 'used with momentum > 0 and dampening 0', nesterov);

@@ -3,6 +3,7 @@ import { InvalidOptionError } from '../../../errors.js';
 import type { WebSocketServerOptions } from '../../websocketTypes.js';
 import { capConnections } from './fdLimit.js';
 import { MAX_SESSION_ID_LENGTH } from './upgradeGate.js';
+import { integerOption } from '../../../options.js';
 
 /** Server options with every default applied (and `maxConnections` capped below the open-file limit). */
 export type ResolvedServerOptions = Required<Omit<WebSocketServerOptions, 'server' | 'path' | 'tokens' | 'authenticate' | 'inputSize' | 'allowedHosts'>> &
@@ -42,8 +43,7 @@ export function resolveServerOptions(options: WebSocketServerOptions): ResolvedS
     hello: options.hello ?? true,
   };
   const int = (name: keyof ResolvedServerOptions, min: number): void => {
-    const v = o[name];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new InvalidOptionError(name, `an integer >= ${min}`, v);
+    integerOption(name, o[name], undefined, min);
   };
   int('port', 0);
   if (o.port > 65535) throw new InvalidOptionError('port', 'an integer in [0, 65535]', o.port);
