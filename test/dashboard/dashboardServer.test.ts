@@ -136,4 +136,20 @@ describe('DashboardServer', () => {
     expect(resumed.counters.droppedFrames).toBeGreaterThan(0);
     ws.close();
   });
+
+  it('sends a hidden tab only counters, every 2 s', async () => {
+    const { board, url } = await start({ updateIntervalMs: 20 });
+    board.push({ key: 'a', x: [1] });
+    const { ws } = await openSocket(url);
+    const ticks: Record<string, unknown>[] = [];
+    ws.send(JSON.stringify({ type: 'view', hidden: true }));
+    await new Promise((r) => setTimeout(r, 100));
+    ws.on('message', (d) => ticks.push(JSON.parse(d.toString())));
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(ticks.length).toBeLessThanOrEqual(1); // 50 ticks would have gone to a visible page
+    for (const t of ticks) expect(t.rows).toBeUndefined();
+    ws.send(JSON.stringify({ type: 'view', hidden: false }));
+    await expect.poll(() => ticks.some((t) => Array.isArray(t.rows))).toBe(true);
+    ws.close();
+  });
 });
