@@ -1,7 +1,6 @@
 import { Option, type Command } from 'commander';
 import { type CliContext, parseInteger, parseList, parseNumber, startBackend, UsageError, withBackendOption } from '../cliContext.js';
 import { type ModelFlags, modelFromFlags, withModelOptions } from '../modelOptions.js';
-import { runServe } from '../serveCommand.js';
 import type { ServeSourceOptions } from '../serveSources.js';
 
 interface ServeFlags extends ModelFlags, Pick<ServeSourceOptions, 'demo' | 'input' | 'tcp' | 'mqtt' | 'topics' | 'ws' | 'format' | 'key' | 'value'> {
@@ -56,6 +55,8 @@ export function registerServe(program: Command, ctx: CliContext): void {
     if (opts.port > 65535) throw new UsageError(`--port must be at most 65535, received ${opts.port}`);
     await startBackend(ctx, opts.backend);
     const model = modelFromFlags(opts);
+    // Loaded when used: the dashboard, detector and sources stay out of every other command's start-up.
+    const { runServe } = await import('../serveCommand.js');
     const controller = new AbortController();
     const stop = () => controller.abort();
     process.once('SIGINT', stop);
