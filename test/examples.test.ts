@@ -80,6 +80,15 @@ const checks: Record<string, () => Promise<void>> = {
     expect(out).toMatch(/connections: 2,/);
     expect(out).toMatch(/errorsReplied: 0,/);
   },
+  'dashboard.ts': async () => {
+    const out = await run('dashboard.ts', ['6']);
+    // 6 s x 20 steps x 20 machines, all scored; only machine-7, the one with a fault (at 4.75 s), alerts.
+    const m = /^(\d+) readings scored, (\d+) alerts \(([^)]*)\); the page closed with the stream$/m.exec(out);
+    expect(m).not.toBeNull();
+    expect(Number(m![1])).toBe(2400);
+    expect(Number(m![2])).toBeGreaterThanOrEqual(1);
+    expect(m![3]).toBe('machine-7');
+  },
   'nab-anomaly.ts': async () => {
     const out = await run('nab-anomaly.ts');
     if (/NAB corpus not found/.test(out)) return; // the corpus lives in ../shared, which users do not have
