@@ -240,11 +240,12 @@ export class KeyedSlab<K> {
 
   /** Gathers the rows of queued events `idx[0..n)` into the batch area, steps them, scatters back, builds their outputs. */
   private stepRows(n: number, idx: Int32Array, x: Float32Array): void {
-    const { H, rows, table, queue } = this;
+    const { H, rows, table } = this;
+    const { row: qRow, reset: qReset, offset: qOffset } = this.queue;
     // 1. Gather each event's key row into batch row j (zeroed if the event asks for a reset).
     for (let j = 0; j < n; j++) {
       const i = idx[j];
-      rows.gather(j, queue.row[i], queue.reset[i] === 1);
+      rows.gather(j, qRow[i], qReset[i] === 1);
     }
     // 2. One fused step for the whole sub-batch.
     const state = rows.batchState(n);
@@ -268,9 +269,9 @@ export class KeyedSlab<K> {
     const outs = this.outs;
     for (let j = 0; j < n; j++) {
       const i = idx[j];
-      const row = queue.row[i];
+      const row = qRow[i];
       rows.scatter(row, j);
-      const off = queue.offset[i];
+      const off = qOffset[i];
       const hasOff = off === off;
       // One object shape for every output keeps downstream code monomorphic.
       outs[i] = {
@@ -284,7 +285,7 @@ export class KeyedSlab<K> {
     }
     // The last event by arrival order decides the checkpoint offset.
     for (let j = n - 1; j >= 0; j--) {
-      const off = queue.offset[idx[j]];
+      const off = qOffset[idx[j]];
       if (off === off) {
         if (!(this.offset >= off)) this.offset = off;
         break;
