@@ -8,6 +8,8 @@ import { registerDetect } from './commands/detect.js';
 import { registerPublish } from './commands/publish.js';
 import { registerServe } from './commands/serve.js';
 import { registerStream } from './commands/stream.js';
+import { registerTag } from './commands/tag.js';
+import { registerTrain } from './commands/train.js';
 import { registerVerify } from './commands/verify.js';
 import { registerWorker } from './commands/worker.js';
 
@@ -43,6 +45,8 @@ export function createProgram(ctx: CliContext): Command {
   registerBackend(program, ctx);
   registerWorker(program, ctx);
   registerPublish(program, ctx);
+  registerTrain(program, ctx);
+  registerTag(program, ctx);
   program.addHelpText(
     'after',
     `
