@@ -30,7 +30,9 @@ function speechWav(seconds: number): Uint8Array {
     const out = join(dir, 'mix.wav');
     const text = 'the quick brown fox jumps over the lazy dog, and then it rests for a while before running again. '.repeat(Math.ceil(seconds / 6));
     const a = spawnSync('espeak-ng', ['-w', say, text]);
-    const b = a.status === 0 && spawnSync('sox', ['-m', say, '-R', '-n', '-r', '22050', '-c', '1', 'synth', String(seconds), 'pinknoise', 'vol', '0.05', '-r', '16000', '-b', '16', out, 'trim', '0', String(seconds)]);
+    const noise = join(dir, 'noise.wav');
+    const n = a.status === 0 && spawnSync('sox', ['-R', '-n', '-r', '22050', '-c', '1', '-b', '16', noise, 'synth', String(seconds), 'pinknoise', 'vol', '0.05']);
+    const b = n && n.status === 0 && spawnSync('sox', ['-m', say, noise, '-r', '16000', '-b', '16', out, 'trim', '0', String(seconds)]);
     if (b && b.status === 0) return readFileSync(out);
   } catch {
     // fall through to the synthetic signal

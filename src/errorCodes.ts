@@ -63,6 +63,7 @@ export const errorCodes = {
   SEQ_TARGET_SHAPE: { meaning: 'A training target vector has the wrong length.', raisedBy: 'trainOnline, train' },
   SEQ_TARGET_TYPE: { meaning: 'A training target is not a numeric vector (or class index for cross-entropy).', raisedBy: 'trainOnline' },
   SEQ_TRAIN_EMPTY: { meaning: 'Offline training got no sequences, a sequence without steps, or a sequence without any target of positive weight.', raisedBy: 'train, seqstream train' },
+  SEQ_TRAIN_LABELS: { meaning: 'A training label file or NDJSON sequence line is missing, not JSON, or names a label outside --labels.', raisedBy: 'seqstream train' },
 
   // Stream controls.
   SEQ_CONTROL_DETACHED: { meaning: 'A StandardizeControl was used with no live standardize() subscription.', raisedBy: 'StandardizeControl' },
@@ -116,7 +117,7 @@ export const errorCodes = {
   SEQ_AUDIO_FEATURE_SHAPE: { meaning: 'A Meyda feature returned a value seqstream cannot flatten into a vector.', raisedBy: 'audioFeatures, audioFromWav, audioFromPcm' },
   SEQ_AUDIO_FILE_READ: { meaning: 'A WAV file cannot be read.', raisedBy: 'audioFromWav' },
   SEQ_AUDIO_FILE_TOO_LARGE: { meaning: 'A WAV file is larger than option maxFileBytes.', raisedBy: 'audioFromWav' },
-  SEQ_AUDIO_NON_FINITE: { meaning: 'A given or decoded sample is NaN or ±Infinity.', raisedBy: 'audioFeatures, audioFromWav, audioFromPcm' },
+  SEQ_AUDIO_NON_FINITE: { meaning: 'A given or decoded sample is NaN or ±Infinity.', raisedBy: 'audioFeatures, audioFromWav, audioFromPcm, wavSamples, AudioTagger, tagAudio, seqstream tag' },
   SEQ_AUDIO_PCM_CHUNK: { meaning: 'A raw PCM stream delivered strings instead of bytes.', raisedBy: 'audioFromPcm' },
   SEQ_AUDIO_PCM_TRUNCATED: { meaning: 'A raw PCM stream ended inside a sample frame.', raisedBy: 'audioFromPcm' },
   SEQ_AUDIO_RATE_MISMATCH: { meaning: "The audio sample rate differs from option sampleRate and rateMismatch is 'error'.", raisedBy: 'audioFromWav, audioFeatures' },

@@ -1,5 +1,6 @@
 import { InvalidInputError, InvalidOptionError } from '../errors.js';
 import type { ModelState } from '../cells/types.js';
+import { createFusedStepper, type FusedStepper } from '../kernels/fusedStepper.js';
 import { Resampler } from '../adapters/internal/resampler.js';
 import { featureSize, LogMelFeatures, NoiseFloor } from './logMelFeatures.js';
 import { Segmenter, type Segment, type SmoothingOptions } from './segmenter.js';
@@ -28,7 +29,8 @@ export const TAG_RATE_RANGE = [1000, 768000] as const;
  * 1. Resample to the model's rate when needed (streaming, band-limited).
  * 2. Every `hopSize` samples, log-mel features of the last `windowSize` samples (the first
  *    frames see leading zeros), normalised with the model file's mean and std.
- * 3. One recurrent step (fused float32) and the sigmoid head: one probability per label.
+ * 3. One recurrent step on the fused stepper (WebAssembly SIMD where it loads) and the sigmoid
+ *    head: one probability per label.
  * 4. Per label, the hysteresis {@link Segmenter} decides segments; each is emitted as soon as
  *    it is decided (one hop plus `minSilenceMs` after it ends).
  * Frame k covers `[k·hop, (k+1)·hop)` of the (resampled) audio, its window centred on that slot.
@@ -47,6 +49,7 @@ export class AudioTagger {
   private readonly resampler: Resampler | null;
   private readonly segmenters: Segmenter[];
   private readonly state: ModelState;
+  private readonly stepper: FusedStepper;
   private readonly x: Float32Array;
   private readonly y: Float32Array;
   private readonly ring: Float32Array;
@@ -72,6 +75,7 @@ export class AudioTagger {
     const smoothing = { ...tagger.smoothing, ...options.smoothing };
     this.segmenters = tagger.labels.map((label) => new Segmenter(label, f.hopSize / f.sampleRate, smoothing));
     this.state = tagger.model.createState();
+    this.stepper = createFusedStepper(tagger.model);
     this.x = new Float32Array(featureSize(f));
     this.floor = featureSize(f) > f.melBands ? new NoiseFloor(f) : null;
     this.y = new Float32Array(tagger.labels.length);
@@ -137,10 +141,10 @@ export class AudioTagger {
     }
     this.features.compute(w, 0, this.x);
     this.floor?.apply(this.x, 0);
-    const { mean, invStd, model } = this.tagger;
+    const { mean, invStd } = this.tagger;
     for (let k = 0; k < this.x.length; k++) this.x[k] = (this.x[k] - mean[k]) * invStd[k];
-    model.stepInPlace(this.state, this.x);
-    model.headInPlace(this.state, this.y);
+    this.stepper.stepInPlace(this.state, this.x);
+    this.stepper.headInPlace(this.state, this.y);
     const time = (this.frame * this.hop) / this.rate;
     if (this.emitFrames) out.push({ kind: 'frame', time: Math.round(time * 1e6) / 1e6, probabilities: this.y.slice() });
     for (let l = 0; l < this.segmenters.length; l++) for (const seg of this.segmenters[l].push(time, this.y[l])) out.push({ kind: 'segment', ...seg });

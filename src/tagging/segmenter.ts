@@ -78,11 +78,12 @@ export class Segmenter {
   }
 
   /** One frame starting at `time` (seconds) with probability `p`; returns segments now decided. */
-  push(time: number, p: number): Segment[] {
-    const out: Segment[] = [];
+  push(time: number, p: number): readonly Segment[] {
+    // most frames decide nothing: share one empty array rather than allocate per frame
+    let out: Segment[] = NOTHING;
     const minSilence = this.o.minSilenceMs / 1000;
     if (!this.open) {
-      if (this.pendingEnd >= 0 && time - this.pendingEnd >= minSilence - 1e-9) this.decide(out);
+      if (this.pendingEnd >= 0 && time - this.pendingEnd >= minSilence - 1e-9) this.decide((out = []));
       if (p >= this.o.onThreshold) {
         this.open = true;
         if (this.pendingEnd >= 0) {
@@ -120,6 +121,8 @@ export class Segmenter {
     this.pendingEnd = -1;
   }
 }
+
+const NOTHING: Segment[] = [];
 
 function round(t: number): number {
   return Math.round(t * 1e6) / 1e6;

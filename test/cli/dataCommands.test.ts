@@ -1,5 +1,4 @@
 /** `seqstream audio` and `seqstream stream` as a user runs them: a real child process, real pipes. */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,22 +8,12 @@ import { describe, expect, it } from 'vitest';
 import { audioFromPcm } from '../../src/adapters/audioFromPcm.js';
 import { RecurrentModel, writeSafetensors } from '../../src/cells/index.js';
 import { encodeWav, tone } from '../adapters/helpers/wav.js';
+import { runCli } from '../support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'seqstream-cli-'));
 
 /** Runs the CLI with `input` on stdin; resolves with exit code, stdout lines and stderr. */
-function cli(args: string[], input: Buffer | string): Promise<{ code: number; lines: string[]; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: { ...process.env, SEQSTREAM_BACKEND: 'cpu' } });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, lines: out.split('\n').filter(Boolean), stderr: err }));
-    child.stdin.end(input);
-  });
-}
+const cli = runCli;
 
 /** 0.5 s of a 440 Hz tone, 16 kHz, signed 16-bit little-endian mono. */
 function tonePcm(): Buffer {

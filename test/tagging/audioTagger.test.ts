@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { wavSamples } from '../../src/adapters/wavSamples.js';
+import { createFusedStepper } from '../../src/kernels/fusedStepper.js';
 import { AudioTagger, type TagEvent } from '../../src/tagging/audioTagger.js';
 import { logMelFrames } from '../../src/tagging/logMelFrames.js';
 import { loadShippedVad } from '../../src/tagging/shippedVad.js';
@@ -47,13 +48,14 @@ describe('AudioTagger', () => {
     const { frames, values } = logMelFrames(speech.samples, vad.features);
     const M = vad.features.melBands;
     const state = vad.model.createState();
+    const stepper = createFusedStepper(vad.model);
     const y = new Float32Array(1);
     const x = new Float32Array(M);
     const offline: number[] = [];
     for (let k = 0; k < frames; k++) {
       for (let b = 0; b < M; b++) x[b] = (values[k * M + b] - vad.mean[b]) * vad.invStd[b];
-      vad.model.stepInPlace(state, x);
-      offline.push(vad.model.headInPlace(state, y)[0]);
+      stepper.stepInPlace(state, x);
+      offline.push(stepper.headInPlace(state, y)[0]);
     }
     const live = tagAll(speech.samples, 500).flatMap((e) => (e.kind === 'frame' ? [e.probabilities[0]] : []));
     expect(live).toEqual(offline.map((v) => Math.fround(v)));

@@ -1,0 +1,73 @@
+/** `seqstream train` as a user runs it: a real child process on real WAVs (espeak-ng + sox via tools/make_vad_corpus.py) and on NDJSON sequences. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { RecurrentModel } from '../../src/cells/index.js';
+import { taggerFromJSON } from '../../src/tagging/taggerModel.js';
+import { haveTools, runCli } from '../support/cli.js';
+
+const python = spawnSync('/usr/bin/python3', ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0 ? '/usr/bin/python3' : null;
+const tools = haveTools(['espeak-ng', 'sox'], 'seqstream train on real WAVs') && (python !== null || (process.env.CI === 'true' ? (() => { throw new Error('CI=true but python3-numpy missing'); })() : (console.warn('[skip] seqstream train on WAVs: no python3 with numpy'), false)));
+const dir = mkdtempSync(join(tmpdir(), 'seqstream-train-'));
+
+describe.skipIf(!tools)('seqstream train on a folder of labelled WAVs', () => {
+  it('writes a tagger file that records features, labels and scores, and `tag --model` uses it', async () => {
+    const corpus = join(dir, 'corpus');
+    const made = spawnSync(python!, ['tools/make_vad_corpus.py', '--split', 'train', '--clips', '6', '--seconds', '1.5', '--seed', '4', '--out', corpus], { encoding: 'utf8' });
+    expect(made.status, made.stderr).toBe(0);
+    const out = join(dir, 'tiny.json');
+    const r = await runCli(['train', '--data', corpus, '--features', 'logmel:8:20', '--hidden', '4', '--epochs', '2', '--batch-size', '3', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.lines).toEqual([]); // stdout carries no data for train
+    expect(r.stderr).toMatch(/6 clips, 450 frames, labels \[speech\]/);
+    expect(r.stderr).toMatch(/epoch 2\/2 train loss/);
+    const tagger = taggerFromJSON(JSON.parse(readFileSync(out, 'utf8')));
+    expect(tagger.labels).toEqual(['speech']);
+    expect(tagger.features).toMatchObject({ melBands: 8, hopSize: 320, sampleRate: 16000 });
+    expect(tagger.model.config).toMatchObject({ cell: 'gru', hiddenSize: 4, inputSize: 8 });
+    expect((tagger.json.training as { command: string }).command).toContain('--hidden 4');
+    const tagged = await runCli(['tag', '--wav', join(corpus, 'train_0000.wav'), '--model', out, '--frames']);
+    expect(tagged.code, tagged.stderr).toBe(0);
+    expect(tagged.lines.filter((l) => l.includes('"time"'))).toHaveLength(75);
+  });
+
+  it('a WAV without its labels file: SEQ_TRAIN_LABELS, exit 1', async () => {
+    const bare = join(dir, 'bare');
+    spawnSync('mkdir', ['-p', bare]);
+    spawnSync('sox', ['-n', '-r', '16000', '-b', '16', join(bare, 'a.wav'), 'synth', '0.5', 'sine', '440']);
+    const r = await runCli(['train', '--data', bare, '--out', join(dir, 'x.json')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('SEQ_TRAIN_LABELS');
+  });
+});
+
+describe('seqstream train on NDJSON sequences', () => {
+  it('trains a sequence classifier and writes a model with its labels', async () => {
+    const lines = Array.from({ length: 60 }, (_, i) => {
+      const up = i % 2 === 0;
+      const T = 5 + (i % 4);
+      return JSON.stringify({ x: Array.from({ length: T }, (_, t) => [up ? t / T : 1 - t / T]), target: up ? 'rising' : 'falling' });
+    });
+    const data = join(dir, 'seqs.ndjson');
+    writeFileSync(data, lines.join('\n') + '\n');
+    const out = join(dir, 'clf.json');
+    const r = await runCli(['train', '--data', data, '--hidden', '8', '--epochs', '15', '--lr', '0.03', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/60 sequences, 1 inputs, labels \[falling, rising\]/);
+    const json = JSON.parse(readFileSync(out, 'utf8'));
+    expect(json.labels).toEqual(['falling', 'rising']);
+    const model = RecurrentModel.fromJSON(json);
+    const s = model.createState();
+    let y: Float32Array = new Float32Array(2);
+    for (let t = 0; t < 6; t++) y = model.step(s, [t / 6]);
+    expect(y[1]).toBeGreaterThan(y[0]); // a rising ramp is 'rising'
+    expect(json.training.validation.accuracy).toBeGreaterThan(0.8);
+  });
+
+  it('bad --bptt is a usage error (exit 2)', async () => {
+    const r = await runCli(['train', '--data', 'x', '--bptt', 'zero', '--out', join(dir, 'y.json')]);
+    expect(r.code).toBe(2);
+  });
+});
