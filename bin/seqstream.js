@@ -6,7 +6,8 @@ import('../dist/cli/main.js').then((m) => {
 }).then(
   (code) => process.exit(code ?? 0),
   (err) => {
-    console.error(err instanceof Error ? err.message : err);
+    // same line as `tsx src/cli/main.ts`: the stable code first, so scripts can match on it
+    console.error(err instanceof Error ? `seqstream: ${err.code ?? 'error'}: ${err.message}` : err);
     process.exit(1);
   },
 );
