@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { ciPrerequisite } from './prerequisites.js';
 
 /** Runs the CLI (`tsx src/cli/main.ts`) as a child process with `input` on stdin; resolves with exit code, stdout lines and stderr. */
 export function runCli(args: string[], input: Buffer | string = ''): Promise<{ code: number; lines: string[]; stderr: string }> {
@@ -16,13 +17,10 @@ export function runCli(args: string[], input: Buffer | string = ''): Promise<{ c
 }
 
 /**
- * Whether the command-line tools `names` run here. Missing tools are a failure under `CI=true`
- * (`.ci/run` installs them) and a visible skip otherwise.
+ * Whether the command-line tools `names` run here (see `ciPrerequisite`: missing is a failure
+ * under `CI=true`, where `.ci/run` installs them, and a visible skip otherwise).
  */
 export function haveTools(names: string[], why: string): boolean {
   const missing = names.filter((n) => spawnSync(n, ['--version'], { stdio: 'ignore' }).error);
-  if (missing.length === 0) return true;
-  if (process.env.CI === 'true') throw new Error(`CI=true but ${missing.join(', ')} missing: .ci/run installs them (${why})`);
-  console.warn(`[skip] ${why}: ${missing.join(', ')} not installed (apt-get install ${missing.join(' ')})`);
-  return false;
+  return ciPrerequisite(missing.length === 0, why, `${missing.join(', ')} not installed (apt-get install ${missing.join(' ')})`);
 }

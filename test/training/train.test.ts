@@ -9,7 +9,8 @@ import { encodeDataset, type LabelledSequence } from '../../src/training/labelle
 import { createSequenceBatchRunner } from '../../src/training/sequenceBatchRunner.js';
 import { train, type TrainProgress } from '../../src/training/train.js';
 import { codeOf } from '../support/errors.js';
-import { findTorchPython, flat } from '../tools/fixtureSchema.js';
+import { flat } from '../tools/fixtureSchema.js';
+import { torchPythonFor } from '../support/prerequisites.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const fixture = JSON.parse(readFileSync(join(root, 'test/fixtures/training/batched_masked_grads.json'), 'utf8'));
@@ -44,11 +45,7 @@ describe('train(): gradients of the batched, masked loss match PyTorch', () => {
   }
 });
 
-const python = findTorchPython();
-if (!python) {
-  if (process.env.CI === 'true') throw new Error('CI=true but no Python with PyTorch: .ci/run installs python3-torch');
-  console.warn('[skip] tools/make_train_fixture.py --check: no Python with PyTorch (apt-get install python3-torch)');
-}
+const python = torchPythonFor('tools/make_train_fixture.py --check');
 describe.skipIf(!python)('tools/make_train_fixture.py', () => {
   it('--check regenerates the committed fixture', () => {
     const res = spawnSync(python!, [join(root, 'tools/make_train_fixture.py'), '--check'], { encoding: 'utf8' });
