@@ -1,5 +1,6 @@
 import { SeqstreamError } from '../errors.js';
 import type { LeaseTable } from './clusterEngine.js';
+import { withTimeout } from './internal/withTimeout.js';
 
 /** Options of {@link PartitionOwnership}. */
 export interface PartitionOwnershipOptions {
@@ -55,12 +56,16 @@ const MEMBER = (id: string): string => `member.${id}`;
 export class PartitionOwnership {
   readonly leaseMs: number;
   readonly tickMs: number;
+  /** Longest `onAcquire` / `onRelease` may take before the partition is given up. max(10 s, 5 leases). */
+  readonly startTimeoutMs: number;
   private readonly held = new Map<number, Held>();
   private readonly busy = new Set<number>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private ticking = false;
   private stopped = false;
   private unreachable = false;
+  private beating = false;
+  private readonly renewing = new Set<number>();
 
   constructor(
     private readonly table: LeaseTable,
@@ -68,6 +73,7 @@ export class PartitionOwnership {
   ) {
     this.leaseMs = o.leaseMs ?? 1500;
     this.tickMs = o.tickMs ?? Math.max(20, Math.round(this.leaseMs / 6));
+    this.startTimeoutMs = Math.max(10_000, 5 * this.leaseMs);
   }
 
   /** Starts ticking (the first tick runs at once). */
@@ -129,30 +135,41 @@ export class PartitionOwnership {
   private async round(): Promise<void> {
     const id = this.o.memberId;
     const leaseValue = JSON.stringify({ owner: id });
-    const beat = this.table.put(MEMBER(id), JSON.stringify({ id, at: Date.now() })).then(
-      () => {
-        if (this.unreachable) this.o.status?.('engine reachable again');
-        this.unreachable = false;
-      },
-      (e: Error) => {
-        if (!this.unreachable) this.o.status?.(`engine unreachable (${e.message}); retrying every ${this.tickMs} ms`);
-        this.unreachable = true;
-      },
-    );
-    // 2. Renew.
-    await Promise.all(
-      [...this.held].map(async ([p, h]) => {
-        if (performance.now() - h.renewedAt >= this.leaseMs) return this.lose(p, `lease not renewed within ${this.leaseMs} ms`);
-        const sentAt = performance.now();
-        try {
-          const revision = await this.table.update(LEASE(p), leaseValue, h.revision);
+    // 1. Heartbeat; 2. renew. Each request runs on its own, so one slow answer delays nothing else.
+    if (!this.beating) {
+      this.beating = true;
+      this.table.put(MEMBER(id), JSON.stringify({ id, at: Date.now() })).then(
+        () => {
+          this.beating = false;
+          if (this.unreachable) this.o.status?.('engine reachable again');
+          this.unreachable = false;
+        },
+        (e: Error) => {
+          this.beating = false;
+          if (!this.unreachable) this.o.status?.(`engine unreachable (${e.message}); retrying every ${this.tickMs} ms`);
+          this.unreachable = true;
+        },
+      );
+    }
+    for (const [p, h] of this.held) {
+      if (performance.now() - h.renewedAt >= this.leaseMs) {
+        this.lose(p, `lease not renewed within ${this.leaseMs} ms`);
+        continue;
+      }
+      if (this.renewing.has(p)) continue;
+      this.renewing.add(p);
+      const sentAt = performance.now();
+      this.table.update(LEASE(p), leaseValue, h.revision).then(
+        (revision) => {
+          this.renewing.delete(p);
           if (this.held.get(p) === h) this.held.set(p, { revision, renewedAt: sentAt });
-        } catch (e) {
-          if ((e as SeqstreamError).code === 'SEQ_CLUSTER_FENCED') this.lose(p, 'lease taken over by another worker');
-        }
-      }),
-    );
-    await beat;
+        },
+        (e: SeqstreamError) => {
+          this.renewing.delete(p);
+          if (e.code === 'SEQ_CLUSTER_FENCED' && this.held.get(p) === h) this.lose(p, 'lease taken over by another worker');
+        },
+      );
+    }
     if (this.stopped) return;
     // 3. Assignment over live members.
     const now = performance.now();
@@ -191,11 +208,12 @@ export class PartitionOwnership {
       if (this.stopped) return;
       this.held.set(p, { revision, renewedAt: sentAt });
       try {
-        await this.o.onAcquire(p);
+        await withTimeout(this.o.onAcquire(p), this.startTimeoutMs, `starting partition ${p}`);
       } catch (e) {
         this.o.status?.(`partition ${p}: start failed (${(e as Error).message}); giving the lease back`);
         const h = this.held.get(p);
         this.held.delete(p);
+        this.o.onLost(p, 'start failed');
         if (h) await this.table.remove(LEASE(p), h.revision).catch(() => undefined);
       }
     } finally {
@@ -206,7 +224,7 @@ export class PartitionOwnership {
   private async release(p: number): Promise<void> {
     this.busy.add(p);
     try {
-      await this.o.onRelease(p).catch(() => undefined);
+      await withTimeout(this.o.onRelease(p), this.startTimeoutMs, `releasing partition ${p}`).catch(() => undefined);
       const h = this.held.get(p);
       this.held.delete(p);
       if (h) await this.table.remove(LEASE(p), h.revision).catch(() => undefined);

@@ -37,6 +37,28 @@ export function makeEvents(n: number, keys: number, seed = 1): TestEvent[] {
   });
 }
 
+/**
+ * Orders events as the partition streams hold them (by partition, then seq from `ids`): the order
+ * the cluster applies. It differs from the publish order only where a publish was retried
+ * (a server died with it in flight) and landed after later events.
+ */
+export function inStreamOrder<T>(events: T[], ids: string[]): { events: T[]; index: number[]; reordered: number } {
+  const order = ids.map((id, i) => ({ i, p: Number(id.split(':')[0]), seq: Number(id.split(':')[1]) }));
+  order.sort((a, b) => a.p - b.p || a.seq - b.seq);
+  let reordered = 0;
+  for (let k = 1; k < order.length; k++) if (order[k].p === order[k - 1].p && order[k].i < order[k - 1].i) reordered++;
+  return { events: order.map((o) => events[o.i]), index: order.map((o) => o.i), reordered };
+}
+
+/** {@link referenceRun} over the events in stream order, with `ys` indexed like `events`. */
+export function referenceInStreamOrder(model: RecurrentModel, events: TestEvent[], ids: string[]): { ys: number[][]; states: Map<string, number[]>; reordered: number } {
+  const o = inStreamOrder(events, ids);
+  const r = referenceRun(model, o.events);
+  const ys: number[][] = [];
+  o.index.forEach((orig, k) => (ys[orig] = r.ys[k]));
+  return { ys, states: r.states, reordered: o.reordered };
+}
+
 /** The single-process run: y per event (by index) and every key's final state row. */
 export function referenceRun(model: RecurrentModel, events: TestEvent[]): { ys: number[][]; states: Map<string, number[]> } {
   const control = new KeyedRecurrentControl<string>();
@@ -163,6 +185,8 @@ export async function publishAll(url: string | string[], stream: string, partiti
 export class WorkerProcess {
   readonly proc: ChildProcess;
   readonly lines: string[] = [];
+  /** `performance.now()` when each line arrived. */
+  readonly times: number[] = [];
   private waiters: { re: RegExp; from: number; resolve: (l: string) => void }[] = [];
   constructor(args: string[], env: Record<string, string> = {}) {
     this.proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'worker', ...args], {
@@ -178,6 +202,7 @@ export class WorkerProcess {
         const line = buf.slice(0, i);
         buf = buf.slice(i + 1);
         this.lines.push(line);
+        this.times.push(performance.now());
         this.waiters = this.waiters.filter((w) => (w.re.test(line) ? (w.resolve(line), false) : true));
       }
     });

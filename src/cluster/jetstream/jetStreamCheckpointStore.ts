@@ -6,6 +6,7 @@ import { decodeCheckpoint, encodeCheckpoint } from '../checkpointCodec.js';
 import type { ClaimedCheckpoint, PartitionCheckpointStore } from '../clusterEngine.js';
 import { fencedError } from '../partitionOwnership.js';
 import { isWrongLastSequence } from './kvLeaseTable.js';
+import { withTimeout } from '../internal/withTimeout.js';
 
 interface Pointer {
   owner: string;
@@ -30,9 +31,14 @@ interface Pointer {
 export class JetStreamCheckpointStore implements PartitionCheckpointStore {
   private readonly mine = new Map<number, Pointer>();
 
+  /**
+   * @param readTimeoutMs longest wait for a checkpoint body or the body listing (object store
+   *   reads wait for chunks without a timeout of their own). Default 10000.
+   */
   constructor(
     private readonly pointers: KV,
     private readonly bodies: ObjectStore,
+    private readonly readTimeoutMs = 10_000,
   ) {}
 
   async claim(partition: number, owner: string): Promise<ClaimedCheckpoint> {
@@ -52,22 +58,25 @@ export class JetStreamCheckpointStore implements PartitionCheckpointStore {
         }
       }
       const ptr = entry.json<Pointer>();
-      let checkpoint: KeyedCheckpoint<string> | undefined;
-      if (ptr.object) {
-        const bytes = await this.bodies.getBlob(ptr.object);
-        if (!bytes) throw new SeqstreamError('SEQ_CLUSTER_CHECKPOINT', `checkpoint body '${ptr.object}' of partition ${partition} is missing`, { partition });
-        checkpoint = decodeCheckpoint(bytes);
-      }
+      // Fence first: once the pointer carries our revision no earlier owner can commit, so the body
+      // it names cannot be replaced (and deleted) while we read it.
       const next: Pointer = { ...ptr, owner };
+      let fence: number;
       try {
-        const fence = await this.pointers.update(key, JSON.stringify(next), entry.revision);
-        this.mine.set(partition, next);
-        const orphansRemoved = await this.removeOrphans(partition, ptr.object); // before our own first commit, so it never races one
-        return { checkpoint, fence, orphansRemoved };
+        fence = await this.pointers.update(key, JSON.stringify(next), entry.revision);
       } catch (e) {
         if (isWrongLastSequence(e)) continue;
         throw e;
       }
+      let checkpoint: KeyedCheckpoint<string> | undefined;
+      if (ptr.object) {
+        const bytes = await withTimeout(this.bodies.getBlob(ptr.object), this.readTimeoutMs, `reading checkpoint body '${ptr.object}'`);
+        if (!bytes) throw new SeqstreamError('SEQ_CLUSTER_CHECKPOINT', `checkpoint body '${ptr.object}' of partition ${partition} is missing`, { partition });
+        checkpoint = decodeCheckpoint(bytes);
+      }
+      this.mine.set(partition, next);
+      const orphansRemoved = await withTimeout(this.removeOrphans(partition, ptr.object), this.readTimeoutMs, 'listing checkpoint bodies').catch(() => 0);
+      return { checkpoint, fence, orphansRemoved };
     }
   }
 

@@ -1,0 +1,191 @@
+/**
+ * Scaling out on NATS JetStream: events/s of `seqstream worker` processes draining a backlog
+ * (1 worker, 2 workers, 1 worker with checkpoints off) against `recurrentByKey` in this process
+ * over the same events; takeover time (SIGKILL a worker, until the survivor has resumed every one
+ * of its partitions) over repeated kills with the default lease; checkpoint cost. LSTM I=40,
+ * H=128, head 4, 512 keys, 4 partitions, one local nats-server (file storage).
+ *
+ *   npx tsx bench/cluster.ts [--quick]
+ *
+ * Needs nats-server and the optional @nats-io packages. Workers are real processes
+ * (SEQSTREAM_THREADS=1 each); on a shared 2-core machine the scaling figure is noisy.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Subject } from 'rxjs';
+import { RecurrentModel } from '../src/cells/model.js';
+import { connectJetStreamEngine } from '../src/cluster/jetstream/connectJetStreamEngine.js';
+import { jetStreamNames } from '../src/cluster/jetstream/jetStreamNames.js';
+import { loadNats } from '../src/cluster/jetstream/loadNats.js';
+import { PartitionedPublisher } from '../src/cluster/jetstream/partitionedPublisher.js';
+import { recurrentByKey, type KeyedEvent } from '../src/streams/recurrentByKey.js';
+import { findNatsServer, startNatsServer, type NatsServer } from '../test/support/natsServer.js';
+import { WorkerProcess } from '../test/cluster/clusterHarness.js';
+import { percentile, printTable } from './stats.js';
+
+const P = 4;
+const I = 40;
+const H = 128;
+const KEYS = 512;
+
+function makeEvents(n: number): { key: string; x: number[] }[] {
+  let s = 12345;
+  const rnd = (): number => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+  return Array.from({ length: n }, (_, i) => ({ key: `s${i % KEYS}`, x: Array.from({ length: I }, rnd) }));
+}
+
+function inProcess(model: RecurrentModel, events: { key: string; x: number[] }[]): number {
+  const input = new Subject<KeyedEvent<string>>();
+  let outs = 0;
+  const t0 = performance.now();
+  const sub = input.pipe(recurrentByKey<string>(model, { maxBatch: 1024 })).subscribe(() => outs++);
+  for (const e of events) input.next(e);
+  input.complete();
+  sub.unsubscribe();
+  if (outs !== events.length) throw new Error(`in-process run emitted ${outs} of ${events.length}`);
+  return events.length / ((performance.now() - t0) / 1000);
+}
+
+async function outputCount(url: string, stream: string): Promise<number> {
+  const nats = await loadNats();
+  const nc = await nats.transport.connect({ servers: url });
+  try {
+    const jsm = await nats.jetstream.jetstreamManager(nc);
+    return (await jsm.streams.info(jetStreamNames(stream).outputStream)).state.messages;
+  } finally {
+    await nc.close();
+  }
+}
+
+async function prepublish(url: string, stream: string, events: { key: string; x: number[] }[]): Promise<void> {
+  const engine = await connectJetStreamEngine({ servers: url, stream, partitions: P });
+  await engine.close();
+  const pub = await PartitionedPublisher.connect(url, { stream, partitions: P, maxInFlight: 512 });
+  for (const e of events) {
+    await pub.ready();
+    void pub.publish(e);
+  }
+  await pub.close();
+}
+
+/** Drains a pre-published backlog with `workers` processes; events/s over the window where all of them run. */
+async function drain(server: NatsServer, stream: string, modelFile: string, n: number, workers: number, extra: string[] = []): Promise<number> {
+  const args = (id: string): string[] => ['--nats', server.url, '--stream', stream, '--partitions', String(P), '--model', modelFile, '--status-ms', '0', '--id', id, ...extra];
+  const procs = Array.from({ length: workers }, (_, i) => new WorkerProcess(args(`${stream}-${i}`)));
+  try {
+    // The window starts once every worker holds a partition (the group has settled).
+    await Promise.all(procs.map((p) => p.waitFor(/partition \d+: acquired/, 120_000, 0)));
+    const t1 = performance.now();
+    const c1 = await outputCount(server.url, stream);
+    let c2 = c1;
+    let t2 = t1;
+    while (c2 < n * 0.95) {
+      await new Promise((r) => setTimeout(r, 100));
+      c2 = await outputCount(server.url, stream);
+      t2 = performance.now();
+    }
+    if (c2 - c1 < n * 0.3) throw new Error(`only ${c2 - c1} of ${n} events fell in the measured window; use more events`);
+    return (c2 - c1) / ((t2 - t1) / 1000);
+  } finally {
+    await Promise.all(procs.map((p) => p.stop()));
+  }
+}
+
+async function takeovers(server: NatsServer, modelFile: string, kills: number): Promise<number[]> {
+  const stream = 'takeover';
+  const args = (id: string): string[] => ['--nats', server.url, '--stream', stream, '--partitions', String(P), '--model', modelFile, '--status-ms', '0', '--id', id];
+  const pub = await PartitionedPublisher.connect(server.url, { stream, partitions: P });
+  const engine = await connectJetStreamEngine({ servers: server.url, stream, partitions: P });
+  await engine.close();
+  let flowing = true;
+  const events = makeEvents(KEYS);
+  const feeder = (async () => {
+    for (let i = 0; flowing; i++) {
+      await pub.publish(events[i % KEYS]);
+      if (i % 20 === 0) await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+  let n = 0;
+  const survivor = new WorkerProcess(args(`t${n++}`));
+  await survivor.waitFor(/acquired/, 120_000, 0);
+  const times: number[] = [];
+  try {
+    for (let k = 0; k < kills; k++) {
+      const from = survivor.lines.length;
+      const victim = new WorkerProcess(args(`t${n++}`));
+      await victim.waitFor(/partition \d+: acquired/, 120_000, 0);
+      await survivor.waitFor(/released at seq/, 30_000, from);
+      await new Promise((r) => setTimeout(r, 500 + Math.random() * 1000));
+      const held = new Set(victim.lines.filter((l) => /acquired/.test(l)).map((l) => l.match(/partition (\d+)/)![1]));
+      const killedAt = performance.now();
+      const mark = survivor.lines.length;
+      victim.kill('SIGKILL');
+      // Done when every partition the victim held has an 'acquired' line from the survivor.
+      for (;;) {
+        const got = new Map<string, number>();
+        for (let i = mark; i < survivor.lines.length; i++) {
+          const m = survivor.lines[i].match(/partition (\d+): acquired/);
+          if (m && !got.has(m[1])) got.set(m[1], survivor.times[i]);
+        }
+        if ([...held].every((p) => got.has(p))) {
+          times.push(Math.max(...[...held].map((p) => got.get(p)!)) - killedAt);
+          break;
+        }
+        if (performance.now() - killedAt > 30_000) throw new Error('no takeover within 30 s');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    flowing = false;
+    await feeder.catch(() => undefined);
+    await pub.close();
+    await survivor.stop();
+  }
+  return times;
+}
+
+/** Runs the cluster benchmark (see the file comment). */
+export async function run({ quick = false }: { quick?: boolean } = {}): Promise<void> {
+  if (!findNatsServer()) {
+    console.log('bench/cluster: nats-server is not installed (apt-get install nats-server), skipped');
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'seqstream-bench-cluster-'));
+  const server = await startNatsServer({ stream: 'bench', partitions: P });
+  try {
+    const model = RecurrentModel.create({ cell: 'lstm', inputSize: I, hiddenSize: H, head: { outputSize: 4 }, seed: 3 });
+    const modelFile = join(dir, 'model.json');
+    writeFileSync(modelFile, JSON.stringify(model));
+    const n = quick ? 30_000 : 80_000;
+    const events = makeEvents(n);
+    process.env.SEQSTREAM_THREADS = '1';
+    inProcess(model, events.slice(0, 5000)); // warm-up
+    const single = inProcess(model, events);
+    for (const s of ['one', 'two', 'nockpt']) await prepublish(server.url, s, events);
+    const one = await drain(server, 'one', modelFile, n, 1);
+    const two = await drain(server, 'two', modelFile, n, 2);
+    const off = await drain(server, 'nockpt', modelFile, n, 1, ['--checkpoint-ms', '3600000', '--checkpoint-events', '100000000']);
+    printTable(
+      ['run (LSTM H=128, 512 keys, 4 partitions)', 'events/s', 'vs 1 worker'],
+      [
+        ['recurrentByKey in this process (no NATS)', Math.round(single), (single / one).toFixed(2)],
+        ['1 worker, checkpoints every 1 s (default)', Math.round(one), '1.00'],
+        ['2 workers, checkpoints every 1 s', Math.round(two), (two / one).toFixed(2)],
+        ['1 worker, checkpoints off', Math.round(off), (off / one).toFixed(2)],
+      ],
+    );
+    console.log(`checkpoint cost: ${(((off - one) / off) * 100).toFixed(1)}% of throughput (goal <= 10%); 2 workers / 1 worker = ${(two / one).toFixed(2)}x (goal >= 1.6x on 2 otherwise idle cores)`);
+    const kills = quick ? 3 : 10;
+    const t = await takeovers(server, modelFile, kills);
+    printTable(['takeover, default lease 1500 ms', 'kills', 'p50 ms', 'max ms'], [['SIGKILL -> survivor resumed all the victim\'s partitions', t.length, Math.round(percentile(t, 50)), Math.round(Math.max(...t))]]);
+  } finally {
+    await server.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && /bench[\\/]cluster\.ts$/.test(process.argv[1])) {
+  await run({ quick: process.argv.includes('--quick') });
+}

@@ -1,0 +1,46 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { natsSkipReason, startNatsCluster, type NatsServer } from '../support/natsServer.js';
+import { caughtUp, expectSameAsOneProcess, makeEvents, publishAll, referenceRun, until, WorkerProcess, writeModel } from './clusterHarness.js';
+
+const skip = natsSkipReason();
+if (skip) console.warn(skip);
+
+describe.skipIf(skip !== null)('seqstream worker on a 3-node JetStream cluster, R3 streams and buckets', () => {
+  const STREAM = 'r3';
+  const P = 3;
+  let servers: NatsServer[] = [];
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'seqstream-r3-'));
+    servers = await startNatsCluster({ stream: STREAM, partitions: P });
+  });
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.dispose()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('one server killed mid-run and restarted: every output once, every final state bit-identical', async () => {
+    const urls = servers.map((s) => s.url);
+    const { model, file } = writeModel(dir);
+    const events = makeEvents(2000, 40, 12);
+    const ref = referenceRun(model, events);
+    const args = (id: string, url: string): string[] => ['--nats', url, '--stream', STREAM, '--partitions', String(P), '--replicas', '3', '--model', file, '--lease-ms', '1500', '--checkpoint-ms', '100', '--status-ms', '0', '--id', id];
+    // Each worker prefers another server; both know all three.
+    const a = new WorkerProcess(args('a', [urls[0], urls[1], urls[2]].join(',')));
+    await a.waitFor(/partition \d: acquired/, 90_000); // the cluster elects its meta leader, then R3 assets are created
+    const b = new WorkerProcess(args('b', [urls[1], urls[2], urls[0]].join(',')));
+    await b.waitFor(/connected to/, 60_000);
+    const publishing = publishAll([urls[2], urls[0], urls[1]], STREAM, P, events, { every: 100, ms: 100 });
+    await new Promise((r) => setTimeout(r, 1000));
+    await servers[0].stop('SIGKILL');
+    await new Promise((r) => setTimeout(r, 2000));
+    await servers[0].start();
+    const ids = await publishing;
+    await until(() => caughtUp(urls, STREAM, ids, events.length), 90_000, 'outputs and checkpoints');
+    await Promise.all([a.stop(), b.stop()]);
+    await expectSameAsOneProcess(urls, STREAM, P, ref, ids, expect);
+  }, 240_000);
+});
