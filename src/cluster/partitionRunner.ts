@@ -96,6 +96,8 @@ export class PartitionRunner {
   private readonly control = new KeyedRecurrentControl<string>();
   private readonly pending = new Set<Promise<void>>();
   private current: PartitionRecord | undefined;
+  /** Resolves the reading loop's wait once the publishes in flight fall to half of `maxInFlight`. */
+  private drained: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   readonly stats: PartitionStats;
 
@@ -139,7 +141,7 @@ export class PartitionRunner {
         }
         this.handle(r);
         if (this.eventsSinceCheckpoint >= this.o.checkpointEveryEvents) void this.checkpoint();
-        while (this.pending.size >= this.o.maxInFlight && !this.stopped) await Promise.race(this.pending);
+        if (this.pending.size >= this.o.maxInFlight && !this.stopped) await new Promise<void>((r) => (this.drained = r));
       }
     } catch (e) {
       this.lose(`reading the partition failed: ${(e as Error).message}`);
@@ -196,10 +198,15 @@ export class PartitionRunner {
     };
     const p = run();
     this.pending.add(p);
-    p.then(
-      () => this.pending.delete(p),
-      () => this.pending.delete(p),
-    );
+    const settle = (): void => {
+      this.pending.delete(p);
+      if (this.drained && (this.pending.size <= this.o.maxInFlight / 2 || this.stopped)) {
+        const wake = this.drained;
+        this.drained = undefined;
+        wake();
+      }
+    };
+    p.then(settle, settle);
   }
 
   /** Takes a checkpoint now unless one is being written; resolves when it is committed (or skipped). */
@@ -258,6 +265,7 @@ export class PartitionRunner {
 
   private halt(): void {
     this.stopped = true;
+    this.drained?.();
     if (this.timer) clearInterval(this.timer);
     this.reader?.stop();
     this.sub?.unsubscribe();
