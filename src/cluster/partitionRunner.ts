@@ -111,9 +111,11 @@ export class PartitionRunner {
   /** Subscribes the pipeline and starts reading after the checkpoint. */
   async start(): Promise<void> {
     const o = this.o;
+    // The engine is pinned: replay after a takeover must give the same bits whatever the batching
+    // ('auto' may hand large flushes to onnxruntime-node).
     const pipeline: PartitionPipeline =
       o.pipeline ??
-      ((a) => recurrentByKey<string>(o.model, { resumeFrom: a.resumeFrom, control: a.control, onInvalidInput: a.onInvalidInput, maxBatch: a.maxBatch, maxWaitMs: a.batchWaitMs, maxKeys: 1_000_000 }));
+      ((a) => recurrentByKey<string>(o.model, { resumeFrom: a.resumeFrom, control: a.control, onInvalidInput: a.onInvalidInput, maxBatch: a.maxBatch, maxWaitMs: a.batchWaitMs, maxKeys: 1_000_000, engine: 'wasm' }));
     const op = pipeline({
       resumeFrom: o.claimed.checkpoint,
       control: this.control,
