@@ -10,9 +10,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { map } from 'rxjs';
-import { audioFromWav } from '../src/adapters/audioFromWav.js';
-import { RecurrentModel } from '../src/cells/index.js';
-import { recurrent } from '../src/streams/index.js';
+import { audioFromWav } from 'seqstream/adapters/audioFromWav';
+import { RecurrentModel } from 'seqstream/cells';
+import { recurrent } from 'seqstream/streams';
 
 // 1. A 16 kHz, 16-bit mono WAV: 0.5 s silence, 1 s of 440 Hz, 0.5 s of noise.
 const rate = 16000;

@@ -5,9 +5,9 @@
  *   npx tsx examples/keyed-sensors.ts
  */
 import { Observable } from 'rxjs';
-import { FileStateStore } from '../src/adapters/fileStateStore.js';
-import { RecurrentModel } from '../src/cells/index.js';
-import { KeyedRecurrentControl, recurrentByKey, type KeyedEvent } from '../src/streams/index.js';
+import { FileStateStore } from 'seqstream/adapters/fileStateStore';
+import { RecurrentModel } from 'seqstream/cells';
+import { KeyedRecurrentControl, recurrentByKey, type KeyedEvent } from 'seqstream/streams';
 
 const SENSORS = 200;
 const LOG_LENGTH = 20_000;

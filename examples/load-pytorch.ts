@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { from } from 'rxjs';
-import { loadStateDict } from '../src/cells/index.js';
-import { recurrent } from '../src/streams/index.js';
+import { loadStateDict } from 'seqstream/cells';
+import { recurrent } from 'seqstream/streams';
 
 const file = process.argv[2] ?? new URL('../test/fixtures/pytorch/lstm_l1_forward.json', import.meta.url).pathname;
 const fx = JSON.parse(readFileSync(file, 'utf8'));

@@ -21,10 +21,10 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lastValueFrom, map, reduce } from 'rxjs';
-import { sensorFile } from '../src/adapters/sensorFile.js';
-import { createFusedStepper } from '../src/kernels/index.js';
-import { RecurrentModel } from '../src/cells/index.js';
-import { standardize } from '../src/streams/index.js';
+import { sensorFile } from 'seqstream/adapters/sensorFile';
+import { createFusedStepper } from 'seqstream/kernels';
+import { RecurrentModel } from 'seqstream/cells';
+import { standardize } from 'seqstream/streams';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const nabDir = process.env.NAB_DIR ?? resolve(here, '../../shared/datasets/nab');

@@ -3,8 +3,8 @@
  *   npx tsx examples/quickstart.ts
  */
 import { interval, map, take } from 'rxjs';
-import { RecurrentModel } from '../src/cells/index.js';
-import { recurrent } from '../src/streams/index.js';
+import { RecurrentModel } from 'seqstream/cells';
+import { recurrent } from 'seqstream/streams';
 
 const model = RecurrentModel.create({ cell: 'lstm', inputSize: 2, hiddenSize: 16, head: { outputSize: 1, activation: 'sigmoid' }, seed: 42 });
 

@@ -8,10 +8,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { from, lastValueFrom, tap, toArray } from 'rxjs';
-import { loadCheckpoint, saveCheckpoint } from '../src/adapters/checkpointFile.js';
-import { adam } from '../src/training/index.js';
-import { RecurrentModel, seededRandom } from '../src/cells/index.js';
-import { trainOnline, type TrainUpdate } from '../src/streams/index.js';
+import { loadCheckpoint, saveCheckpoint } from 'seqstream/adapters/checkpointFile';
+import { adam } from 'seqstream/training';
+import { RecurrentModel, seededRandom } from 'seqstream/cells';
+import { trainOnline, type TrainUpdate } from 'seqstream/streams';
 
 const rand = seededRandom(7);
 const xs = Array.from({ length: 10_000 }, () => rand() * 2 - 1);

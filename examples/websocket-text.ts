@@ -10,11 +10,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { firstValueFrom, Subject, take, toArray } from 'rxjs';
-import { websocketClient } from '../src/adapters/websocketClient.js';
-import { websocketByKey } from '../src/adapters/websocketByKey.js';
-import { websocketServer } from '../src/adapters/websocketServer.js';
-import { CharTokenizer, Embedding } from '../src/text/index.js';
-import { RecurrentModel } from '../src/cells/index.js';
+import { websocketClient } from 'seqstream/adapters/websocketClient';
+import { websocketByKey } from 'seqstream/adapters/websocketByKey';
+import { websocketServer } from 'seqstream/adapters/websocketServer';
+import { CharTokenizer, Embedding } from 'seqstream/text';
+import { RecurrentModel } from 'seqstream/cells';
 
 const corpus = 'the quick brown fox jumps over the lazy dog. pack my box with five dozen liquor jugs.';
 const tokenizer = CharTokenizer.fromText(corpus, { padToken: '<pad>' });

@@ -1,9 +1,11 @@
 /**
  * Every example in examples/ runs to completion as a user would start it (npx tsx examples/<name>.ts)
  * and shows what it is there to show: each has a check below of the facts its output claims.
+ * Examples import `seqstream/...` as a user's code would; the `seqstream-source` export condition
+ * (package.json) resolves those to `src/*.ts`, so they run here from source, without a build.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,7 +16,7 @@ const examples = readdirSync('examples').filter((f) => f.endsWith('.ts'));
 const scratch = mkdtempSync(join(tmpdir(), 'seqstream-examples-'));
 
 async function run(file: string, args: string[] = []): Promise<string> {
-  const { stdout } = await exec(process.execPath, ['--import', 'tsx', join('examples', file), ...args], {
+  const { stdout } = await exec(process.execPath, ['--conditions=seqstream-source', '--import', 'tsx', join('examples', file), ...args], {
     env: { ...process.env, SEQSTREAM_BACKEND: 'cpu' },
     timeout: 60_000,
     maxBuffer: 16 * 1024 * 1024,
@@ -103,6 +105,20 @@ describe('examples', () => {
   it('finds the examples, and every one has a check of what it shows', () => {
     expect(examples.length).toBeGreaterThanOrEqual(5);
     expect(examples.filter((f) => !checks[f])).toEqual([]);
+  });
+
+  it("import seqstream/... through the package's exports map, from source under the seqstream-source condition", async () => {
+    for (const f of examples) {
+      const text = readFileSync(join('examples', f), 'utf8');
+      expect(text, f).not.toMatch(/from '\.\.\/src\//);
+      expect(text, f).toMatch(/from 'seqstream(\/[\w/]+)?'/);
+    }
+    const resolveIn = async (conditions: string[]) =>
+      (await exec(process.execPath, [...conditions, '--input-type=module', '-e', "console.log(import.meta.resolve('seqstream/cells'), import.meta.resolve('seqstream/adapters/fileStateStore'))"])).stdout.trim().split(' ');
+    const fromSource = await resolveIn(['--conditions=seqstream-source']);
+    expect(fromSource.map((u) => u.replace(/^.*\/(src|dist)\//, '$1/'))).toEqual(['src/cells/index.ts', 'src/adapters/fileStateStore.ts']);
+    const published = await resolveIn([]);
+    expect(published.map((u) => u.replace(/^.*\/(src|dist)\//, '$1/'))).toEqual(['dist/cells/index.js', 'dist/adapters/fileStateStore.js']);
   });
 
   it.each(examples.filter((f) => checks[f]))('%s runs and shows what it claims', async (file) => {

@@ -43,7 +43,7 @@ describe.skipIf(!haveNab)('sensorFile on NAB (read in place from ../shared)', ()
 
 describe('examples/nab-anomaly.ts', () => {
   it('skips with a clear message when the corpus is absent', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', resolve(__dirname, '../../examples/nab-anomaly.ts')], {
+    const r = spawnSync(process.execPath, ['--conditions=seqstream-source', '--import', 'tsx', resolve(__dirname, '../../examples/nab-anomaly.ts')], {
       env: { ...process.env, NAB_DIR: '/nonexistent/nab' },
       encoding: 'utf8',
     });
