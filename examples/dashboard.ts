@@ -4,8 +4,8 @@
  * every 5 s. Runs for 8 seconds by default (`npx tsx examples/dashboard.ts 600` for ten minutes).
  */
 import { interval, map, mergeMap, range, take } from 'rxjs';
-import { dashboard } from '../src/dashboard/index.js';
-import { detectAnomalies } from '../src/detection/index.js';
+import { dashboard } from 'seqstream/dashboard';
+import { detectAnomalies } from 'seqstream/detection';
 
 const seconds = Number(process.argv[2] ?? 8);
 const start = Date.now();
