@@ -60,6 +60,16 @@ const checks: Record<string, () => Promise<void>> = {
     expect(second).toMatch(/^resuming 200 keys after offset 19999$/m);
     expect(second).toMatch(/^done: 0 outputs/m);
   },
+  'voice-activity.ts': async () => {
+    // a committed clip (speech from 0.80 s, labels in its .labels.ndjson) and espeak-ng's own speech
+    const clip = await run('voice-activity.ts', ['test/fixtures/vad/valid_0005.wav']);
+    expect(clip).toMatch(/^test\/fixtures\/vad\/valid_0005\.wav: 2\.00 s at 16000 Hz$/m);
+    const [start] = numbers(clip, /^speech ([\d.]+) s - [\d.]+ s$/gm);
+    expect(start).toBeGreaterThan(0.6);
+    expect(start).toBeLessThan(1.0);
+    const spoken = await run('voice-activity.ts');
+    expect(numbers(spoken, /^speech ([\d.]+) s/gm).length).toBeGreaterThan(0);
+  },
   'audio-tagging.ts': async () => {
     const out = await run('audio-tagging.ts');
     expect(out).toMatch(/^feature vector: 14 values \(mfcc\[0\].*rms\)$/m);
