@@ -2,6 +2,7 @@ import { AnomalyLikelihood, type AnomalyLikelihoodJSON } from './anomalyLikeliho
 import { resolveDetectorOptions, type DetectorOptions, type ResolvedDetectorOptions } from './detectorOptions.js';
 import { tailScore } from './gaussianTail.js';
 import { RecurrentForecaster, type RecurrentForecasterJSON } from './recurrentForecaster.js';
+import { SeasonalProfile, type SeasonalProfileJSON } from './seasonalProfile.js';
 
 /** What {@link AnomalyDetector.update} says about one reading. */
 export interface Detection {
@@ -32,6 +33,7 @@ export interface AnomalyDetectorJSON {
   peak: number;
   forecaster: RecurrentForecasterJSON;
   likelihood: AnomalyLikelihoodJSON;
+  seasonal: { profile: SeasonalProfileJSON; likelihood: AnomalyLikelihoodJSON; fit: [number, number, number] } | null;
 }
 
 const DAY_MS = 86_400_000;
@@ -43,12 +45,14 @@ const WEEK_MS = 7 * DAY_MS;
  *
  * Algorithm, per reading (value v, timestamp t):
  * 1. Normalise v to u on [0, 1] with the known range (`range`) or, without one, the range seen so far.
- * 2. Raw score: |u - forecast|, the forecast being the previous u plus the change predicted by
+ * 2. Raw score: |u - forecast|^errorPower (squared by default, the loss the model learns), the forecast being the previous u plus the change predicted by
  *    the recurrent forecaster (seqstream's own GRU learning online by TBPTT), or 1 when u leaves the range seen so far by more than `excursionTolerance` of it
  *    (after `learningPeriod`): a new extreme is news whatever the forecast said.
  * 3. Anomaly likelihood of the raw score (short mean against the long-term distribution,
- *    `AnomalyLikelihood`), mapped to a score in [0, 1) on a log scale (`tailScore`). The score is
- *    0 during the learning period.
+ *    `AnomalyLikelihood`); with `seasonalDays` > 0 also the likelihood of the error of a calendar
+ *    profile (`SeasonalProfile`); the stronger surprise is mapped to a score in [0, 1) on a log
+ *    scale (`tailScore`). The score is 0 during the learning period; below the decaying peak of
+ *    recent scores (`refractory`) it is multiplied by `suppression`.
  * 4. The forecaster learns from the change u - previous u (target of its previous step) and steps
  *    on [u, time-of-day and day-of-week phases of t] to forecast the next change.
  * The state is bounded (a few KiB) whatever the stream's length and round-trips exactly through JSON.
@@ -64,11 +68,16 @@ export class AnomalyDetector {
   private readonly forecaster: RecurrentForecaster;
   private readonly likelihood: AnomalyLikelihood;
   private readonly features: Float64Array;
+  private readonly profile: SeasonalProfile | null;
+  private readonly seasonalLikelihood: AnomalyLikelihood | null;
   private count = 0;
   private seenMin = Infinity;
   private seenMax = -Infinity;
   private previous = NaN;
   private peak = 0;
+  private level = 0;
+  private spread = 0;
+  private seasonalError = 0;
   private readonly decay: number;
 
   constructor(options: DetectorOptions | ResolvedDetectorOptions = {}, restored?: AnomalyDetectorJSON) {
@@ -81,7 +90,14 @@ export class AnomalyDetector {
       restored?.forecaster,
     );
     this.likelihood = new AnomalyLikelihood({ averageWindow: o.averageWindow, historyWindow: o.historyWindow, minStd: o.minStd });
+    this.profile = o.seasonalDays > 0 ? new SeasonalProfile({ binsPerDay: o.seasonalBins, days: o.seasonalDays, rate: o.seasonalRate }) : null;
+    this.seasonalLikelihood = this.profile ? new AnomalyLikelihood({ averageWindow: o.seasonalAverage, historyWindow: o.historyWindow, minStd: o.minStd }) : null;
     if (restored) {
+      if (restored.seasonal && this.profile && this.seasonalLikelihood) {
+        this.profile.restore(restored.seasonal.profile);
+        this.seasonalLikelihood.restore(restored.seasonal.likelihood);
+        [this.level, this.spread, this.seasonalError] = restored.seasonal.fit;
+      }
       this.count = restored.count;
       this.seenMin = restored.seenMin ?? Infinity;
       this.seenMax = restored.seenMax ?? -Infinity;
@@ -104,7 +120,7 @@ export class AnomalyDetector {
     // The model forecasts the change from the previous reading: untrained it is persistence,
     // a strong baseline for sensor data, and learning only has to add what persistence misses.
     const forecast = Number.isNaN(this.previous) ? NaN : this.previous + this.forecaster.prediction;
-    let raw = Number.isNaN(forecast) ? 0 : Math.min(1, Math.abs(u - forecast));
+    let raw = Number.isNaN(forecast) ? 0 : Math.pow(Math.min(1, Math.abs(u - forecast)), o.errorPower);
     let excursion = false;
     if (!learning && this.count > 1) {
       const seenSpan = this.seenMax - this.seenMin;
@@ -112,7 +128,22 @@ export class AnomalyDetector {
       excursion = value > this.seenMax + tol || value < this.seenMin - tol;
       if (excursion) raw = 1;
     }
-    const logQ = this.likelihood.update(raw);
+    let logQ = this.likelihood.update(raw);
+    if (this.profile && this.seasonalLikelihood) {
+      const expected = this.profile.expected(timestamp);
+      const errS = Number.isNaN(expected) ? 0 : Math.pow(Math.min(1, Math.abs(u - expected)), o.errorPower);
+      const logQs = this.seasonalLikelihood.update(errS);
+      // How much of the stream's variation the profile explains (0: none, 1: all); its surprise
+      // counts only that much, so an aperiodic stream is not judged by a calendar it does not keep.
+      const a = Math.max(1 / this.count, 1 / o.historyWindow);
+      this.level += a * (u - this.level);
+      this.spread += a * (Math.abs(u - this.level) - this.spread);
+      this.seasonalError += a * (errS - this.seasonalError);
+      const strength = this.spread > 0 ? Math.max(0, 1 - this.seasonalError / this.spread) : 0;
+      const weight = o.seasonalGate ? strength : 1;
+      if (weight * logQs < logQ) logQ = weight * logQs;
+      this.profile.learn(timestamp, u);
+    }
     let score = learning ? 0 : tailScore(logQ, o.halfPoint);
     // Refractory: once an incident has scored, lesser scores right after it are damped, so one
     // incident gives one alert instead of a run of them (a rising incident still rises).
@@ -157,6 +188,7 @@ export class AnomalyDetector {
       peak: this.peak,
       forecaster: this.forecaster.toJSON(),
       likelihood: this.likelihood.toJSON(),
+      seasonal: this.profile && this.seasonalLikelihood ? { profile: this.profile.toJSON(), likelihood: this.seasonalLikelihood.toJSON(), fit: [this.level, this.spread, this.seasonalError] } : null,
     };
   }
 }

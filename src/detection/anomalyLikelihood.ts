@@ -4,9 +4,9 @@ import { logGaussianTail } from './gaussianTail.js';
 export interface AnomalyLikelihoodOptions {
   /** Raw scores averaged into the short-term mean that is tested. Default 10. */
   averageWindow?: number;
-  /** Time constant, in events, of the long-term mean and variance it is tested against. Default 2000. */
+  /** Time constant, in events, of the long-term mean and variance it is tested against. Default 5000. */
   historyWindow?: number;
-  /** Floor of the long-term standard deviation (raw scores are on a [0, 1]-ish scale). Default 0.01. */
+  /** Floor of the long-term standard deviation (raw scores are on a [0, 1] scale). Default 0.001. */
   minStd?: number;
 }
 
@@ -53,8 +53,8 @@ export class AnomalyLikelihood {
 
   constructor(options: AnomalyLikelihoodOptions = {}) {
     this.averageWindow = options.averageWindow ?? 10;
-    this.historyWindow = options.historyWindow ?? 2000;
-    this.minStd = options.minStd ?? 0.01;
+    this.historyWindow = options.historyWindow ?? 5000;
+    this.minStd = options.minStd ?? 0.001;
     this.recent = new Float64Array(this.averageWindow);
   }
 

@@ -30,9 +30,11 @@ export interface DetectorOptions {
   calendar?: boolean;
   /** Raw scores averaged by the likelihood (Numenta uses 10; 1 scores better here, see README). Default 1. */
   averageWindow?: number;
-  /** Time constant of the likelihood's long-term distribution, in readings. Default 2000. */
+  /** Time constant of the likelihood's long-term distribution, in readings. Default 5000. */
   historyWindow?: number;
-  /** Floor of the likelihood's standard deviation. Default 0.01. */
+  /** Raw score = |forecast error| to this power (2: squared error, the loss the forecaster learns). Default 2. */
+  errorPower?: number;
+  /** Floor of the likelihood's standard deviation, on the raw score's scale. Default 0.001. */
   minStd?: number;
   /** A reading beyond the seen range by more than this fraction of it is an excursion (raw score 1). Default 0.05. */
   excursionTolerance?: number;
@@ -40,6 +42,16 @@ export interface DetectorOptions {
   refractory?: number;
   /** Factor on scores below the decaying peak of recent ones. Default 0.5. */
   suppression?: number;
+  /** Calendar profile length in days (1 = time of day, 7 = time of week, 0 = off). Default 7. */
+  seasonalDays?: number;
+  /** Profile bins per day. Default 48. */
+  seasonalBins?: number;
+  /** Smoothing rate of the profile. Default 0.1. */
+  seasonalRate?: number;
+  /** Raw profile errors averaged by its likelihood. Default 3. */
+  seasonalAverage?: number;
+  /** Weigh the profile's surprise by how much of the variation it explains. Default false. */
+  seasonalGate?: boolean;
   /** `-log10` of the tail probability that scores 0.5. Default 5. */
   halfPoint?: number;
 }
@@ -60,13 +72,21 @@ export const DETECTOR_DEFAULTS = {
   seed: 1,
   calendar: true,
   averageWindow: 1,
-  historyWindow: 2000,
-  minStd: 0.01,
+  historyWindow: 5000,
+  minStd: 0.001,
+  errorPower: 2,
   excursionTolerance: 0.05,
   halfPoint: 5,
   refractory: 200,
+  seasonalDays: 7,
+  seasonalBins: 48,
+  seasonalRate: 0.1,
+  seasonalAverage: 3,
+  seasonalGate: false,
   suppression: 0.5,
 };
+
+
 
 /**
  * Checks detector options and fills in the defaults; throws `InvalidOptionError`
@@ -103,9 +123,15 @@ export function resolveDetectorOptions(options: DetectorOptions = {}): ResolvedD
     averageWindow: integerOption('averageWindow', options.averageWindow, d.averageWindow, 1),
     historyWindow: integerOption('historyWindow', options.historyWindow, d.historyWindow, 1),
     minStd: numberOption('minStd', options.minStd, d.minStd, { above: 0 }),
+    errorPower: numberOption('errorPower', options.errorPower, d.errorPower, { above: 0 }),
     excursionTolerance: numberOption('excursionTolerance', options.excursionTolerance, d.excursionTolerance, { min: 0 }),
     refractory: numberOption('refractory', options.refractory, d.refractory, { min: 0 }),
     suppression: numberOption('suppression', options.suppression, d.suppression, { min: 0 }),
+    seasonalDays: integerOption('seasonalDays', options.seasonalDays, d.seasonalDays, 0),
+    seasonalBins: integerOption('seasonalBins', options.seasonalBins, d.seasonalBins, 1),
+    seasonalRate: numberOption('seasonalRate', options.seasonalRate, d.seasonalRate, { above: 0 }),
+    seasonalAverage: integerOption('seasonalAverage', options.seasonalAverage, d.seasonalAverage, 1),
+    seasonalGate: options.seasonalGate === true,
     halfPoint: numberOption('halfPoint', options.halfPoint, d.halfPoint, { above: 0 }),
   };
 }

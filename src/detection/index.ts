@@ -6,3 +6,4 @@ export { resolveDetectorOptions, DETECTOR_DEFAULTS, type DetectorOptions, type R
 export { DetectorControl, type DetectorStats } from './detectorControl.js';
 export { MemoryDetectorStore, type DetectorCheckpoint, type DetectorStateStore } from './detectorCheckpoint.js';
 export { logGaussianTail, tailScore } from './gaussianTail.js';
+export { SeasonalProfile, type SeasonalProfileJSON } from './seasonalProfile.js';

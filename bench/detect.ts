@@ -1,0 +1,106 @@
+/**
+ * Anomaly detection throughput: rows/s of `detectAnomalies` behind the sensor file source
+ * against the bare source in the same run, the whole NAB corpus end to end (when
+ * ../shared/datasets/nab is there), and 10,000 live keys (events/s with learning on, bytes per key).
+ *
+ *   npx tsx bench/detect.ts                       # 100,000 rows, 10,000 keys x 10 events
+ *   npx tsx bench/detect.ts --quick               # 20,000 rows, 10,000 keys x 3 events
+ *   node --expose-gc --import tsx bench/detect.ts # exact bytes per key (forced GC)
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { lastValueFrom, reduce, Subject } from 'rxjs';
+import { sensorFile } from '../src/adapters/sensorFile.js';
+import { runDetectNab } from '../src/cli/detectNab.js';
+import { detectAnomalies, DetectorControl } from '../src/detection/index.js';
+
+const count = <T>(o: import('rxjs').Observable<T>) => lastValueFrom(o.pipe(reduce((n) => n + 1, 0)));
+const gc = (globalThis as { gc?: () => void }).gc;
+
+async function fileRows(rows: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'seqstream-bench-detect-'));
+  try {
+    const path = join(dir, 'one.csv');
+    const lines = ['timestamp,value'];
+    const t0 = Date.UTC(2024, 0, 1);
+    for (let i = 0; i < rows; i++) lines.push(`${new Date(t0 + i * 300_000).toISOString().slice(0, 19).replace('T', ' ')},${(50 + 20 * Math.sin(i / 40) + ((i * 7919) % 13) / 13).toFixed(4)}`);
+    writeFileSync(path, lines.join('\n') + '\n');
+    let t = performance.now();
+    const bare = await count(sensorFile(path, { format: 'csv' }));
+    const bareS = (performance.now() - t) / 1000;
+    t = performance.now();
+    const scored = await count(sensorFile(path, { format: 'csv' }).pipe(detectAnomalies({ learningPeriod: 750 })));
+    const detS = (performance.now() - t) / 1000;
+    console.table([
+      { pipeline: 'sensorFile (bare source)', rows: bare, 'rows/s': Math.round(bare / bareS), 'x bare': '1.00' },
+      { pipeline: 'sensorFile + detectAnomalies', rows: scored, 'rows/s': Math.round(scored / detS), 'x bare': (bareS / detS).toFixed(3) },
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function wholeNab(): Promise<void> {
+  const nab = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../shared/datasets/nab/data');
+  if (!existsSync(nab)) {
+    console.log(`whole NAB: corpus not found at ${nab}; skipped`);
+    return;
+  }
+  const out = mkdtempSync(join(tmpdir(), 'seqstream-bench-nab-'));
+  try {
+    const s = await runDetectNab({ dataDir: nab, outDir: out, progress: false }, console.error);
+    console.log(`whole NAB: ${s.files} files, ${s.rows} rows in ${s.seconds.toFixed(1)} s (${Math.round(s.rows / s.seconds)} rows/s, one thread; target <= 60 s)`);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+async function manyKeys(keys: number, rounds: number): Promise<void> {
+  const t0 = Date.UTC(2024, 0, 1);
+  const round = (r: number) => Array.from({ length: keys }, (_, k) => ({ key: k, x: 50 + 10 * Math.sin((r + k) / 30), timestamp: t0 + r * 60_000 }));
+  const control = new DetectorControl<number>();
+  const events = [round(0), ...Array.from({ length: rounds }, (_, r) => round(r + 1))];
+  // Typed arrays live outside the JS heap: count both.
+  const used = () => {
+    const m = process.memoryUsage();
+    return m.heapUsed + m.arrayBuffers;
+  };
+  gc?.();
+  const heap0 = used();
+  let firstS = 0;
+  let steadyS = 0;
+  let steadyCpuS = 0;
+  let bytesPerKey = 0;
+  await new Promise<void>((done, fail) => {
+    const src = new Subject<{ key: number; x: number; timestamp: number }>();
+    src.pipe(detectAnomalies<number>({ control, learningPeriod: 0 })).subscribe({ error: fail, complete: done });
+    let t = performance.now();
+    for (const e of events[0]) src.next(e);
+    firstS = (performance.now() - t) / 1000;
+    gc?.();
+    bytesPerKey = (used() - heap0) / control.stats().keys;
+    t = performance.now();
+    const cpu = process.cpuUsage();
+    for (let r = 1; r < events.length; r++) for (const e of events[r]) src.next(e);
+    steadyS = (performance.now() - t) / 1000;
+    const c = process.cpuUsage(cpu);
+    steadyCpuS = (c.user + c.system) / 1e6;
+    src.complete();
+  });
+  console.table([
+    { phase: `first event of each of ${keys} keys (creates its detector)`, events: keys, 'events/s': Math.round(keys / firstS) },
+    { phase: `${rounds} more events per key, learning on`, events: keys * rounds, 'events/s': Math.round((keys * rounds) / steadyS) },
+  ]);
+  console.log(`events per CPU-second (this process's own CPU time, less noisy on a shared machine): ${Math.round((keys * rounds) / steadyCpuS)}; target >= 50,000 events/s`);
+  console.log(`bytes per key at ${keys} live keys: ${Math.round(bytesPerKey)} (${(bytesPerKey / 1024).toFixed(1)} KiB, JS heap + typed arrays${gc ? ', after forced GC' : ', without --expose-gc: rough'}; target <= 64 KiB)`);
+}
+
+export async function run(options: { quick?: boolean } = {}): Promise<void> {
+  await fileRows(options.quick ? 20_000 : 100_000);
+  await manyKeys(10_000, options.quick ? 3 : 10);
+  await wholeNab();
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) await run({ quick: process.argv.includes('--quick') });
