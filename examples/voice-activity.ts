@@ -10,8 +10,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { from, Observable } from 'rxjs';
-import { wavSamples } from '../src/adapters/wavSamples.js';
-import { voiceActivity } from '../src/tagging/index.js';
+import { wavSamples } from 'seqstream/adapters/wavSamples';
+import { voiceActivity } from 'seqstream/tagging';
 
 const arg = process.argv[2];
 
