@@ -44,7 +44,9 @@ export class JetStreamPartitionLog implements PartitionLog {
       deliver_policy: this.nats.jetstream.DeliverPolicy.StartSequence,
       opt_start_seq: Math.max(1, fromSeq),
     });
-    const messages = await consumer.consume({ max_messages: this.fetchBatch });
+    // Short pulls with heartbeats: when the server holding the ordered consumer dies, the client
+    // notices within seconds (the default 30 s pull would stall the partition that long) and recreates it.
+    const messages = await consumer.consume({ max_messages: this.fetchBatch, expires: 5000, idle_heartbeat: 1000 });
     async function* records(): AsyncGenerator<PartitionRecord> {
       for await (const m of messages) {
         const dot = m.subject.indexOf('.', m.subject.indexOf('.in.') + 4);
