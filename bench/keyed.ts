@@ -16,7 +16,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { groupBy, map, mergeMap, Subject } from 'rxjs';
-import { createFusedStepper } from '../src/kernels/index.js';
+import { createFusedStepper, type FusedStepper } from '../src/kernels/index.js';
 import { RecurrentModel, seededRandom } from '../src/cells/index.js';
 import { startStepPool } from '../src/kernels/index.js';
 import { KeyedRecurrentControl, recurrent, recurrentByKey, type KeyedEvent } from '../src/streams/index.js';
@@ -119,7 +119,11 @@ async function measure(runner: Runner, keys: number, budgetMs: number, xs: Float
 
 /** The stepper alone on one contiguous batch (no gather/scatter/RxJS): the kernel's ceiling. */
 function kernelOnly(model: RecurrentModel, batch: number, budgetMs: number, xs: Float32Array[]): number {
-  const stepper = createFusedStepper(model);
+  return stepperOnly(createFusedStepper(model), model, batch, budgetMs, xs);
+}
+
+/** Events/s of `stepper` stepping `batch` rows in place for `budgetMs`. */
+function stepperOnly(stepper: FusedStepper, model: RecurrentModel, batch: number, budgetMs: number, xs: Float32Array[]): number {
   const state = model.createState(batch);
   const x = new Float32Array(batch * I);
   for (let b = 0; b < batch; b++) x.set(xs[b % xs.length], b * I);
@@ -198,18 +202,7 @@ function withThreads<T>(threads: number, fn: () => Promise<T>): Promise<T> {
 /** The stepper alone on `batch` rows of onnxruntime (threads), events/s. */
 function nativeKernelOnly(model: RecurrentModel, batch: number, threads: number, budgetMs: number, xs: Float32Array[]): number {
   const stepper = createOnnxStepper(model, { threads });
-  if (!stepper) return NaN;
-  const state = model.createState(batch);
-  const x = new Float32Array(batch * I);
-  for (let b = 0; b < batch; b++) x.set(xs[b % xs.length], b * I);
-  stepper.stepInPlace(state, x);
-  let steps = 0;
-  const t0 = performance.now();
-  while (performance.now() - t0 < budgetMs || steps < 2) {
-    stepper.stepInPlace(state, x);
-    steps++;
-  }
-  return ((steps * batch) / (performance.now() - t0)) * 1000;
+  return stepper ? stepperOnly(stepper, model, batch, budgetMs, xs) : NaN;
 }
 
 /** Native engine table (exported for a quick run on its own): keyed (wasm vs auto/native), stepper alone, onnxruntime's own op, at 1,024 keys. */

@@ -3,29 +3,14 @@ import { loadStateDict } from '../cells/stateDict.js';
 import type { RecurrentModel } from '../cells/model.js';
 import { runSequence } from '../cells/runSequence.js';
 import type { StateSnapshot } from '../cells/stateSnapshot.js';
-import type { HeadActivation } from '../cells/types.js';
 import { ModelFormatError } from '../errors.js';
 import { recurrent, type RecurrentStep } from '../streams/recurrent.js';
+import type { ForwardFixture } from './forwardFixture.js';
 import { checkStepKernels } from './verifyKernels.js';
 
-type N3 = number[][][];
+export type { ForwardFixture } from './forwardFixture.js';
 
-/** The fields of a forward or stream-chunk fixture (schema of `fixtures/pytorch/README.md`). */
-export interface ForwardFixture {
-  case?: string;
-  config: { cell: string; num_layers?: number; head_activation?: HeadActivation };
-  params: Record<string, unknown>;
-  x: N3;
-  h0: N3;
-  c0?: N3;
-  output: N3;
-  h_n: N3;
-  c_n?: N3;
-  c_all?: N3;
-  y?: N3;
-  layer_outputs?: number[][][][];
-  chunks?: Array<{ start: number; length: number; x: N3; output: N3; h_n: N3; c_n?: N3 }>;
-}
+type N3 = number[][][];
 
 /** Tolerance for float32 against PyTorch's float64 reference: `|a - ref| <= atol + rtol * |ref|`. */
 export interface Tolerance {

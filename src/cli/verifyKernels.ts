@@ -1,21 +1,11 @@
 import type { RecurrentModel } from '../cells/model.js';
+import type { ForwardFixture, N3 } from './forwardFixture.js';
 import type { FusedStepper } from '../kernels/fusedStepperType.js';
 import { createOnnxStepper } from '../kernels/onnxEngine.js';
 import { createWasmStepper } from '../kernels/wasmStepper.js';
 
-type N3 = number[][][];
-
-/** What this check reads of a forward or chunk fixture (the fields of `ForwardFixture`). */
-export interface KernelFixture {
-  x: N3;
-  h0: N3;
-  c0?: N3;
-  output: N3;
-  h_n: N3;
-  c_n?: N3;
-  y?: N3;
-  chunks?: Array<{ x: N3; output: N3; h_n: N3; c_n?: N3 }>;
-}
+/** What this check reads of a forward or chunk fixture. */
+export type KernelFixture = Pick<ForwardFixture, 'x' | 'h0' | 'c0' | 'output' | 'h_n' | 'c_n' | 'y' | 'chunks'>;
 
 /** Where comparisons go (`Comparison` of verifyForward.ts). */
 export interface KernelComparison {

@@ -1,27 +1,12 @@
 import cliProgress from 'cli-progress';
 import { Option, type Command } from 'commander';
-import type { CellKind } from '../../cells/types.js';
 import { DEFAULT_LOG_MEL, type LogMelSettings } from '../../tagging/logMelFeatures.js';
 import type { TrainProgress } from '../../training/train.js';
 import { type CliContext, parseInteger, parseList, parseNumber, UsageError } from '../cliContext.js';
-import { isFolder, runTrainAudio, runTrainSequences } from '../trainCommand.js';
+import { isFolder, runTrainAudio, runTrainSequences, type TrainCommandOptions } from '../trainCommand.js';
 
-interface TrainFlags {
-  data: string;
-  valid?: string;
-  features: string;
-  cell: CellKind;
-  hidden: number;
-  layers: number;
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  bptt: string;
-  patience: number;
-  seed: number;
-  labels?: string[];
-  out: string;
-}
+/** The flags as commander parses them: `--features` and `--bptt` still as written. */
+type TrainFlags = Omit<TrainCommandOptions, 'features' | 'bptt'> & { features: string; bptt: string };
 
 /**
  * Parses `--features`: `logmel` or `logmel+floor` (plus each band's height above a noise floor
