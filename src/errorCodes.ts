@@ -62,6 +62,7 @@ export const errorCodes = {
   SEQ_TARGET_RANGE: { meaning: 'A class index is outside [0, outputSize), or a binary cross-entropy target outside [0, 1].', raisedBy: 'trainOnline, train' },
   SEQ_TARGET_SHAPE: { meaning: 'A training target vector has the wrong length.', raisedBy: 'trainOnline, train' },
   SEQ_TARGET_TYPE: { meaning: 'A training target is not a numeric vector (or class index for cross-entropy).', raisedBy: 'trainOnline' },
+  SEQ_TRAIN_CSV: { meaning: 'A CSV file of training sequences does not parse, lacks its sequence, label or feature column, has a non-numeric feature, or a classified sequence with no label or two.', raisedBy: 'seqstream train' },
   SEQ_TRAIN_EMPTY: { meaning: 'Offline training got no sequences, a sequence without steps, or a sequence without any target of positive weight.', raisedBy: 'train, seqstream train' },
   SEQ_TRAIN_LABELS: { meaning: 'A training label file or NDJSON sequence line is missing, not JSON, or names a label outside --labels.', raisedBy: 'seqstream train' },
 

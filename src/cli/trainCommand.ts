@@ -11,6 +11,7 @@ import { featureSize, type LogMelSettings } from '../tagging/logMelFeatures.js';
 import { logMelFrames } from '../tagging/logMelFrames.js';
 import { DEFAULT_SMOOTHING } from '../tagging/segmenter.js';
 import type { TaggerJSON } from '../tagging/taggerModel.js';
+import { readCsvSequences, type CsvSequenceOptions, type SequenceRow } from './csvSequences.js';
 
 /** Settings of `seqstream train`, see `commands/train.ts`. */
 export interface TrainCommandOptions {
@@ -158,14 +159,39 @@ export function runTrainAudio(o: TrainCommandOptions, onProgress: (e: TrainProgr
   return { result, tagger };
 }
 
-/** Options of {@link runTrainSequences}. */
-export interface TrainSequencesOptions extends Omit<TrainCommandOptions, 'features' | 'valid'> {}
+/** Options of {@link runTrainSequences}: `csv` says how a `.csv` file is read. */
+export interface TrainSequencesOptions extends Omit<TrainCommandOptions, 'features' | 'valid'> {
+  csv?: CsvSequenceOptions;
+}
 
 /**
- * `seqstream train` on an NDJSON file of sequences: each line `{"x": [[...], ...], "target":
- * label}` (classification) or `{"x": ..., "frameTargets": [label, ...]}` (tagging; null for no
- * label); labels are strings or class indices. Trains a softmax classifier and writes a
- * seqstream model JSON with `labels` and `training` fields added.
+ * Reads a sequence file: CSV when its name ends in `.csv` ({@link readCsvSequences}), else NDJSON,
+ * each line `{"x": [[...], ...], "target": label}` or `{"x": ..., "frameTargets": [...]}`.
+ *
+ * @example
+ * ```ts
+ * const rows = readSequenceFile('seqs.csv', { task: 'tag' });
+ * ```
+ */
+export function readSequenceFile(path: string, csv: CsvSequenceOptions = {}): SequenceRow[] {
+  const text = readFileSync(path, 'utf8');
+  if (path.toLowerCase().endsWith('.csv')) return readCsvSequences(text, path, csv);
+  return text.split('\n').map((l) => l.trim()).filter(Boolean).map((line, i) => {
+    try {
+      const r = JSON.parse(line);
+      if (!r || !Array.isArray(r.x)) throw new Error('no x');
+      return r as SequenceRow;
+    } catch {
+      throw new SeqstreamError('SEQ_TRAIN_LABELS', `${path}:${i + 1}: expected {"x": [[...]], "target": label} or {"x": ..., "frameTargets": [...]}`, { line: i + 1 });
+    }
+  });
+}
+
+/**
+ * `seqstream train` on a file of sequences, NDJSON or CSV (see {@link readSequenceFile}); labels
+ * are strings or class indices. Trains a softmax classifier (per sequence, or per step for
+ * `frameTargets` / `--task tag`) and writes a seqstream model JSON with `labels` and `training`
+ * fields added.
  *
  * @example
  * ```ts
@@ -173,17 +199,7 @@ export interface TrainSequencesOptions extends Omit<TrainCommandOptions, 'featur
  * ```
  */
 export function runTrainSequences(o: TrainSequencesOptions, onProgress: (e: TrainProgress) => void, status: (s: string) => void): { result: TrainResult; labels: string[] } {
-  const lines = readFileSync(o.data, 'utf8').split('\n').map((l) => l.trim()).filter(Boolean);
-  type Row = { x: number[][]; target?: string | number; frameTargets?: (string | number | null)[] };
-  const rows: Row[] = lines.map((line, i) => {
-    try {
-      const r = JSON.parse(line);
-      if (!r || !Array.isArray(r.x)) throw new Error('no x');
-      return r as Row;
-    } catch {
-      throw new SeqstreamError('SEQ_TRAIN_LABELS', `${o.data}:${i + 1}: expected {"x": [[...]], "target": label} or {"x": ..., "frameTargets": [...]}`, { line: i + 1 });
-    }
-  });
+  const rows = readSequenceFile(o.data, o.csv);
   const seen = new Set<string>();
   for (const r of rows) for (const t of r.frameTargets ?? [r.target]) if (t !== null && t !== undefined) seen.add(String(t));
   const labels = o.labels ?? [...seen].sort((a, b) => (Number.isFinite(Number(a)) && Number.isFinite(Number(b)) ? Number(a) - Number(b) : a < b ? -1 : 1));
@@ -192,6 +208,7 @@ export function runTrainSequences(o: TrainSequencesOptions, onProgress: (e: Trai
     if (i < 0) throw new SeqstreamError('SEQ_TRAIN_LABELS', `${o.data}: label ${JSON.stringify(t)} is not in --labels [${labels.join(', ')}]`, { label: t });
     return i;
   };
+  if (rows.length === 0) throw new SeqstreamError('SEQ_TRAIN_EMPTY', `${o.data}: no sequences`, { path: o.data });
   const seqs: LabelledSequence[] = rows.map((r) =>
     r.frameTargets ? { x: r.x, frameTargets: r.frameTargets.map((t) => (t === null ? null : index(t))) } : { x: r.x, target: index(r.target as string | number) });
   const inputSize = rows[0]?.x[0]?.length ?? 0;

@@ -1,4 +1,4 @@
-/** `seqstream train` as a user runs it: a real child process on real WAVs (espeak-ng + sox via tools/make_vad_corpus.py) and on NDJSON sequences. */
+/** `seqstream train` as a user runs it: a real child process on real WAVs (espeak-ng + sox via tools/make_vad_corpus.py) and on NDJSON and CSV sequences. */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -69,6 +69,79 @@ describe('seqstream train on NDJSON sequences', () => {
 
   it('bad --bptt is a usage error (exit 2)', async () => {
     const r = await runCli(['train', '--data', 'x', '--bptt', 'zero', '--out', join(dir, 'y.json')]);
+    expect(r.code).toBe(2);
+  });
+});
+
+describe('seqstream train on CSV sequences', () => {
+  /** Rows `run,level,slope,state`: 40 runs of 6-9 steps, rising or falling, rows of two runs interleaved. */
+  function csv(task: 'classify' | 'tag'): string {
+    const rows: string[] = ['run,level,slope,state'];
+    for (let pair = 0; pair < 20; pair++) {
+      const T = 6 + (pair % 4);
+      for (let t = 0; t < T; t++) {
+        for (const up of [true, false]) {
+          const id = `r${2 * pair + (up ? 0 : 1)}`;
+          const level = up ? t / T : 1 - t / T;
+          // tag: the state is 'high' once the level passes 0.5 (from the second step on, so it must be read from the input)
+          const state = task === 'classify' ? (up ? 'rising' : 'falling') : t === 0 ? '' : level > 0.5 ? 'high' : 'low';
+          rows.push(`${id},${level.toFixed(4)},${up ? 1 : -1},${state}`);
+        }
+      }
+    }
+    return rows.join('\n') + '\n';
+  }
+
+  it('trains a sequence classifier (--task classify, the default) with named columns', async () => {
+    const data = join(dir, 'runs.csv');
+    writeFileSync(data, csv('classify'));
+    const out = join(dir, 'csv-clf.json');
+    const r = await runCli(['train', '--data', data, '--sequence-column', 'run', '--label-column', 'state', '--columns', 'level', '--hidden', '8', '--epochs', '15', '--lr', '0.03', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.lines).toEqual([]);
+    expect(r.stderr).toMatch(/40 sequences, 1 inputs, labels \[falling, rising\]/);
+    const json = JSON.parse(readFileSync(out, 'utf8'));
+    expect(json.labels).toEqual(['falling', 'rising']);
+    const model = RecurrentModel.fromJSON(json);
+    const s = model.createState();
+    let y: Float32Array = new Float32Array(2);
+    for (let t = 0; t < 6; t++) y = model.step(s, [1 - t / 6]);
+    expect(y[0]).toBeGreaterThan(y[1]); // a falling ramp is 'falling'
+    expect(json.training.validation.accuracy).toBeGreaterThan(0.8);
+  });
+
+  it('trains a per-step tagger (--task tag; empty label cells are no target)', async () => {
+    const data = join(dir, 'steps.csv');
+    writeFileSync(data, csv('tag'));
+    const out = join(dir, 'csv-tag.json');
+    const r = await runCli(['train', '--data', data, '--sequence-column', 'run', '--label-column', 'state', '--task', 'tag', '--hidden', '8', '--epochs', '20', '--lr', '0.03', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/40 sequences, 2 inputs, labels \[high, low\]/);
+    const model = RecurrentModel.fromJSON(JSON.parse(readFileSync(out, 'utf8')));
+    const s = model.createState();
+    const ys = [0.1, 0.3, 0.7, 0.9].map((v) => Array.from(model.step(s, [v, 1])));
+    expect(ys[3][0]).toBeGreaterThan(ys[3][1]); // 0.9: high
+    expect(ys[0][1]).toBeGreaterThan(ys[0][0]); // 0.1: low
+  });
+
+  it.each([
+    ['a row with a missing field', 'sequence,x,label\na,1,up\na,2\n', /line 3/],
+    ['a non-numeric feature', 'sequence,x,label\na,1,up\na,abc,up\n', /line 3, column 'x': expected a finite number, received 'abc'/],
+    ['an empty feature', 'sequence,x,label\na,,up\n', /line 2, column 'x'/],
+    ['no label column', 'sequence,x,y\na,1,2\n', /no label column 'label'/],
+    ['two labels in one classified sequence', 'sequence,x,label\na,1,up\na,2,down\n', /sequence 'a' \(first on line 2\).*\[up, down\]/],
+    ['an unclosed quote', 'sequence,x,label\n"a,1,up\n', /not CSV/],
+  ])('%s is SEQ_TRAIN_CSV naming the place (exit 1)', async (_what, text, message) => {
+    const data = join(dir, `bad-${Math.random().toString(36).slice(2)}.csv`);
+    writeFileSync(data, text);
+    const r = await runCli(['train', '--data', data, '--epochs', '1', '--out', join(dir, 'bad.json')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('SEQ_TRAIN_CSV');
+    expect(r.stderr).toMatch(message);
+  });
+
+  it('--task takes classify or tag only (exit 2)', async () => {
+    const r = await runCli(['train', '--data', 'x.csv', '--task', 'regress', '--out', join(dir, 'z.json')]);
     expect(r.code).toBe(2);
   });
 });

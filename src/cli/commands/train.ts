@@ -3,10 +3,11 @@ import { Option, type Command } from 'commander';
 import { DEFAULT_LOG_MEL, type LogMelSettings } from '../../tagging/logMelFeatures.js';
 import type { TrainProgress } from '../../training/train.js';
 import { type CliContext, parseInteger, parseList, parseNumber, UsageError } from '../cliContext.js';
+import type { CsvSequenceOptions } from '../csvSequences.js';
 import { isFolder, runTrainAudio, runTrainSequences, type TrainCommandOptions } from '../trainCommand.js';
 
-/** The flags as commander parses them: `--features` and `--bptt` still as written. */
-type TrainFlags = Omit<TrainCommandOptions, 'features' | 'bptt'> & { features: string; bptt: string };
+/** The flags as commander parses them: `--features` and `--bptt` still as written, the CSV flags flat. */
+type TrainFlags = Omit<TrainCommandOptions, 'features' | 'bptt'> & { features: string; bptt: string } & Required<Pick<CsvSequenceOptions, 'sequenceColumn' | 'labelColumn' | 'task'>> & Pick<CsvSequenceOptions, 'columns'>;
 
 /**
  * Parses `--features`: `logmel` or `logmel+floor` (plus each band's height above a noise floor
@@ -42,8 +43,8 @@ export function parseFeatures(value: string): LogMelSettings {
 export function registerTrain(program: Command, ctx: CliContext): void {
   program
     .command('train')
-    .description('train a tagger on labelled WAVs (DIR) or a classifier on NDJSON sequences (FILE)')
-    .requiredOption('--data <dir|file>', 'folder of WAVs with <name>.labels.ndjson beside each, or an NDJSON file of sequences')
+    .description('train a tagger on labelled WAVs (DIR) or a classifier on NDJSON/CSV sequences (FILE)')
+    .requiredOption('--data <dir|file>', 'folder of WAVs with <name>.labels.ndjson beside each, or a file of sequences (.csv: CSV, else NDJSON)')
     .option('--valid <dir>', 'validation folder (default: 10% of --data, seeded)')
     .option('--features <spec>', 'audio features: logmel or logmel+floor, then [:bands[:hopMs[:rate]]]', 'logmel')
     .addOption(new Option('--cell <kind>', 'recurrent cell').choices(['gru', 'lstm', 'rnn_tanh', 'rnn_relu']).default('gru'))
@@ -56,8 +57,12 @@ export function registerTrain(program: Command, ctx: CliContext): void {
     .option('--patience <n>', 'stop after n epochs without a better validation score', parseInteger(1), 5)
     .option('--seed <n>', 'seed of the weights, split and shuffles', parseInteger(0), 1)
     .option('--labels <list>', 'label order (default: sorted labels found in the data)', parseList)
+    .option('--sequence-column <name>', 'CSV: the column naming the sequence of each row', 'sequence')
+    .option('--label-column <name>', 'CSV: the column holding the label', 'label')
+    .addOption(new Option('--task <kind>', 'CSV: classify (one label per sequence) or tag (a label per row; empty: none)').choices(['classify', 'tag']).default('classify'))
+    .option('--columns <list>', 'CSV: feature columns, in order (default: every other column)', parseList)
     .requiredOption('--out <file>', 'where to write the model JSON')
-    .addHelpText('after', '\nExamples:\n  seqstream train --data corpus/train --valid corpus/valid --hidden 32 --epochs 20 --out vad.json\n  seqstream train --data sequences.ndjson --cell gru --hidden 16 --out classifier.json')
+    .addHelpText('after', '\nExamples:\n  seqstream train --data corpus/train --valid corpus/valid --hidden 32 --epochs 20 --out vad.json\n  seqstream train --data sequences.ndjson --cell gru --hidden 16 --out classifier.json\n  seqstream train --data readings.csv --sequence-column run --label-column state --task tag --out tagger.json')
     .action((opts: TrainFlags) => {
       const bptt: 'full' | number = opts.bptt === 'full' ? 'full' : Number(opts.bptt);
       if (bptt !== 'full' && !(Number.isInteger(bptt) && bptt >= 1)) throw new UsageError(`--bptt: expected 'full' or a whole number >= 1, received '${opts.bptt}'`);
@@ -71,7 +76,8 @@ export function registerTrain(program: Command, ctx: CliContext): void {
           const v = result.bestValidation;
           ctx.err(`best epoch ${result.bestEpoch}: validation F1 ${v?.f1.toFixed(4)}, false alarms ${(100 * (v?.falseAlarmRate ?? NaN)).toFixed(1)}%, misses ${(100 * (v?.missRate ?? NaN)).toFixed(1)}%; wrote ${opts.out}`);
         } else {
-          const { result } = runTrainSequences(common, progress.on, ctx.err);
+          const csv = { sequenceColumn: opts.sequenceColumn, labelColumn: opts.labelColumn, task: opts.task, columns: opts.columns };
+          const { result } = runTrainSequences({ ...common, csv }, progress.on, ctx.err);
           progress.stop();
           ctx.err(`best epoch ${result.bestEpoch}: validation accuracy ${result.bestValidation?.accuracy.toFixed(4)}; wrote ${opts.out}`);
         }
