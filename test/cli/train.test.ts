@@ -92,15 +92,20 @@ describe('seqstream train on CSV sequences', () => {
     return rows.join('\n') + '\n';
   }
 
-  it('trains a sequence classifier (--task classify, the default) with named columns', async () => {
-    const data = join(dir, 'runs.csv');
-    writeFileSync(data, csv('classify'));
-    const out = join(dir, 'csv-clf.json');
-    const r = await runCli(['train', '--data', data, '--sequence-column', 'run', '--label-column', 'state', '--columns', 'level', '--hidden', '8', '--epochs', '15', '--lr', '0.03', '--out', out]);
+  /** Writes `csv(task)` to NAME.csv and runs `seqstream train` on it with `flags` (columns run/state); returns the run and the model file's JSON. */
+  async function trainOn(name: string, task: 'classify' | 'tag', flags: string[]) {
+    const data = join(dir, `${name}.csv`);
+    writeFileSync(data, csv(task));
+    const out = join(dir, `${name}.json`);
+    const r = await runCli(['train', '--data', data, '--sequence-column', 'run', '--label-column', 'state', ...flags, '--hidden', '8', '--lr', '0.03', '--out', out]);
     expect(r.code, r.stderr).toBe(0);
+    return { r, json: JSON.parse(readFileSync(out, 'utf8')) };
+  }
+
+  it('trains a sequence classifier (--task classify, the default) with named columns', async () => {
+    const { r, json } = await trainOn('runs', 'classify', ['--columns', 'level', '--epochs', '15']);
     expect(r.lines).toEqual([]);
     expect(r.stderr).toMatch(/40 sequences, 1 inputs, labels \[falling, rising\]/);
-    const json = JSON.parse(readFileSync(out, 'utf8'));
     expect(json.labels).toEqual(['falling', 'rising']);
     const model = RecurrentModel.fromJSON(json);
     const s = model.createState();
@@ -111,13 +116,9 @@ describe('seqstream train on CSV sequences', () => {
   });
 
   it('trains a per-step tagger (--task tag; empty label cells are no target)', async () => {
-    const data = join(dir, 'steps.csv');
-    writeFileSync(data, csv('tag'));
-    const out = join(dir, 'csv-tag.json');
-    const r = await runCli(['train', '--data', data, '--sequence-column', 'run', '--label-column', 'state', '--task', 'tag', '--hidden', '8', '--epochs', '20', '--lr', '0.03', '--out', out]);
-    expect(r.code, r.stderr).toBe(0);
+    const { r, json } = await trainOn('steps', 'tag', ['--task', 'tag', '--epochs', '20']);
     expect(r.stderr).toMatch(/40 sequences, 2 inputs, labels \[high, low\]/);
-    const model = RecurrentModel.fromJSON(JSON.parse(readFileSync(out, 'utf8')));
+    const model = RecurrentModel.fromJSON(json);
     const s = model.createState();
     const ys = [0.1, 0.3, 0.7, 0.9].map((v) => Array.from(model.step(s, [v, 1])));
     expect(ys[3][0]).toBeGreaterThan(ys[3][1]); // 0.9: high
