@@ -49,7 +49,7 @@ logFrom(start)
       maxKeys: 10_000,
       idleTtlMs: 60_000,
       onEvict: (e) => console.log(`evicted ${String(e.key)} (${e.reason})`),
-      onInvalidInput: (err) => console.warn(`rejected: ${err.code}`),
+      onError: (err) => console.warn(`rejected: ${err.code}`),
       checkpoint: { store, everyEvents: 5_000, everyMs: 1_000 },
     }),
   )

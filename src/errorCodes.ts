@@ -179,7 +179,7 @@ export const errorCodes = {
   SEQ_WS_BAD_SESSION: { meaning: 'A session id is shorter than minSessionIdLength (default 16), longer than 128, or not of [A-Za-z0-9._~-] (HTTP 400).', raisedBy: 'websocketServer' },
   SEQ_WS_BINARY: { meaning: 'A binary frame arrived on a text feed.', raisedBy: 'websocketServer, websocketClient' },
   SEQ_WS_BUSY: { meaning: 'A session already has maxQueuedTokens waiting to be stepped; the message is refused.', raisedBy: 'websocketByKey' },
-  SEQ_WS_CALLBACK: { meaning: 'A user callback (onInvalidMessage, onStatus) threw; the stream ends.', raisedBy: 'websocketClient' },
+  SEQ_WS_CALLBACK: { meaning: 'A user callback (onError, onStatus) threw: the client stream ends; on the server it is a process warning and sessions carry on.', raisedBy: 'websocketClient, websocketServer' },
   SEQ_WS_CLOSED: { meaning: 'The connection closed and reconnect is off.', raisedBy: 'websocketClient' },
   SEQ_WS_CLOSED_FINAL: { meaning: 'The server closed with a code that forbids reconnecting.', raisedBy: 'websocketClient' },
   SEQ_WS_CLOSING: { meaning: 'The server is shutting down and refuses new connections (HTTP 503).', raisedBy: 'websocketServer' },

@@ -3,8 +3,8 @@
  *
  * @example
  * ```ts
- * import { SeqstreamError } from 'seqstream';
- * try { model.step(state, [1, 2]); } catch (e) {
+ * import { SeqstreamError, validateInput } from 'seqstream';
+ * try { validateInput([1, 2], 3); } catch (e) {
  *   if (e instanceof SeqstreamError && e.code === 'SEQ_INPUT_SHAPE') console.warn(e.message);
  * }
  * ```
@@ -22,6 +22,23 @@ export class SeqstreamError extends Error {
     this.details = details;
   }
 }
+
+/**
+ * The one shape of every non-fatal error channel in seqstream, the `onError` option: the coded
+ * error, and what it concerns — the dropped event (operators), the raw message text (the
+ * websocket client), the session (the websocket server). Adapters whose problems have no single
+ * input (sensor files, TCP, MQTT) pass `undefined`; where it happened is in `error.details`.
+ * Fatal errors end the Observable instead; `onStatus` carries lifecycle (connected, offline,
+ * reconnecting), never errors.
+ *
+ * @example
+ * ```ts
+ * import type { ErrorCallback } from 'seqstream';
+ * const log: ErrorCallback = (error, input) => console.warn(error.code, error.message, input);
+ * // recurrentByKey(model, { onError: log }); sensorFile('a.csv', { ..., onError: log })
+ * ```
+ */
+export type ErrorCallback<I = unknown, E extends SeqstreamError = SeqstreamError> = (error: E, input: I) => void;
 
 /**
  * An event's input does not fit the model: wrong length (`SEQ_INPUT_SHAPE`), NaN or

@@ -1,6 +1,6 @@
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
-import { InvalidOptionError, SeqstreamError } from '../errors.js';
+import { InvalidOptionError, SeqstreamError, type ErrorCallback } from '../errors.js';
 import { watchMqttConnection } from './internal/mqttConnection.js';
 import { requireOptional } from './internal/requireOptional.js';
 import type { MqttStatus } from './internal/mqttConnection.js';
@@ -33,7 +33,7 @@ export interface MqttSinkOptions<T> {
   /** Further `mqtt` client options (username, password, clientId, TLS ...). */
   clientOptions?: IClientOptions;
   /** Non-fatal problems: `SEQ_MQTT_BACKLOG`, `SEQ_MQTT_OFFLINE`, `SEQ_MQTT_CONNECTION`. A throw ends the stream. Default none. */
-  onError?: (error: SeqstreamError) => void;
+  onError?: ErrorCallback<undefined>;
   /**
    * Connection status changes, as for `mqttSource`: `'connected'` (`reconnected` after an outage),
    * `'offline'`, `'reconnecting'` (with the attempt number). A throw ends the stream. Default none.
@@ -104,7 +104,7 @@ export function mqttSink<T>(options: MqttSinkOptions<T>): MonoTypeOperatorFuncti
       const report = (err: SeqstreamError) => {
         if (closed) return;
         try {
-          options.onError?.(err);
+          options.onError?.(err, undefined);
         } catch (thrown) {
           fail(thrown);
         }

@@ -22,7 +22,7 @@ export interface WebsocketByKeyOptions {
   /** Tokens each busy session feeds per turn; sessions take turns and the event loop is yielded between turns. Default 64. */
   tokensPerTurn?: number;
   /** Options for the `recurrentByKey` inside (`emit`, `maxBatch`, `maxKeys`, `checkpoint`, `control`, ...). Default `{}`. */
-  keyed?: Omit<RecurrentByKeyOptions<string>, 'invalidInput' | 'onInvalidInput'>;
+  keyed?: Omit<RecurrentByKeyOptions<string>, 'invalidInput' | 'onError'>;
 }
 
 /** One reply of {@link websocketByKey}: the model's answer after the whole message. */

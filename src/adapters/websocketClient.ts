@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { Observable, type Subscription } from 'rxjs';
 import { WebSocket } from 'ws';
-import { describe, InvalidOptionError, SeqstreamError } from '../errors.js';
+import { describe, InvalidOptionError, SeqstreamError, type ErrorCallback } from '../errors.js';
 import { jsonReplacer } from './internal/jsonReplacer.js';
 import { integerOption } from '../options.js';
 
@@ -37,10 +37,10 @@ export type WebSocketClientStatus =
 export interface WebSocketClientOptions<T> {
   /** How each text message becomes a value: `'json'` (`JSON.parse`), `'text'` (the string), or your function. Default `'json'`. */
   parse?: 'json' | 'text' | ((text: string) => T);
-  /** A message that does not parse, or a binary frame: `'error'` ends the stream with `SEQ_WS_BAD_JSON`/`SEQ_WS_BINARY`; `'skip'` drops it (and calls `onInvalidMessage`). Default `'error'`. */
-  invalidMessage?: 'error' | 'skip';
-  /** Called with each skipped message's error (with `invalidMessage: 'skip'`). If it throws, the stream ends with `SEQ_WS_CALLBACK` and the socket closes. Default none. */
-  onInvalidMessage?: (error: SeqstreamError) => void;
+  /** A message that does not parse, or a binary frame: `'error'` ends the stream with `SEQ_WS_BAD_JSON`/`SEQ_WS_BINARY`; `'skip'` drops it (and calls `onError`). Default `'error'`. */
+  invalidInput?: 'error' | 'skip';
+  /** Called with each skipped message's error and its text (`undefined` for a binary frame), with `invalidInput: 'skip'`. If it throws, the stream ends with `SEQ_WS_CALLBACK` and the socket closes. Default none. */
+  onError?: ErrorCallback<string | undefined>;
   /** Reconnect with exponential backoff after an unexpected close or a failed attempt; `false` errors with `SEQ_WS_CLOSED` instead. Default `{}` (the defaults above). */
   reconnect?: ReconnectOptions | false;
   /** Close codes from the server that complete the stream instead of reconnecting. Default `[1000]`. */
@@ -83,7 +83,7 @@ const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
  * 1. Each subscription opens its own connection to `url` (a function is called again before each
  *    attempt, so it can add a session id learned earlier).
  * 2. Every text message is parsed (`parse`) and emitted; a bad one or a binary frame ends the
- *    stream with `SEQ_WS_BAD_JSON` / `SEQ_WS_BINARY`, or is skipped (`invalidMessage: 'skip'`).
+ *    stream with `SEQ_WS_BAD_JSON` / `SEQ_WS_BINARY`, or is skipped (`invalidInput: 'skip'`).
  * 3. `outgoing` values are sent in order while the socket's `bufferedAmount` is under
  *    `maxBufferedBytes`; otherwise, and while disconnected, they wait in a queue of at most
  *    `maxQueuedMessages` (oldest dropped, reported as `{type: 'dropped', total}`), sent as the
@@ -95,7 +95,7 @@ const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
  *    failure; only a connection that stayed open `stableAfterMs` resets n. After `maxAttempts`
  *    failures the stream errors with `SEQ_WS_RECONNECT_EXHAUSTED`. Any other HTTP status (401,
  *    403, ...) errors at once with `SEQ_WS_REJECTED` (`details.status`), since retrying would not help.
- * 5. A throwing `onStatus` or `onInvalidMessage` ends the stream once with `SEQ_WS_CALLBACK`
+ * 5. A throwing `onStatus` or `onError` ends the stream once with `SEQ_WS_CALLBACK`
  *    (`details.callback`) and closes the socket; it never escapes into ws's event handlers.
  * 6. Unsubscribing closes the socket (1000) and cancels any pending reconnect.
  *
@@ -136,10 +136,10 @@ export function websocketClient<T = unknown>(url: string | (() => string), optio
 
     // User callbacks run inside ws's event handlers: a throw there would be an uncaught exception.
     // Returns false (and has ended the stream) if the callback threw.
-    const call = <A>(name: 'onStatus' | 'onInvalidMessage', fn: ((arg: A) => void) | undefined, arg: A): boolean => {
+    const call = <A, B>(name: 'onStatus' | 'onError', fn: ((arg: A, input: B) => void) | undefined, arg: A, input: B): boolean => {
       if (!fn) return true;
       try {
-        fn(arg);
+        fn(arg, input);
         return true;
       } catch (e) {
         finish(new SeqstreamError('SEQ_WS_CALLBACK', `${name} threw: ${String((e as Error)?.message ?? e)}`, { callback: name }));
@@ -185,18 +185,18 @@ export function websocketClient<T = unknown>(url: string | (() => string), optio
         if (done) return;
         opened = true;
         openedAt = performance.now();
-        if (!call('onStatus', o.onStatus, { type: 'open', attempt: failures })) return;
+        if (!call('onStatus', o.onStatus, { type: 'open', attempt: failures }, undefined)) return;
         flush();
       });
       socket.on('message', (data, isBinary) => {
         if (done) return;
-        if (isBinary) return invalid(new SeqstreamError('SEQ_WS_BINARY', 'Received a binary frame on a text feed', { url: target }));
+        if (isBinary) return invalid(new SeqstreamError('SEQ_WS_BINARY', 'Received a binary frame on a text feed', { url: target }), undefined);
         const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
         let value: T;
         try {
           value = parse(text);
         } catch (e) {
-          return invalid(new SeqstreamError('SEQ_WS_BAD_JSON', `Message does not parse: ${(e as Error).message}`, { url: target, received: describe(text) }));
+          return invalid(new SeqstreamError('SEQ_WS_BAD_JSON', `Message does not parse: ${(e as Error).message}`, { url: target, received: describe(text) }), text);
         }
         subscriber.next(value);
       });
@@ -206,7 +206,7 @@ export function websocketClient<T = unknown>(url: string | (() => string), optio
         if (ws === socket) ws = null;
         if (done) return;
         const reason = reasonBuffer.toString();
-        if (opened && !call('onStatus', o.onStatus, { type: 'close', code, reason })) return;
+        if (opened && !call('onStatus', o.onStatus, { type: 'close', code, reason }, undefined)) return;
         if (rejectedStatus !== null && !RETRYABLE_STATUS.has(rejectedStatus)) {
           return finish(new SeqstreamError('SEQ_WS_REJECTED', `Server refused the websocket upgrade with HTTP ${rejectedStatus}`, { status: rejectedStatus, url: target }));
         }
@@ -224,7 +224,7 @@ export function websocketClient<T = unknown>(url: string | (() => string), optio
         }
         const base = Math.min(r.maxDelayMs, r.initialDelayMs * r.factor ** (failures - 1));
         const delayMs = Math.round(base * (1 - r.jitter * o.random()));
-        if (!call('onStatus', o.onStatus, { type: 'reconnecting', attempt: failures, delayMs })) return;
+        if (!call('onStatus', o.onStatus, { type: 'reconnecting', attempt: failures, delayMs }, undefined)) return;
         timer = setTimeout(() => {
           timer = null;
           connect();
@@ -232,9 +232,9 @@ export function websocketClient<T = unknown>(url: string | (() => string), optio
       });
     };
 
-    const invalid = (error: SeqstreamError): void => {
-      if (o.invalidMessage === 'skip') {
-        call('onInvalidMessage', o.onInvalidMessage, error);
+    const invalid = (error: SeqstreamError, text: string | undefined): void => {
+      if (o.invalidInput === 'skip') {
+        call('onError', o.onError, error, text);
         return;
       }
       finish(error);
@@ -249,7 +249,7 @@ export function websocketClient<T = unknown>(url: string | (() => string), optio
           if (queue.length > o.maxQueuedMessages) {
             queue.shift();
             droppedTotal++;
-            if (!call('onStatus', o.onStatus, { type: 'dropped', total: droppedTotal })) return;
+            if (!call('onStatus', o.onStatus, { type: 'dropped', total: droppedTotal }, undefined)) return;
           }
           flush();
         },
@@ -277,8 +277,8 @@ export function websocketClient<T = unknown>(url: string | (() => string), optio
 
 interface Resolved<T> {
   parse: 'json' | 'text' | ((text: string) => T);
-  invalidMessage: 'error' | 'skip';
-  onInvalidMessage?: (error: SeqstreamError) => void;
+  invalidInput: 'error' | 'skip';
+  onError?: ErrorCallback<string | undefined>;
   reconnect: Required<ReconnectOptions> | false;
   completeOnCloseCodes: readonly number[];
   finalCloseCodes: readonly number[];
@@ -308,8 +308,8 @@ function resolveOptions<T>(options: WebSocketClientOptions<T>): Resolved<T> {
         };
   const o: Resolved<T> = {
     parse: options.parse ?? 'json',
-    invalidMessage: options.invalidMessage ?? 'error',
-    onInvalidMessage: options.onInvalidMessage,
+    invalidInput: options.invalidInput ?? 'error',
+    onError: options.onError,
     reconnect,
     completeOnCloseCodes: options.completeOnCloseCodes ?? [1000],
     finalCloseCodes: options.finalCloseCodes ?? [4002, 4003, 1008, 1009],
@@ -323,7 +323,7 @@ function resolveOptions<T>(options: WebSocketClientOptions<T>): Resolved<T> {
     random: options.random ?? Math.random,
   };
   if (o.parse !== 'json' && o.parse !== 'text' && typeof o.parse !== 'function') throw new InvalidOptionError('parse', "'json', 'text' or a function", o.parse);
-  if (o.invalidMessage !== 'error' && o.invalidMessage !== 'skip') throw new InvalidOptionError('invalidMessage', "'error' or 'skip'", o.invalidMessage);
+  if (o.invalidInput !== 'error' && o.invalidInput !== 'skip') throw new InvalidOptionError('invalidInput', "'error' or 'skip'", o.invalidInput);
   if (reconnect) {
     const pos = (name: keyof ReconnectOptions, v: number, min: number): void => {
       if (typeof v !== 'number' || !Number.isFinite(v) || v < min) throw new InvalidOptionError(`reconnect.${name}`, `a finite number >= ${min}`, v);

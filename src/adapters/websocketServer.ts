@@ -9,7 +9,7 @@ import { checkUpgrade, isLoopbackAddress, LOOPBACK_HOSTS, type GateRefusal } fro
 import { resolveServerOptions, type ResolvedServerOptions } from './internal/websocket/serverOptions.js';
 import { SessionTable } from './internal/websocket/sessionTable.js';
 import type {
-  WebSocketClientError,
+  WebSocketErrorContext,
   WebSocketEvent,
   WebSocketLifecycleEvent,
   WebSocketServerOptions,
@@ -19,7 +19,7 @@ import type {
 export {
   WS_CLOSE,
   type WebSocketAuthRequest,
-  type WebSocketClientError,
+  type WebSocketErrorContext,
   type WebSocketErrorCode,
   type WebSocketEvent,
   type WebSocketLifecycleEvent,
@@ -79,8 +79,7 @@ export function websocketServer(options: WebSocketServerOptions = {}): Promise<W
 async function start(options: WebSocketServerOptions, o: ResolvedServerOptions): Promise<WebSocketTextServer> {
   const events = new Subject<WebSocketEvent>();
   const lifecycle = new Subject<WebSocketLifecycleEvent>();
-  const errors = new Subject<WebSocketClientError>();
-  const table = new SessionTable(o, { events, lifecycle, errors });
+  const table = new SessionTable(o, { events, lifecycle, error: (error, context) => reportError(options.onError, error, context) });
   let pending = 0;
   let closing = false;
 
@@ -169,7 +168,6 @@ async function start(options: WebSocketServerOptions, o: ResolvedServerOptions):
     url: `ws://${hostForUrl}:${port}${o.path ?? ''}`,
     events: events.asObservable(),
     lifecycle: lifecycle.asObservable(),
-    errors: errors.asObservable(),
     send: (key, payload) => table.send(key, payload),
     refuse: (key, code, message) => table.refuseKey(key, code, message),
     reply<T extends { key: string }>(project: (value: T) => unknown = defaultProject): MonoTypeOperatorFunction<T> {
@@ -189,9 +187,18 @@ async function start(options: WebSocketServerOptions, o: ResolvedServerOptions):
       }
       events.complete();
       lifecycle.complete();
-      errors.complete();
     },
   };
+}
+
+/** Calls the user's `onError`; a throw there must not stop the server or its other sessions. */
+function reportError(onError: WebSocketServerOptions['onError'], error: SeqstreamError, context: WebSocketErrorContext): void {
+  if (!onError) return;
+  try {
+    onError(error, context);
+  } catch (e) {
+    process.emitWarning(`websocketServer onError threw on ${error.code}: ${String((e as Error)?.message ?? e)}`, { code: 'SEQ_WS_CALLBACK' });
+  }
 }
 
 const CLOSING: GateRefusal = { status: 503, code: 'SEQ_WS_CLOSING', message: 'Server is shutting down' };

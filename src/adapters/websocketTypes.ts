@@ -122,6 +122,13 @@ export interface WebSocketServerOptions {
    * guess (e.g. 128 random bits as 22 base64url characters). Default 16.
    */
   minSessionIdLength?: number;
+  /**
+   * Every message refused with an error reply (it never reached `events`: bad JSON, wrong length,
+   * rate limit, binary frame), every `refuse()`, and every reply that could not be serialised
+   * (`SEQ_WS_REPLY_UNSERIALIZABLE`), with the session it concerns. A throw in it is reported as a
+   * process warning and the server carries on. Default none.
+   */
+  onError?: (error: SeqstreamError, context: WebSocketErrorContext) => void;
   /** Send `{"type":"hello","key","connectionId","resumed","seq"}` on connect. Default `true`. */
   hello?: boolean;
 }
@@ -149,11 +156,10 @@ export type WebSocketLifecycleEvent =
   | { type: 'end'; key: string; reason: 'expired' | 'evicted' | 'shutdown' }
   | { type: 'rejected'; status: number; code: string; remoteAddress: string | undefined };
 
-/** A message refused with an error reply (it never reached `events`), or a reply that could not be serialised (`SEQ_WS_REPLY_UNSERIALIZABLE`). */
-export interface WebSocketClientError {
+/** Which session and connection an `onError` report concerns (its second argument). */
+export interface WebSocketErrorContext {
   key: string;
   connectionId: string;
-  error: SeqstreamError;
 }
 
 /** Counters since start. */
@@ -178,8 +184,6 @@ export interface WebSocketTextServer {
   readonly events: Observable<WebSocketEvent>;
   /** Opens, closes, session ends and rejected upgrades; completes on `close()`. */
   readonly lifecycle: Observable<WebSocketLifecycleEvent>;
-  /** Messages refused with an error reply; completes on `close()`. */
-  readonly errors: Observable<WebSocketClientError>;
   /**
    * Queues `payload` as JSON (typed arrays become arrays) for the key's current connection, in
    * call order. While the session waits for a reconnect, replies are queued (bounded by
@@ -187,8 +191,8 @@ export interface WebSocketTextServer {
    */
   send(key: string, payload: unknown): boolean;
   /**
-   * Replies `{"type":"error","code","message"}` to the key's current connection and reports it on
-   * `errors`, for work a pipeline refuses (e.g. `websocketByKey`'s token limit). No-op without one.
+   * Replies `{"type":"error","code","message"}` to the key's current connection and reports it to
+   * `onError`, for work a pipeline refuses (e.g. `websocketByKey`'s token limit). No-op without one.
    */
   refuse(key: string, code: WebSocketErrorCode, message: string): void;
   /**

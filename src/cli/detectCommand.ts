@@ -115,7 +115,7 @@ export async function runDetect(
     threshold: options.threshold ?? 0.6,
     learningPeriod: options.learningPeriod,
     range: options.range,
-    onInvalidInput: (e) => report(e),
+    onError: (e) => report(e),
   };
   const mapping = { key: options.key, timestamp: options.timestamp === undefined ? 'timestamp' : options.timestamp, value: options.value ?? 'value', keepRecord: true, invalidInput: 'skip' as const, onError: report };
   const withAlert = options.threshold !== undefined;

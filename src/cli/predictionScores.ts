@@ -83,7 +83,7 @@ export function scoreWithModel(model: RecurrentModel, options: ScoreOptions = {}
         .pipe(
           recurrentByKey<string>(model, {
             maxKeys: options.maxKeys ?? 100_000,
-            onInvalidInput: (err, ev) => {
+            onError: (err, ev) => {
               pending.delete((ev as { offset: number }).offset);
               options.onError?.(err);
             },
@@ -138,7 +138,7 @@ export function learnAndScore(inputSize: number, options: ScoreOptions = {}): Op
                   trainOnline(model, {
                     selfSupervised: true, k1: 8, optimizer: adam({ lr: 0.02 }), clipGradNorm: 1,
                     invalidInput: 'skip',
-                    onInvalidInput: (err) => {
+                    onError: (err) => {
                       queue.pop(); // validated synchronously on next(): the newest queued reading
                       options.onError?.(err);
                     },
@@ -177,7 +177,7 @@ export function scoreWithDetector(options: Omit<ScoreOptions, 'warmup'> & { lear
     threshold,
     maxKeys: options.maxKeys ?? 100_000,
     learningPeriod: options.learningPeriod,
-    onInvalidInput: (err) => options.onError?.(err),
+    onError: (err) => options.onError?.(err),
   });
   return (source) =>
     source.pipe(

@@ -79,12 +79,11 @@ export async function serveSource(o: ServeSourceOptions): Promise<Observable<Key
     let server: { close(): Promise<void> } | null = null;
     let closed = false;
     import('../adapters/websocketServer.js')
-      .then(({ websocketServer }) => websocketServer({ port }))
+      .then(({ websocketServer }) => websocketServer({ port, onError: (e) => o.onError(e) }))
       .then((s) => {
         server = s;
         if (closed) return void s.close();
         o.status(`ws: listening on ${s.url}`);
-        s.errors.subscribe((e) => o.onError(e.error));
         s.events.pipe(
           filter((e) => Array.isArray(e.x)),
           map((e) => ({ key: e.key, timestamp: Date.now(), x: e.x as number[] })),

@@ -92,7 +92,7 @@ export function runStreamCommand(
         recurrentByKey<string>(options.model, {
           emit: emit === 'hidden' ? 'hidden' : 'all',
           maxKeys: options.maxKeys ?? 100_000,
-          onInvalidInput: (e, ev) => {
+          onError: (e, ev) => {
             const line = (ev as { offset?: number }).offset;
             if (line !== undefined) pending.delete(line);
             report(e, line);

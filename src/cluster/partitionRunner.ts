@@ -11,7 +11,7 @@ import { parseClusterEvent } from './parseClusterEvent.js';
 export type PartitionPipeline = (args: {
   resumeFrom: KeyedCheckpoint<string> | undefined;
   control: KeyedRecurrentControl<string>;
-  onInvalidInput: (error: InvalidInputError, event: unknown) => void;
+  onError: (error: InvalidInputError, event: unknown) => void;
   maxBatch: number;
   batchWaitMs: number;
 }) => OperatorFunction<KeyedEvent<string>, KeyedOutput<string>>;
@@ -115,11 +115,11 @@ export class PartitionRunner {
     // ('auto' may hand large flushes to onnxruntime-node).
     const pipeline: PartitionPipeline =
       o.pipeline ??
-      ((a) => recurrentByKey<string>(o.model, { resumeFrom: a.resumeFrom, control: a.control, onInvalidInput: a.onInvalidInput, maxBatch: a.maxBatch, maxWaitMs: a.batchWaitMs, maxKeys: 1_000_000, engine: 'wasm' }));
+      ((a) => recurrentByKey<string>(o.model, { resumeFrom: a.resumeFrom, control: a.control, onError: a.onError, maxBatch: a.maxBatch, maxWaitMs: a.batchWaitMs, maxKeys: 1_000_000, engine: 'wasm' }));
     const op = pipeline({
       resumeFrom: o.claimed.checkpoint,
       control: this.control,
-      onInvalidInput: (error) => this.deadLetter(this.current, error.code, error.message),
+      onError: (error) => this.deadLetter(this.current, error.code, error.message),
       maxBatch: o.maxBatch,
       batchWaitMs: o.batchWaitMs,
     });

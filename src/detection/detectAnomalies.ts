@@ -1,5 +1,5 @@
 import { Observable, type OperatorFunction } from 'rxjs';
-import { describe, InvalidInputError, InvalidOptionError, SeqstreamError } from '../errors.js';
+import { describe, InvalidInputError, InvalidOptionError, SeqstreamError, type ErrorCallback } from '../errors.js';
 import { AnomalyDetector, type AnomalyDetectorJSON, type Detection } from './anomalyDetector.js';
 import type { DetectorCheckpoint, DetectorStateStore } from './detectorCheckpoint.js';
 import type { DetectorBinding, DetectorControl } from './detectorControl.js';
@@ -64,10 +64,10 @@ export interface DetectAnomaliesOptions<K> extends DetectorOptions {
   resumeFrom?: DetectorCheckpoint<K>;
   /** Periodic durable checkpoints. Default none. */
   checkpoint?: DetectorCheckpointOptions<K>;
-  /** `'skip'`: a bad reading is reported to `onInvalidInput` and dropped, its key goes on; `'error'`: the stream errors. Default `'skip'`. */
+  /** `'skip'`: a bad reading is reported to `onError` and dropped, its key goes on; `'error'`: the stream errors. Default `'skip'`. */
   invalidInput?: 'skip' | 'error';
   /** Side channel for bad readings (`SEQ_DETECT_BAD_VALUE`, `SEQ_DETECT_MISSING_KEY`, `SEQ_DETECT_BAD_TIMESTAMP`, `SEQ_DETECT_INITIAL_STATE`). Default none. */
-  onInvalidInput?: (error: InvalidInputError, event: unknown) => void;
+  onError?: ErrorCallback<unknown, InvalidInputError>;
   /** Handle to snapshot/restore keys and checkpoint while running. Default none. */
   control?: DetectorControl<K>;
   /** Clock for `idleTtlMs`. Default `Date.now`. */
@@ -86,7 +86,7 @@ interface Slot {
  *
  * Algorithm, per subscription:
  * 1. On subscribe, load `resumeFrom` (detectors and counters) and bind `control`.
- * 2. Per reading: check key, value and timestamp (a bad one goes to `onInvalidInput`, nothing
+ * 2. Per reading: check key, value and timestamp (a bad one goes to `onError`, nothing
  *    else changes); find the key's detector or create it (`initialState`, else fresh with
  *    `rangeOf`/`learningPeriodOf`); beyond `maxKeys` the least recently used key is evicted, and
  *    keys idle for `idleTtlMs` too (`onEvict` gets their state).
@@ -173,7 +173,7 @@ export function detectAnomalies<K = string | number, E extends SensorReading<K> 
           return;
         }
         try {
-          options.onInvalidInput?.(err, event);
+          options.onError?.(err, event);
         } catch (thrown) {
           done = true;
           subscriber.error(thrown);

@@ -2,7 +2,7 @@ import { Observable, type OperatorFunction, type Subscription } from 'rxjs';
 import type { RecurrentModel } from '../cells/model.js';
 import { restoreState, type StateSnapshot } from '../cells/stateSnapshot.js';
 import { validateInput } from '../cells/validateInput.js';
-import { InvalidInputError, InvalidOptionError } from '../errors.js';
+import { InvalidInputError, InvalidOptionError, type ErrorCallback } from '../errors.js';
 import { tfjs } from '../tensors/tfjsRuntime.js';
 import { createStreamEngine, type EngineName } from './internal/streamEngine.js';
 import { subscribeLinked } from './internal/subscribeLinked.js';
@@ -48,11 +48,11 @@ export interface RecurrentOptions {
   control?: RecurrentControl;
   /**
    * `'error'` (default): a bad event errors the stream with an `InvalidInputError`.
-   * `'skip'`: the event is dropped, the state is untouched, and the error goes to `onInvalidInput`.
+   * `'skip'`: the event is dropped, the state is untouched, and the error goes to `onError`.
    */
   invalidInput?: 'error' | 'skip';
   /** Side channel for skipped events (`invalidInput: 'skip'`). A throw here errors the stream. */
-  onInvalidInput?: (error: InvalidInputError, event: unknown) => void;
+  onError?: ErrorCallback<unknown, InvalidInputError>;
 }
 
 /**
@@ -63,7 +63,7 @@ export interface RecurrentOptions {
  * 1. Create a fresh state (from `initialState`, or zeros) on the chosen engine.
  * 2. For each event: if it is `{ x, reset: true }`, or `reset` emitted since, return to the initial state.
  * 3. Validate `x` (length `inputSize`, finite numbers); on failure error the stream, or with
- *    `invalidInput: 'skip'` report it to `onInvalidInput` and leave the state as it was.
+ *    `invalidInput: 'skip'` report it to `onError` and leave the state as it was.
  * 4. Step every layer with the model's current weights, then the head; emit per `emit`.
  * 5. On completion, error or unsubscribe, free the state (tensors included) and unbind `control`;
  *    the source is unsubscribed at once, even mid-way through a synchronous source.
@@ -95,8 +95,8 @@ export function recurrent(model: RecurrentModel, options: RecurrentOptions = {})
   if (engine === 'tfjs') tfjs("recurrent() with engine 'tfjs'"); // SEQ_TFJS_NOT_LOADED now, not at subscribe
   const invalidInput = options.invalidInput ?? 'error';
   if (invalidInput !== 'error' && invalidInput !== 'skip') throw new InvalidOptionError('invalidInput', "'error' or 'skip'", invalidInput);
-  if (options.onInvalidInput !== undefined && typeof options.onInvalidInput !== 'function') {
-    throw new InvalidOptionError('onInvalidInput', 'a function', options.onInvalidInput);
+  if (options.onError !== undefined && typeof options.onError !== 'function') {
+    throw new InvalidOptionError('onError', 'a function', options.onError);
   }
   if (options.reset !== undefined && !(options.reset instanceof Observable)) throw new InvalidOptionError('reset', 'an Observable', options.reset);
   const initial = options.initialState ?? null;
@@ -138,7 +138,7 @@ export function recurrent(model: RecurrentModel, options: RecurrentOptions = {})
           } catch (err) {
             if (invalidInput === 'skip' && err instanceof InvalidInputError) {
               try {
-                options.onInvalidInput?.(err, event);
+                options.onError?.(err, event);
               } catch (callbackErr) {
                 subscriber.error(callbackErr);
               }

@@ -3,7 +3,7 @@ import { requireOnnxStepper } from '../kernels/onnxEngine.js';
 import { Observable, type OperatorFunction, type Subscription } from 'rxjs';
 import type { RecurrentModel } from '../cells/model.js';
 import type { StateSnapshot } from '../cells/stateSnapshot.js';
-import { InvalidOptionError, SeqstreamError, type InvalidInputError } from '../errors.js';
+import { InvalidOptionError, SeqstreamError, type InvalidInputError, type ErrorCallback } from '../errors.js';
 import { checkCheckpointFits, type KeyedCheckpoint } from './internal/keyedCheckpoint.js';
 import { KeyedSlab, type Eviction, type KeyedOutput } from './internal/keyedSlab.js';
 import type { KeyedRecurrentControl } from './keyedRecurrentControl.js';
@@ -66,8 +66,8 @@ export interface RecurrentByKeyOptions<K> {
   /** Called for every key that leaves (LRU, idle, deleted) with its last state. A throw errors the stream. Default none. */
   onEvict?: (eviction: Eviction<K>) => void;
   /** Side channel for rejected events (codes `SEQ_INPUT_TYPE`, `SEQ_INPUT_SHAPE`, `SEQ_INPUT_NON_FINITE`, `SEQ_KEYED_MISSING_KEY`, `SEQ_KEYED_OFFSET`, `SEQ_KEYED_INITIAL_STATE`). Default none. */
-  onInvalidInput?: (error: InvalidInputError, event: unknown) => void;
-  /** `'skip'`: a bad event is dropped (and reported to `onInvalidInput`), other keys go on; `'error'`: the stream errors. Default `'skip'`. */
+  onError?: ErrorCallback<unknown, InvalidInputError>;
+  /** `'skip'`: a bad event is dropped (and reported to `onError`), other keys go on; `'error'`: the stream errors. Default `'skip'`. */
   invalidInput?: 'skip' | 'error';
   /** Periodic durable checkpoints. Default none. */
   checkpoint?: KeyedCheckpointOptions<K>;
@@ -97,7 +97,7 @@ const DEFAULTS = { maxBatch: 1024, maxWaitMs: 0, maxKeys: 100_000, idleTtlMs: In
  * Algorithm, per subscription:
  * 1. On subscribe, allocate the state slab (one Float32Array per layer for `h`, one for `c`;
  *    rows reused through a free list) and load `resumeFrom` if given.
- * 2. On each event, check key and vector (bad ones go to `onInvalidInput` and nothing else
+ * 2. On each event, check key and vector (bad ones go to `onError` and nothing else
  *    changes), find or create the key's row (a new key beyond `maxKeys` evicts the least recently
  *    used one, reported to `onEvict`), mark it most recently used and copy `x` into the queue.
  * 3. Flush the queue when it holds `maxBatch` events, else after `maxWaitMs` (0: in a microtask,
@@ -119,7 +119,7 @@ const DEFAULTS = { maxBatch: 1024, maxWaitMs: 0, maxKeys: 100_000, idleTtlMs: In
  * import { recurrentByKey } from 'seqstream/streams';
  * const model = RecurrentModel.create({ cell: 'lstm', inputSize: 2, hiddenSize: 8, head: { outputSize: 1 }, seed: 1 });
  * from([{ key: 'a', x: [0, 1] }, { key: 'b', x: [1, 0] }, { key: 'a', x: [1, 1] }])
- *   .pipe(recurrentByKey(model, { maxBatch: 256, onInvalidInput: (e) => console.warn(e.code) }))
+ *   .pipe(recurrentByKey(model, { maxBatch: 256, onError: (e) => console.warn(e.code) }))
  *   .subscribe(({ key, y }) => console.log(key, y[0]));
  * ```
  */
@@ -154,7 +154,7 @@ export function recurrentByKey<K = string | number>(
         initialState: options.initialState,
         onEvict: options.onEvict,
         onInvalid: (error, event) => {
-          options.onInvalidInput?.(error, event);
+          options.onError?.(error, event);
           if (o.invalidInput === 'error') fail(error);
         },
         output: (out) => {
@@ -333,7 +333,7 @@ function resolveOptions<K>(model: RecurrentModel, options: RecurrentByKeyOptions
   if (invalidInput !== 'skip' && invalidInput !== 'error') throw new InvalidOptionError('invalidInput', "'skip' or 'error'", invalidInput);
   functionOption('initialState', options.initialState);
   functionOption('onEvict', options.onEvict);
-  functionOption('onInvalidInput', options.onInvalidInput);
+  functionOption('onError', options.onError);
   functionOption('clock', options.clock);
   if (options.reset !== undefined && !(options.reset instanceof Observable)) throw new InvalidOptionError('reset', 'an Observable of keys', options.reset);
   if (options.control !== undefined && (typeof options.control !== 'object' || typeof options.control.bind !== 'function')) {

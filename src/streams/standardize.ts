@@ -1,5 +1,5 @@
 import { Observable, type OperatorFunction } from 'rxjs';
-import { describe, InvalidInputError, InvalidOptionError, ModelFormatError, SeqstreamError } from '../errors.js';
+import { describe, InvalidInputError, InvalidOptionError, ModelFormatError, SeqstreamError, type ErrorCallback } from '../errors.js';
 import { subscribeLinked } from './internal/subscribeLinked.js';
 import { integerOption } from '../options.js';
 
@@ -49,7 +49,7 @@ export interface StandardizeOptions {
    */
   invalidInput?: 'error' | 'skip';
   /** Called with each skipped input and its error. A throw ends the stream. Default none. */
-  onInvalidInput?: (error: SeqstreamError, input: unknown) => void;
+  onError?: ErrorCallback;
 }
 
 interface KeyStats {
@@ -183,7 +183,7 @@ export function standardize<T extends StandardizeInput>(options: StandardizeOpti
       const bad = (error: SeqstreamError, input: unknown): void => {
         if (invalidInput === 'error') return subscriber.error(error);
         try {
-          options.onInvalidInput?.(error, input);
+          options.onError?.(error, input);
         } catch (thrown) {
           subscriber.error(thrown);
         }

@@ -8,7 +8,7 @@ import type { RecurrentModel } from '../cells/model.js';
 import type { Optimizer } from '../training/optimizers/optimizer.js';
 import { restoreState, type StateSnapshot } from '../cells/stateSnapshot.js';
 import { validateInput } from '../cells/validateInput.js';
-import { describe, InvalidInputError, InvalidOptionError, SeqstreamError } from '../errors.js';
+import { describe, InvalidInputError, InvalidOptionError, SeqstreamError, type ErrorCallback } from '../errors.js';
 import { readTarget } from './internal/trainTarget.js';
 import { subscribeLinked } from './internal/subscribeLinked.js';
 
@@ -91,7 +91,7 @@ export interface TrainOnlineOptions {
   /** Bad event (`x` or `target`): `'error'` ends the stream with the error, `'skip'` drops the event. Default `'error'`. */
   invalidInput?: 'error' | 'skip';
   /** Called with each skipped bad event when `invalidInput` is `'skip'`. Default none. */
-  onInvalidInput?: (error: SeqstreamError, event: unknown) => void;
+  onError?: ErrorCallback;
 }
 
 const LOSSES: readonly LossKind[] = ['mse', 'cross_entropy', 'binary_cross_entropy'];
@@ -160,7 +160,7 @@ export function trainOnline(model: RecurrentModel, options: TrainOnlineOptions =
   if (engineKind === 'tfjs') tfjs("trainOnline() with engine 'tfjs'"); // SEQ_TFJS_NOT_LOADED now, not at subscribe
   const invalidInput = options.invalidInput ?? 'error';
   if (invalidInput !== 'error' && invalidInput !== 'skip') throw new InvalidOptionError('invalidInput', "'error' or 'skip'", invalidInput);
-  if (options.onInvalidInput !== undefined && typeof options.onInvalidInput !== 'function') throw new InvalidOptionError('onInvalidInput', 'a function', options.onInvalidInput);
+  if (options.onError !== undefined && typeof options.onError !== 'function') throw new InvalidOptionError('onError', 'a function', options.onError);
   let initial: { h: number[][]; c: number[][] | null } | null = null;
   if (options.initialState !== undefined) {
     try {
@@ -234,7 +234,7 @@ export function trainOnline(model: RecurrentModel, options: TrainOnlineOptions =
             if (!(err instanceof SeqstreamError)) throw err;
             if (invalidInput === 'skip') {
               try {
-                options.onInvalidInput?.(err, event);
+                options.onError?.(err, event);
               } catch (cbErr) {
                 subscriber.error(cbErr);
               }

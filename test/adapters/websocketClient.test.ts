@@ -156,12 +156,12 @@ describe('websocketClient', () => {
       ws.close(1000);
     });
     expect((await errorOf(websocketClient(url))).code).toBe('SEQ_WS_BAD_JSON');
-    const skipped: string[] = [];
+    const skipped: Array<[string, string | undefined]> = [];
     const values = await firstValueFrom(
-      websocketClient(url, { invalidMessage: 'skip', onInvalidMessage: (e) => skipped.push(e.code) }).pipe(toArray()),
+      websocketClient(url, { invalidInput: 'skip', onError: (e, text) => skipped.push([e.code, text]) }).pipe(toArray()),
     );
     expect(values).toEqual([{ ok: 1 }, { ok: 2 }]);
-    expect(skipped).toEqual(['SEQ_WS_BAD_JSON', 'SEQ_WS_BINARY']);
+    expect(skipped).toEqual([['SEQ_WS_BAD_JSON', '{broken'], ['SEQ_WS_BINARY', undefined]]);
   });
 
   it("parses with 'text' or a function", async () => {
@@ -186,7 +186,7 @@ describe('websocketClient', () => {
     expect(sub.closed).toBe(true);
   });
 
-  it('a throwing onStatus or onInvalidMessage ends the stream once with SEQ_WS_CALLBACK and closes the socket', async () => {
+  it('a throwing onStatus or onError ends the stream once with SEQ_WS_CALLBACK and closes the socket', async () => {
     const server = await textServer();
     const uncaught: unknown[] = [];
     const onUncaught = (e: unknown): void => void uncaught.push(e);
@@ -210,9 +210,9 @@ describe('websocketClient', () => {
       ws.send('{bad');
     });
     const bad: SeqstreamError[] = [];
-    const err = await errorOf(websocketClient(url, { invalidMessage: 'skip', onInvalidMessage: (e) => { bad.push(e); throw new Error('boom'); } }));
+    const err = await errorOf(websocketClient(url, { invalidInput: 'skip', onError: (e) => { bad.push(e); throw new Error('boom'); } }));
     expect(err.code).toBe('SEQ_WS_CALLBACK');
-    expect(err.details).toMatchObject({ callback: 'onInvalidMessage' });
+    expect(err.details).toMatchObject({ callback: 'onError' });
     expect(bad).toHaveLength(1);
     await new Promise((r) => setTimeout(r, 50));
     expect(uncaught).toEqual([]);
@@ -302,7 +302,7 @@ describe('websocketClient', () => {
   it('invalid options throw SEQ_INVALID_OPTION synchronously', () => {
     const bad = [
       { parse: 'xml' },
-      { invalidMessage: 'ignore' },
+      { invalidInput: 'ignore' },
       { reconnect: { jitter: 2 } },
       { reconnect: { maxAttempts: 0 } },
       { reconnect: { factor: 0.5 } },

@@ -2,7 +2,7 @@ import { createConnection } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { filter, firstValueFrom, map, toArray, take } from 'rxjs';
 import { WebSocket } from 'ws';
-import { websocketServer, WS_CLOSE, type WebSocketEvent, type WebSocketLifecycleEvent, type WebSocketServerOptions, type WebSocketTextServer } from '../../src/adapters/websocketServer.js';
+import { websocketServer, WS_CLOSE, type WebSocketErrorContext, type WebSocketEvent, type WebSocketLifecycleEvent, type WebSocketServerOptions, type WebSocketTextServer } from '../../src/adapters/websocketServer.js';
 import { RecurrentModel, type ModelState } from '../../src/cells/index.js';
 import { SeqstreamError } from '../../src/errors.js';
 import { connect, refused, type TestClient } from './wsTestClient.js';
@@ -160,8 +160,8 @@ describe('websocketServer: keyed streams', () => {
   });
 
   it('a reply that cannot be serialised fails only its own key', async () => {
-    const server = await start();
-    const errs = firstValueFrom(server.errors);
+    const errs: Array<[SeqstreamError, WebSocketErrorContext]> = [];
+    const server = await start({ onError: (e, ctx) => errs.push([e, ctx]) });
     server.events.pipe(map((e) => ({ key: e.key, seq: e.seq, y: e.text === 'bad' ? BigInt(1) : e.text })), server.reply()).subscribe();
     const a = await open(server.url);
     const b = await open(server.url);
@@ -171,9 +171,31 @@ describe('websocketServer: keyed streams', () => {
     b.send('good');
     expect(await a.next()).toMatchObject({ type: 'error', code: 'SEQ_WS_REPLY_UNSERIALIZABLE' });
     expect(await b.next()).toMatchObject({ type: 'output', y: 'good' });
-    expect((await errs).error.code).toBe('SEQ_WS_REPLY_UNSERIALIZABLE');
+    expect(errs.map(([e]) => e.code)).toEqual(['SEQ_WS_REPLY_UNSERIALIZABLE']);
+    expect(errs[0][1].key).toBe(errs[0][0].details.key);
     a.send('fine now');
     expect(await a.next()).toMatchObject({ type: 'output', seq: 2, y: 'fine now' });
+  });
+
+  it('a throwing onError is a process warning: the connection and the server carry on', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): number => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const server = await start({ inputSize: 2, onError: () => { throw new Error('handler bug'); } });
+      server.events.pipe(map((e) => ({ key: e.key, seq: e.seq, y: e.x })), server.reply()).subscribe();
+      const a = await open(server.url);
+      await a.next();
+      a.send('{"x": [1,');
+      expect(await a.next()).toMatchObject({ type: 'error', code: 'SEQ_WS_BAD_JSON' });
+      a.send({ x: [1, 2] });
+      expect(await a.next()).toMatchObject({ type: 'output', seq: 1, y: [1, 2] });
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.map((w) => (w as Error & { code?: string }).code)).toContain('SEQ_WS_CALLBACK');
+      expect(warnings.map((w) => w.message).join(' ')).toContain('handler bug');
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 
   it('events is hot: a late subscriber sees later messages; unsubscribing does not stop the server', async () => {
@@ -226,7 +248,8 @@ describe('websocketServer: keyed streams', () => {
 
 describe('websocketServer: bad input never disturbs other connections', () => {
   it('replies with stable codes and keeps the connection and its neighbours working', async () => {
-    const server = await start({ inputSize: 2 });
+    const errs: Array<[SeqstreamError, WebSocketErrorContext]> = [];
+    const server = await start({ inputSize: 2, onError: (e, ctx) => errs.push([e, ctx]) });
     const model = RecurrentModel.create({ cell: 'rnn_tanh', inputSize: 2, hiddenSize: 3, seed: 5 });
     keyedModel(server, model);
     const bad = await open(server.url);
@@ -245,14 +268,13 @@ describe('websocketServer: bad input never disturbs other connections', () => {
       ['{"x": [1e999, 0]}', 'SEQ_INPUT_NON_FINITE'],
       [Buffer.from([1, 2, 3]), 'SEQ_WS_BINARY'],
     ];
-    const errs = firstValueFrom(server.errors.pipe(take(cases.length), toArray()));
     for (const [msg] of cases) bad.send(msg);
     good.send({ x: [0.1, 0.2] });
     const replies = await bad.waitFor(1 + cases.length);
     expect(replies.slice(1).map((r) => r.code)).toEqual(cases.map(([, code]) => code));
     expect(replies.slice(1).every((r) => r.type === 'error' && typeof r.message === 'string')).toBe(true);
-    const e = await errs;
-    expect(e.every((x) => x.error instanceof SeqstreamError)).toBe(true);
+    expect(errs.map(([e]) => e.code)).toEqual(cases.map(([, code]) => code));
+    expect(errs.every(([e, ctx]) => e instanceof SeqstreamError && ctx.connectionId.length > 0 && ctx.key.length > 0)).toBe(true);
     expect(await good.next()).toMatchObject({ type: 'output', seq: 1 });
     bad.send({ x: [0.1, 0.2] });
     expect(await bad.next()).toMatchObject({ type: 'output', seq: 1 });

@@ -48,7 +48,7 @@ describe('detectAnomalies', () => {
     const withBad: unknown[] = [...good];
     withBad.splice(40, 0, { key: 'a', x: NaN, timestamp: 1 }, { key: 'a', x: 'twelve', timestamp: 2 }, { key: 'a', timestamp: 3 }, { x: 4 }, null, { key: 'a', x: [1], timestamp: Infinity });
     const errors: string[] = [];
-    const out = await collect(withBad, { onInvalidInput: (e) => errors.push(e.code) });
+    const out = await collect(withBad, { onError: (e) => errors.push(e.code) });
     expect(errors).toEqual(['SEQ_DETECT_BAD_VALUE', 'SEQ_DETECT_BAD_VALUE', 'SEQ_DETECT_BAD_VALUE', 'SEQ_DETECT_MISSING_KEY', 'SEQ_DETECT_MISSING_KEY', 'SEQ_DETECT_BAD_TIMESTAMP']);
     expect(scores(out)).toEqual(scores(await collect(good)));
     await expect(collect(withBad, { invalidInput: 'error' })).rejects.toMatchObject({ code: 'SEQ_DETECT_BAD_VALUE' });

@@ -66,7 +66,7 @@ beforeAll(async () => {
   pipeline = merge(fromWs, fromMqtt)
     .pipe(
       recurrentByKey<string>(model, {
-        onInvalidInput: (err, ev) => {
+        onError: (err, ev) => {
           wsSeqAt.delete((ev as { offset: number }).offset);
           rejected.push(err.code);
         },

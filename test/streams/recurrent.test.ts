@@ -131,7 +131,7 @@ describe.each(['fused', 'tfjs'] as const)('recurrent() on the %s engine', (engin
     const reported: Array<[string, unknown]> = [];
     const r = collect(
       from([seq[0], [1, 2], seq[1], [NaN, 0, 0], seq[2]]).pipe(
-        recurrent(model, { engine, emit: 'hidden', invalidInput: 'skip', onInvalidInput: (e, ev) => reported.push([e.code, ev]) }),
+        recurrent(model, { engine, emit: 'hidden', invalidInput: 'skip', onError: (e, ev) => reported.push([e.code, ev]) }),
       ),
     );
     expect(r.completed).toBe(true);
@@ -143,7 +143,7 @@ describe.each(['fused', 'tfjs'] as const)('recurrent() on the %s engine', (engin
   it('errors the stream when the side-channel callback throws', () => {
     const boom = new Error('boom');
     const r = collect(
-      from([[1], seq[0]]).pipe(recurrent(model, { engine, invalidInput: 'skip', onInvalidInput: () => { throw boom; } })),
+      from([[1], seq[0]]).pipe(recurrent(model, { engine, invalidInput: 'skip', onError: () => { throw boom; } })),
     );
     expect(r.error).toBe(boom);
     expect(r.values).toEqual([]);

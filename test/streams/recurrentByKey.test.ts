@@ -275,7 +275,7 @@ describe('recurrentByKey', () => {
       const outs: KeyedOutput<string>[] = [];
       let completed = false;
       from(stream as KeyedEvent<string>[])
-        .pipe(recurrentByKey<string>(model, { onInvalidInput: (e, ev) => codes.push(e.code) && expect(ev).toBeDefined() }))
+        .pipe(recurrentByKey<string>(model, { onError: (e, ev) => codes.push(e.code) && expect(ev).toBeDefined() }))
         .subscribe({ next: (o) => outs.push(o), complete: () => (completed = true) });
       expect(codes).toEqual([
         'SEQ_KEYED_MISSING_KEY',
@@ -306,11 +306,11 @@ describe('recurrentByKey', () => {
       expect(error?.code).toBe('SEQ_INPUT_SHAPE');
     });
 
-    it('a throwing onInvalidInput errors the stream', () => {
+    it('a throwing onError errors the stream', () => {
       const model = makeModel();
       let error: unknown;
       from([{ key: 'a', x: [1] }] as KeyedEvent<string>[])
-        .pipe(recurrentByKey<string>(model, { onInvalidInput: () => { throw new Error('callback'); } }))
+        .pipe(recurrentByKey<string>(model, { onError: () => { throw new Error('callback'); } }))
         .subscribe({ error: (e) => (error = e) });
       expect((error as Error).message).toBe('callback');
     });

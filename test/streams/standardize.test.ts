@@ -103,14 +103,14 @@ describe('standardize', () => {
     await expect(run([[]])).rejects.toMatchObject({ code: 'SEQ_INPUT_TYPE' });
     await expect(run([{ key: 'a', x: [1] }, { key: 'b', x: [1] }], { maxKeys: 1 })).rejects.toMatchObject({ code: 'SEQ_STANDARDIZE_TOO_MANY_KEYS' });
     const skipped: string[] = [];
-    const out = (await run([[0], [Infinity], [2], [1, 1]], { invalidInput: 'skip', onInvalidInput: (e: SeqstreamError) => skipped.push(e.code), clip: Infinity })) as Float32Array[];
+    const out = (await run([[0], [Infinity], [2], [1, 1]], { invalidInput: 'skip', onError: (e: SeqstreamError) => skipped.push(e.code), clip: Infinity })) as Float32Array[];
     expect(skipped).toEqual(['SEQ_INPUT_NON_FINITE', 'SEQ_INPUT_SHAPE']);
     expect(out.map((z) => z[0])).toEqual([0, 1]);
   });
 
-  it('a throwing onInvalidInput ends the stream with that error', async () => {
+  it('a throwing onError ends the stream with that error', async () => {
     const boom = new Error('boom');
-    await expect(run([[NaN]], { invalidInput: 'skip', onInvalidInput: () => { throw boom; } })).rejects.toBe(boom);
+    await expect(run([[NaN]], { invalidInput: 'skip', onError: () => { throw boom; } })).rejects.toBe(boom);
   });
 
   it('empty source completes, source errors pass through, never-ending source can be unsubscribed', async () => {

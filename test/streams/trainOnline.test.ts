@@ -205,12 +205,12 @@ describe('trainOnline', () => {
   it("invalidInput 'skip' drops bad events, reports them, and a throwing callback errors the stream", () => {
     const model = make();
     const bad: unknown[] = [];
-    const r = collect(from([events[0], { x: [1] }, events[1]]).pipe(trainOnline(model, { invalidInput: 'skip', onInvalidInput: (err, ev) => bad.push([err.code, ev]) })));
+    const r = collect(from([events[0], { x: [1] }, events[1]]).pipe(trainOnline(model, { invalidInput: 'skip', onError: (err, ev) => bad.push([err.code, ev]) })));
     expect(r.completed).toBe(true);
     expect(r.values).toHaveLength(2);
     expect(bad).toEqual([['SEQ_INPUT_SHAPE', { x: [1] }]]);
     const thrown = new Error('callback');
-    const r2 = collect(from([{ x: [1] }, events[0]]).pipe(trainOnline(model, { invalidInput: 'skip', onInvalidInput: () => { throw thrown; } })));
+    const r2 = collect(from([{ x: [1] }, events[0]]).pipe(trainOnline(model, { invalidInput: 'skip', onError: () => { throw thrown; } })));
     expect(r2.error).toBe(thrown);
   });
 
@@ -228,7 +228,7 @@ describe('trainOnline', () => {
       { selfSupervised: true }, // output size 1 != input size 2
       { engine: 'gpu' },
       { invalidInput: 'ignore' },
-      { onInvalidInput: 3 },
+      { onError: 3 },
       { initialState: { format: 'seqstream-state', version: 1, cell: 'lstm', hiddenSize: 5, numLayers: 1, h: [[0]] } },
     ];
     const sigmoidHead = RecurrentModel.create({ cell: 'gru', inputSize: 2, hiddenSize: 5, head: { outputSize: 1, activation: 'sigmoid' }, seed: 1 });

@@ -120,7 +120,7 @@ export class EventAssembler {
   report(error: SeqstreamError): void {
     if (this.closed || !this.options.onError) return;
     try {
-      this.options.onError(error);
+      this.options.onError(error, undefined);
     } catch (thrown) {
       this.closed = true;
       this.fail(thrown);

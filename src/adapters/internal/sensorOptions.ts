@@ -1,4 +1,4 @@
-import { InvalidOptionError, type SeqstreamError } from '../../errors.js';
+import { InvalidOptionError, type ErrorCallback } from '../../errors.js';
 import { integerOption } from '../../options.js';
 
 /**
@@ -69,7 +69,7 @@ export interface SensorMappingOptions {
    * `details` (`source`, `line`, `byteOffset`, `key` where known). If it throws, the stream
    * ends with that error. Default: none.
    */
-  onError?: (error: SeqstreamError) => void;
+  onError?: ErrorCallback<undefined>;
   /** Attach the parsed record (and the line's text) to each event, for writers that echo the input row verbatim. Default false. */
   keepRecord?: boolean;
 }
@@ -96,7 +96,7 @@ export interface ResolvedMapping {
   maxReorderBuffer: number;
   maxKeys: number;
   invalidInput: 'error' | 'skip';
-  onError: ((error: SeqstreamError) => void) | undefined;
+  onError: ErrorCallback<undefined> | undefined;
   keepRecord: boolean;
 }
 

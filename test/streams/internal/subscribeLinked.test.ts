@@ -31,11 +31,11 @@ describe('operators stop a synchronous source when the consumer leaves', () => {
     expect([pulled, errors]).toEqual([1, 1]);
   });
 
-  it('a throwing onInvalidInput is called once: the stream errors and hears no more', () => {
+  it('a throwing onError is called once: the stream errors and hears no more', () => {
     let calls = 0;
     let error: unknown;
     from([[NaN, 1], [NaN, 2], [NaN, 3]])
-      .pipe(recurrent(model(), { invalidInput: 'skip', onInvalidInput: () => { calls++; throw new Error('cb'); } }))
+      .pipe(recurrent(model(), { invalidInput: 'skip', onError: () => { calls++; throw new Error('cb'); } }))
       .subscribe({ error: (e) => (error = e) });
     expect(calls).toBe(1);
     expect((error as Error).message).toBe('cb');
@@ -111,7 +111,7 @@ describe('recurrentByKey() lifecycle and options', () => {
         .pipe(
           recurrentByKey<string>(m, {
             initialState: (key) => (key === 'bad' ? ({ format: 'seqstream-state', version: 1, cell: 'gru', hiddenSize: 99, numLayers: 1, h: [[]] } as never) : undefined),
-            onInvalidInput: (e) => rejected.push(e.code),
+            onError: (e) => rejected.push(e.code),
           }),
         )
         .subscribe({ next: (o) => outputs.push(o.key), error: reject, complete: resolve });

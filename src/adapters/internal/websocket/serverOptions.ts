@@ -6,7 +6,7 @@ import { MAX_SESSION_ID_LENGTH } from './upgradeGate.js';
 import { integerOption } from '../../../options.js';
 
 /** Server options with every default applied (and `maxConnections` capped below the open-file limit). */
-export type ResolvedServerOptions = Required<Omit<WebSocketServerOptions, 'server' | 'path' | 'tokens' | 'authenticate' | 'inputSize' | 'allowedHosts'>> &
+export type ResolvedServerOptions = Required<Omit<WebSocketServerOptions, 'server' | 'path' | 'tokens' | 'authenticate' | 'inputSize' | 'allowedHosts' | 'onError'>> &
   Pick<WebSocketServerOptions, 'path' | 'tokens' | 'authenticate' | 'inputSize' | 'allowedHosts'>;
 
 /**

@@ -5,7 +5,7 @@ import { SeqstreamError } from '../../../errors.js';
 import { jsonReplacer } from '../jsonReplacer.js';
 import {
   WS_CLOSE,
-  type WebSocketClientError,
+  type WebSocketErrorContext,
   type WebSocketErrorCode,
   type WebSocketEvent,
   type WebSocketLifecycleEvent,
@@ -43,7 +43,8 @@ interface Connection {
 export interface SessionOutputs {
   events: Subject<WebSocketEvent>;
   lifecycle: Subject<WebSocketLifecycleEvent>;
-  errors: Subject<WebSocketClientError>;
+  /** Reports a refused message or unserialisable reply (the server's `onError`). */
+  error(error: SeqstreamError, context: WebSocketErrorContext): void;
 }
 
 /**
@@ -55,7 +56,7 @@ export interface SessionOutputs {
  *
  * @example
  * ```ts
- * const table = new SessionTable(resolveServerOptions({}), { events, lifecycle, errors });
+ * const table = new SessionTable(resolveServerOptions({}), { events, lifecycle, error: (e) => console.warn(e.code) });
  * table.accept(ws, 'my-long-random-session-id', null, '127.0.0.1');
  * ```
  */
@@ -130,7 +131,7 @@ export class SessionTable {
     } catch (e) {
       // A reply that cannot be serialised (BigInt, cycles) fails only its own key, not the pipeline.
       const error = new SeqstreamError('SEQ_WS_REPLY_UNSERIALIZABLE', `Reply for key ${JSON.stringify(key)} is not JSON-serialisable: ${(e as Error).message}`, { key });
-      this.out.errors.next({ key, connectionId: session.conn?.id ?? '', error });
+      this.out.error(error, { key, connectionId: session.conn?.id ?? '' });
       this.counters.dropped++;
       text = JSON.stringify({ type: 'error', code: error.code, message: 'The server could not serialise this output' });
     }
@@ -157,7 +158,7 @@ export class SessionTable {
   }
 
   /**
-   * Replies `{"type":"error",code,message}` to the key's connection and reports it on `errors`
+   * Replies `{"type":"error",code,message}` to the key's connection and reports it to `onError`
    * (used by the server for refused messages and by pipelines for work they refuse).
    */
   refuseKey(key: string, code: WebSocketErrorCode, message: string): void {
@@ -251,7 +252,7 @@ export class SessionTable {
   private refuse(conn: Connection, code: WebSocketErrorCode, message: string): void {
     this.counters.errorsReplied++;
     const error = new SeqstreamError(code, message, { key: conn.session.key, connectionId: conn.id });
-    this.out.errors.next({ key: conn.session.key, connectionId: conn.id, error });
+    this.out.error(error, { key: conn.session.key, connectionId: conn.id });
     // Error replies skip the reply queue so they are not stuck behind outputs, but a client that
     // floods without reading must not grow memory: past the buffer limit they are dropped.
     if (conn.ws.readyState === WebSocket.OPEN && conn.ws.bufferedAmount < this.o.maxBufferedBytes) {
