@@ -60,6 +60,9 @@ export function numberOption(name: string, value: unknown, fallback: number | un
   return value as number;
 }
 
+/** The values of every `invalidInput` option: stop at a bad input, or drop it and report it to `onError`. */
+export const INVALID_INPUT = ['error', 'skip'] as const;
+
 /**
  * An option that takes one of a few strings.
  *
@@ -85,4 +88,18 @@ export function oneOfOption<T extends string>(name: string, value: unknown, allo
 export function functionOption<F extends (...args: never[]) => unknown>(name: string, value: unknown): F | undefined {
   if (value !== undefined && typeof value !== 'function') throw new InvalidOptionError(name, 'a function', value);
   return value as F | undefined;
+}
+
+/**
+ * A true/false option.
+ *
+ * @example
+ * ```ts
+ * const centered = booleanOption('rmsprop.centered', options.centered, false);
+ * ```
+ */
+export function booleanOption(name: string, value: unknown, fallback: boolean | undefined): boolean {
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (typeof value !== 'boolean') throw new InvalidOptionError(name, 'a boolean', value);
+  return value;
 }

@@ -6,6 +6,7 @@ import { InvalidOptionError, SeqstreamError } from '../errors.js';
 import type { KeyedCheckpoint } from '../streams/internal/keyedCheckpoint.js';
 import type { StateStore } from '../streams/stateStore.js';
 import { processAlive, writeFileDurably } from './internal/writeFileDurably.js';
+import { booleanOption, functionOption } from '../options.js';
 
 /** Options of {@link FileStateStore}. */
 export interface FileStateStoreOptions {
@@ -76,17 +77,12 @@ export class FileStateStore<K extends string | number = string | number> impleme
     if (typeof prefix !== 'string' || !/^[A-Za-z0-9_-]+$/.test(prefix)) throw new InvalidOptionError('prefix', 'letters, digits, _ or -', prefix);
     const keep = options.keep ?? 2;
     if (!Number.isInteger(keep) || keep < 2) throw new InvalidOptionError('keep', 'an integer >= 2', keep);
-    if (options.fsync !== undefined && typeof options.fsync !== 'boolean') throw new InvalidOptionError('fsync', 'a boolean', options.fsync);
-    if (options.onCorrupt !== undefined && typeof options.onCorrupt !== 'function') throw new InvalidOptionError('onCorrupt', 'a function', options.onCorrupt);
-    if (options.freshStartIfAllCorrupt !== undefined && typeof options.freshStartIfAllCorrupt !== 'boolean') {
-      throw new InvalidOptionError('freshStartIfAllCorrupt', 'a boolean', options.freshStartIfAllCorrupt);
-    }
     this.dir = dir;
     this.prefix = prefix;
     this.keep = keep;
-    this.fsync = options.fsync ?? true;
-    this.onCorrupt = options.onCorrupt ?? warnCorrupt;
-    this.freshStartIfAllCorrupt = options.freshStartIfAllCorrupt ?? false;
+    this.fsync = booleanOption('fsync', options.fsync, true);
+    this.onCorrupt = functionOption<NonNullable<FileStateStoreOptions['onCorrupt']>>('onCorrupt', options.onCorrupt) ?? warnCorrupt;
+    this.freshStartIfAllCorrupt = booleanOption('freshStartIfAllCorrupt', options.freshStartIfAllCorrupt, false);
   }
 
   /** Writes one checkpoint atomically, then deletes all but the newest `keep` intact ones. Saves run one at a time. */

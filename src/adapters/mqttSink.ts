@@ -4,7 +4,7 @@ import { InvalidOptionError, SeqstreamError, type ErrorCallback } from '../error
 import { watchMqttConnection } from './internal/mqttConnection.js';
 import { requireOptional } from './internal/requireOptional.js';
 import type { MqttStatus } from './internal/mqttConnection.js';
-import { integerOption } from '../options.js';
+import { integerOption, functionOption } from '../options.js';
 
 export type { MqttStatus } from './internal/mqttConnection.js';
 
@@ -83,7 +83,7 @@ export function mqttSink<T>(options: MqttSinkOptions<T>): MonoTypeOperatorFuncti
   if (typeof serialize !== 'function') throw new InvalidOptionError('serialize', 'a function', serialize);
   const maxInFlight = integerOption('maxInFlight', options.maxInFlight, 1000, 1);
   const reconnectPeriodMs = integerOption('reconnectPeriodMs', options.reconnectPeriodMs, 1000, 1);
-  if (options.onStatus !== undefined && typeof options.onStatus !== 'function') throw new InvalidOptionError('onStatus', 'a function', options.onStatus);
+  functionOption('onStatus', options.onStatus);
   const mqtt = requireOptional<typeof import('mqtt')>('mqtt', 'mqttSink');
   const topicOf =
     typeof topicOption === 'function'

@@ -7,7 +7,7 @@ import { compileTopic } from './internal/mqttTopic.js';
 import { requireOptional } from './internal/requireOptional.js';
 import { resolveMapping, type SensorEvent, type SensorMappingOptions } from './internal/sensorOptions.js';
 import { watchMqttConnection, type MqttStatus } from './internal/mqttConnection.js';
-import { integerOption } from '../options.js';
+import { integerOption, booleanOption } from '../options.js';
 
 export type { MqttStatus } from './internal/mqttConnection.js';
 export type { MissingPolicy, OrderPolicy, SensorEvent, SensorMappingOptions } from './internal/sensorOptions.js';
@@ -156,8 +156,7 @@ export function mqttSource(options: MqttSourceOptions): Observable<SensorEvent> 
   }
   const clientId = options.clientId ?? options.clientOptions?.clientId;
   if (clientId !== undefined && (typeof clientId !== 'string' || clientId.length === 0)) throw new InvalidOptionError('clientId', 'a non-empty string', clientId);
-  const clean = options.cleanSession ?? options.clientOptions?.clean ?? true;
-  if (typeof clean !== 'boolean') throw new InvalidOptionError('cleanSession', 'a boolean', clean);
+  const clean = booleanOption('cleanSession', options.cleanSession ?? options.clientOptions?.clean, true);
   if (!clean && clientId === undefined) {
     throw new InvalidOptionError('clientId', 'a stable client id when cleanSession is false (the broker finds the session by it)', clientId);
   }

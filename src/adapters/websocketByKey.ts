@@ -5,7 +5,7 @@ import { InvalidOptionError, type SeqstreamError } from '../errors.js';
 import { KeyedRecurrentControl } from '../streams/keyedRecurrentControl.js';
 import { recurrentByKey, type KeyedEvent, type KeyedOutput, type RecurrentByKeyOptions } from '../streams/recurrentByKey.js';
 import type { WebSocketEvent, WebSocketTextServer } from './websocketTypes.js';
-import { integerOption } from '../options.js';
+import { integerOption, functionOption } from '../options.js';
 
 /** Options of {@link websocketByKey}. Every limit has a finite default. */
 export interface WebsocketByKeyOptions {
@@ -209,6 +209,6 @@ function resolveOptions(options: WebsocketByKeyOptions): Required<Omit<Websocket
     integerOption(name, o[name], undefined, 1);
   }
   if (o.maxQueuedTokens < o.maxTokensPerMessage) throw new InvalidOptionError('maxQueuedTokens', `an integer >= maxTokensPerMessage (${o.maxTokensPerMessage})`, o.maxQueuedTokens);
-  if (o.encodeText !== undefined && typeof o.encodeText !== 'function') throw new InvalidOptionError('encodeText', 'a function', o.encodeText);
+  functionOption('encodeText', o.encodeText);
   return o;
 }

@@ -3,7 +3,7 @@ import { Observable, type Subscription } from 'rxjs';
 import { WebSocket } from 'ws';
 import { describe, InvalidOptionError, SeqstreamError, type ErrorCallback } from '../errors.js';
 import { jsonReplacer } from './internal/jsonReplacer.js';
-import { integerOption } from '../options.js';
+import { integerOption, oneOfOption, INVALID_INPUT } from '../options.js';
 
 /** Reconnect schedule of {@link websocketClient}. */
 export interface ReconnectOptions {
@@ -323,7 +323,7 @@ function resolveOptions<T>(options: WebSocketClientOptions<T>): Resolved<T> {
     random: options.random ?? Math.random,
   };
   if (o.parse !== 'json' && o.parse !== 'text' && typeof o.parse !== 'function') throw new InvalidOptionError('parse', "'json', 'text' or a function", o.parse);
-  if (o.invalidInput !== 'error' && o.invalidInput !== 'skip') throw new InvalidOptionError('invalidInput', "'error' or 'skip'", o.invalidInput);
+  oneOfOption('invalidInput', o.invalidInput, INVALID_INPUT, undefined);
   if (reconnect) {
     const pos = (name: keyof ReconnectOptions, v: number, min: number): void => {
       if (typeof v !== 'number' || !Number.isFinite(v) || v < min) throw new InvalidOptionError(`reconnect.${name}`, `a finite number >= ${min}`, v);

@@ -7,6 +7,7 @@ import { tfjs } from '../tensors/tfjsRuntime.js';
 import { createStreamEngine, type EngineName } from './internal/streamEngine.js';
 import { subscribeLinked } from './internal/subscribeLinked.js';
 import type { RecurrentControl } from './recurrentControl.js';
+import { oneOfOption, functionOption, INVALID_INPUT } from '../options.js';
 
 /** An input event: a vector, or a vector marked as the start of a new sequence. */
 export type RecurrentInput = ArrayLike<number> | SequenceEvent;
@@ -91,13 +92,10 @@ export function recurrent(model: RecurrentModel, options: RecurrentOptions = {})
   if (!['hidden', 'output', 'all'].includes(emit)) throw new InvalidOptionError('emit', "'hidden', 'output' or 'all'", emit);
   if (emit === 'output' && !model.head) throw new InvalidOptionError('emit', "'hidden' or 'all' for a model without a head", emit);
   const engine = options.engine ?? 'fused';
-  if (engine !== 'fused' && engine !== 'tfjs') throw new InvalidOptionError('engine', "'fused' or 'tfjs'", engine);
+  oneOfOption('engine', engine, ['fused', 'tfjs'] as const, undefined);
   if (engine === 'tfjs') tfjs("recurrent() with engine 'tfjs'"); // SEQ_TFJS_NOT_LOADED now, not at subscribe
-  const invalidInput = options.invalidInput ?? 'error';
-  if (invalidInput !== 'error' && invalidInput !== 'skip') throw new InvalidOptionError('invalidInput', "'error' or 'skip'", invalidInput);
-  if (options.onError !== undefined && typeof options.onError !== 'function') {
-    throw new InvalidOptionError('onError', 'a function', options.onError);
-  }
+  const invalidInput = oneOfOption('invalidInput', options.invalidInput, INVALID_INPUT, 'error');
+  functionOption('onError', options.onError);
   if (options.reset !== undefined && !(options.reset instanceof Observable)) throw new InvalidOptionError('reset', 'an Observable', options.reset);
   const initial = options.initialState ?? null;
   if (initial) {

@@ -1,7 +1,7 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import { describe, InvalidInputError, InvalidOptionError, ModelFormatError, SeqstreamError, type ErrorCallback } from '../errors.js';
 import { subscribeLinked } from './internal/subscribeLinked.js';
-import { integerOption } from '../options.js';
+import { integerOption, oneOfOption, INVALID_INPUT } from '../options.js';
 
 /** An input of {@link standardize}: a bare vector, or an event with a `key` and a vector `x`. */
 export type StandardizeInput = ArrayLike<number> | { key?: string; x: ArrayLike<number> };
@@ -151,8 +151,7 @@ export function standardize<T extends StandardizeInput>(options: StandardizeOpti
   }
   const maxKeys = options.maxKeys ?? 10_000;
   if (!Number.isInteger(maxKeys) || maxKeys < 1) throw new InvalidOptionError('maxKeys', 'a positive integer', maxKeys);
-  const invalidInput = options.invalidInput ?? 'error';
-  if (invalidInput !== 'error' && invalidInput !== 'skip') throw new InvalidOptionError('invalidInput', "'error' | 'skip'", invalidInput);
+  const invalidInput = oneOfOption('invalidInput', options.invalidInput, INVALID_INPUT, 'error');
   const control = options.control;
   if (control !== undefined && !(control instanceof StandardizeControl)) throw new InvalidOptionError('control', 'a StandardizeControl', control);
   // Validate the initial state now, so a bad one fails at creation like any other option.

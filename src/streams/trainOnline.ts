@@ -11,6 +11,7 @@ import { validateInput } from '../cells/validateInput.js';
 import { describe, InvalidInputError, InvalidOptionError, SeqstreamError, type ErrorCallback } from '../errors.js';
 import { readTarget } from './internal/trainTarget.js';
 import { subscribeLinked } from './internal/subscribeLinked.js';
+import { booleanOption, functionOption, oneOfOption, INVALID_INPUT } from '../options.js';
 
 /** One labelled event: input `x` and, optionally, what the model should have output for it. */
 export interface TrainInput {
@@ -150,17 +151,14 @@ export function trainOnline(model: RecurrentModel, options: TrainOnlineOptions =
   }
   const clip = options.clipGradNorm ?? null;
   if (clip !== null && (typeof clip !== 'number' || !(clip > 0))) throw new InvalidOptionError('clipGradNorm', 'a positive number or null', clip);
-  const selfSupervised = options.selfSupervised ?? false;
-  if (typeof selfSupervised !== 'boolean') throw new InvalidOptionError('selfSupervised', 'a boolean', selfSupervised);
+  const selfSupervised = booleanOption('selfSupervised', options.selfSupervised, false);
   const { inputSize: I, hiddenSize: H } = model.config;
   const O = model.head ? model.head.outputSize : H;
   if (selfSupervised && O !== I) throw new InvalidOptionError('selfSupervised', `a model whose output size (${O}) equals its input size (${I})`, selfSupervised);
-  const engineKind = options.engine ?? 'fused';
-  if (engineKind !== 'fused' && engineKind !== 'tfjs') throw new InvalidOptionError('engine', "'fused' or 'tfjs'", engineKind);
+  const engineKind = oneOfOption('engine', options.engine, ['fused', 'tfjs'] as const, 'fused');
   if (engineKind === 'tfjs') tfjs("trainOnline() with engine 'tfjs'"); // SEQ_TFJS_NOT_LOADED now, not at subscribe
-  const invalidInput = options.invalidInput ?? 'error';
-  if (invalidInput !== 'error' && invalidInput !== 'skip') throw new InvalidOptionError('invalidInput', "'error' or 'skip'", invalidInput);
-  if (options.onError !== undefined && typeof options.onError !== 'function') throw new InvalidOptionError('onError', 'a function', options.onError);
+  const invalidInput = oneOfOption('invalidInput', options.invalidInput, INVALID_INPUT, 'error');
+  functionOption('onError', options.onError);
   let initial: { h: number[][]; c: number[][] | null } | null = null;
   if (options.initialState !== undefined) {
     try {

@@ -1,5 +1,5 @@
 import { InvalidOptionError, type ErrorCallback } from '../../errors.js';
-import { integerOption } from '../../options.js';
+import { integerOption, functionOption, oneOfOption, INVALID_INPUT } from '../../options.js';
 
 /**
  * One reading from a sensor source: a key (which sensor / stream), a timestamp, a numeric
@@ -133,9 +133,8 @@ export function resolveMapping(
     order = 'reorder';
     reorderWindow = o.reorderWindow;
   } else throw new InvalidOptionError('order', "'accept' | 'drop' | { reorderWindow: finite number >= 0 }", o);
-  const invalidInput = options.invalidInput ?? defaults.invalidInput;
-  if (invalidInput !== 'error' && invalidInput !== 'skip') throw new InvalidOptionError('invalidInput', "'error' | 'skip'", invalidInput);
-  if (options.onError !== undefined && typeof options.onError !== 'function') throw new InvalidOptionError('onError', 'a function', options.onError);
+  const invalidInput = oneOfOption('invalidInput', options.invalidInput, INVALID_INPUT, defaults.invalidInput);
+  functionOption('onError', options.onError);
   return {
     key,
     timestamp,

@@ -1,6 +1,7 @@
-import { InvalidOptionError, ModelFormatError, SeqstreamError } from '../../errors.js';
+import { ModelFormatError, SeqstreamError } from '../../errors.js';
 import { Vocabulary, type TokenizerJSON, type VocabularyOptions } from '../vocabulary.js';
 import { readTokenizerJSON } from './tokenizerJSON.js';
+import { booleanOption } from '../../options.js';
 
 /** What `CharTokenizer` and `WordTokenizer` share: a vocabulary, a lower-case flag and their JSON. */
 export abstract class VocabularyTokenizer {
@@ -14,8 +15,7 @@ export abstract class VocabularyTokenizer {
     defaultLowercase: boolean,
   ) {
     this.vocabulary = new Vocabulary(vocab, options);
-    this.lowercase = options.lowercase ?? defaultLowercase;
-    if (typeof this.lowercase !== 'boolean') throw new InvalidOptionError('lowercase', 'a boolean', this.lowercase);
+    this.lowercase = booleanOption('lowercase', options.lowercase, defaultLowercase);
   }
 
   /** Number of ids (the `numEmbeddings` of the embedding that reads them). */

@@ -1,7 +1,6 @@
-import { InvalidOptionError } from '../../errors.js';
 import type { Parameter } from '../../cells/model.js';
 import { paramBuffers, stateFromJSON, stateToJSON, type Optimizer, type OptimizerJSON } from './optimizer.js';
-import { numberOption } from '../../options.js';
+import { numberOption, booleanOption } from '../../options.js';
 
 /** Options of {@link rmsprop}, PyTorch's `torch.optim.RMSprop`. */
 export interface RmspropOptions {
@@ -36,8 +35,7 @@ export function rmsprop(options: RmspropOptions = {}, restored?: OptimizerJSON):
   const eps = numberOption('rmsprop.eps', options.eps, 1e-8, { min: 0 });
   const momentum = numberOption('rmsprop.momentum', options.momentum, 0, { min: 0 });
   const weightDecay = numberOption('rmsprop.weightDecay', options.weightDecay, 0, { min: 0 });
-  const centered = options.centered ?? false;
-  if (typeof centered !== 'boolean') throw new InvalidOptionError('rmsprop.centered', 'a boolean', centered);
+  const centered = booleanOption('rmsprop.centered', options.centered, false);
   const state = stateFromJSON(restored?.state);
   let steps = restored?.steps ?? 0;
   return {

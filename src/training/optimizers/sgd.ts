@@ -1,7 +1,7 @@
 import { InvalidOptionError } from '../../errors.js';
 import type { Parameter } from '../../cells/model.js';
 import { paramBuffers, stateFromJSON, stateToJSON, type Optimizer, type OptimizerJSON } from './optimizer.js';
-import { numberOption } from '../../options.js';
+import { numberOption, booleanOption } from '../../options.js';
 
 /** Options of {@link sgd}, PyTorch's `torch.optim.SGD`. */
 export interface SgdOptions {
@@ -33,8 +33,7 @@ export function sgd(options: SgdOptions = {}, restored?: OptimizerJSON): Optimiz
   const momentum = numberOption('sgd.momentum', options.momentum, 0, { min: 0 });
   const dampening = numberOption('sgd.dampening', options.dampening, 0, { min: 0 });
   const weightDecay = numberOption('sgd.weightDecay', options.weightDecay, 0, { min: 0 });
-  const nesterov = options.nesterov ?? false;
-  if (typeof nesterov !== 'boolean') throw new InvalidOptionError('sgd.nesterov', 'a boolean', nesterov);
+  const nesterov = booleanOption('sgd.nesterov', options.nesterov, false);
   if (nesterov && (momentum <= 0 || dampening !== 0)) throw new InvalidOptionError('sgd.nesterov', 'used with momentum > 0 and dampening 0', nesterov);
   const state = stateFromJSON(restored?.state);
   let steps = restored?.steps ?? 0;

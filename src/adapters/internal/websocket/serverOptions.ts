@@ -3,7 +3,7 @@ import { InvalidOptionError } from '../../../errors.js';
 import type { WebSocketServerOptions } from '../../websocketTypes.js';
 import { capConnections } from './fdLimit.js';
 import { MAX_SESSION_ID_LENGTH } from './upgradeGate.js';
-import { integerOption } from '../../../options.js';
+import { integerOption, functionOption } from '../../../options.js';
 
 /** Server options with every default applied (and `maxConnections` capped below the open-file limit). */
 export type ResolvedServerOptions = Required<Omit<WebSocketServerOptions, 'server' | 'path' | 'tokens' | 'authenticate' | 'inputSize' | 'allowedHosts' | 'onError'>> &
@@ -77,7 +77,7 @@ export function resolveServerOptions(options: WebSocketServerOptions): ResolvedS
   if (o.tokens !== undefined && !(Array.isArray(o.tokens) && o.tokens.length > 0 && o.tokens.every((t) => typeof t === 'string' && t.length > 0))) {
     throw new InvalidOptionError('tokens', 'a non-empty array of non-empty strings', o.tokens);
   }
-  if (o.authenticate !== undefined && typeof o.authenticate !== 'function') throw new InvalidOptionError('authenticate', 'a function', o.authenticate);
+  functionOption('authenticate', o.authenticate);
   if (options.server !== undefined && typeof (options.server as Server).on !== 'function') throw new InvalidOptionError('server', 'an http.Server', options.server);
   o.maxConnections = capConnections(o.maxConnections);
   return o;
