@@ -139,9 +139,11 @@ __attribute__((export_name("pack"))) void pack(int kind, int kx, int H, const fl
 
 /*
  * R rows x V vectors (4V columns) of one column block: out[r] = bias + sum_k in[r][k] * w[k].
+ * Row r reads its inputs at xr[r] (kx values) and hr[r] (kh values): rows are addressed by
+ * pointer, so a batch can be any set of rows of a larger state slab (stepped by index).
  * R and V are compile-time constants at every call, so the accumulators live in registers.
  */
-ALWAYS_INLINE void micro(const int R, const int V, const float *x, int xs, int kx, const float *h, int hs, int kh,
+ALWAYS_INLINE void micro(const int R, const int V, const float *const *xr, int kx, const float *const *hr, int kh,
                          const float *w, int ws, const float *bias, float *out, int os) {
   v128_t acc[4][4];
   for (int r = 0; r < R; r++)
@@ -150,7 +152,7 @@ ALWAYS_INLINE void micro(const int R, const int V, const float *x, int xs, int k
     v128_t wv[4];
     for (int v = 0; v < V; v++) wv[v] = wasm_v128_load(w + 4 * v);
     for (int r = 0; r < R; r++) {
-      v128_t s = wasm_v128_load32_splat(x + r * xs + k);
+      v128_t s = wasm_v128_load32_splat(xr[r] + k);
       for (int v = 0; v < V; v++) acc[r][v] = wasm_f32x4_add(acc[r][v], wasm_f32x4_mul(s, wv[v]));
     }
   }
@@ -158,7 +160,7 @@ ALWAYS_INLINE void micro(const int R, const int V, const float *x, int xs, int k
     v128_t wv[4];
     for (int v = 0; v < V; v++) wv[v] = wasm_v128_load(w + 4 * v);
     for (int r = 0; r < R; r++) {
-      v128_t s = wasm_v128_load32_splat(h + r * hs + k);
+      v128_t s = wasm_v128_load32_splat(hr[r] + k);
       for (int v = 0; v < V; v++) acc[r][v] = wasm_f32x4_add(acc[r][v], wasm_f32x4_mul(s, wv[v]));
     }
   }
@@ -166,8 +168,8 @@ ALWAYS_INLINE void micro(const int R, const int V, const float *x, int xs, int k
     for (int v = 0; v < V; v++) wasm_v128_store(out + r * os + 4 * v, acc[r][v]);
 }
 
-/* Pre-activations of rows [0, rows) for one segment, into out (row stride os). */
-static void gemm_segment(const float *x, int xs, int kx, const float *h, int hs, int kh, const float *w,
+/* Pre-activations of rows [0, rows) for one segment (row r's inputs at xr[r], hr[r]), into out (row stride os). */
+static void gemm_segment(const float *const *xr, int kx, const float *const *hr, int kh, const float *w,
                          const float *bias, int ncols, float *out, int os, int rows) {
   int K = kx + kh;
   for (int c0 = 0; c0 < ncols; c0 += CW) {
@@ -178,20 +180,20 @@ static void gemm_segment(const float *x, int xs, int kx, const float *h, int hs,
     int r = 0;
     if (wd == CW) {
       for (; r + 4 <= rows; r += 4) {
-        micro(4, 2, x + r * xs, xs, kx, h + r * hs, hs, kh, wb, CW, bb, ob + r * os, os);
-        micro(4, 2, x + r * xs, xs, kx, h + r * hs, hs, kh, wb + 8, CW, bb + 8, ob + r * os + 8, os);
+        micro(4, 2, xr + r, kx, hr + r, kh, wb, CW, bb, ob + r * os, os);
+        micro(4, 2, xr + r, kx, hr + r, kh, wb + 8, CW, bb + 8, ob + r * os + 8, os);
       }
       /* Leftover rows use the same in-order sum over k as the 4-row tiles, so a row's result is
          bit-identical whatever batch it is stepped in (keyed replay after a crash relies on it). */
-      for (; r < rows; r++) micro(1, 4, x + r * xs, xs, kx, h + r * hs, hs, kh, wb, CW, bb, ob + r * os, os);
+      for (; r < rows; r++) micro(1, 4, xr + r, kx, hr + r, kh, wb, CW, bb, ob + r * os, os);
     } else {
       /* A narrow last block (4, 8 or 12 columns): one vector at a time. */
       for (int v = 0; v < wd / 4; v++) {
         int rr = 0;
         for (; rr + 4 <= rows; rr += 4)
-          micro(4, 1, x + rr * xs, xs, kx, h + rr * hs, hs, kh, wb + 4 * v, wd, bb + 4 * v, ob + rr * os + 4 * v, os);
+          micro(4, 1, xr + rr, kx, hr + rr, kh, wb + 4 * v, wd, bb + 4 * v, ob + rr * os + 4 * v, os);
         for (; rr < rows; rr++)
-          micro(1, 1, x + rr * xs, xs, kx, h + rr * hs, hs, kh, wb + 4 * v, wd, bb + 4 * v, ob + rr * os + 4 * v, os);
+          micro(1, 1, xr + rr, kx, hr + rr, kh, wb + 4 * v, wd, bb + 4 * v, ob + rr * os + 4 * v, os);
       }
     }
   }
@@ -265,28 +267,55 @@ static void combine_row(int kind, const float *g, float *h, float *c, int Hp) {
   }
 }
 
+#define MAX_TILE 128
+
 /*
  * One step of one layer for `rows` rows, in place.
  *   x:     input rows, row stride xs floats, kx values each (layer 0: the inputs; layer k: layer k-1's new h)
+ *   xidx:  0, or the row of x that batch row r reads (x + xidx[r] * xs)
  *   h, c:  this layer's state rows, row stride Hp (c unused unless LSTM); overwritten with the new state
+ *   hidx:  0, or the state row that batch row r steps (h + hidx[r] * Hp, same for c): a batch is then
+ *          any set of distinct rows of a state slab, stepped where they are, with no copies
  *   w, bias: from pack(); gates: scratch of rt * P floats (16-byte aligned)
+ * The arithmetic for a row is the same whichever rows it shares a batch with and however it is
+ * addressed, so every row's result is bit-identical across batchings.
  */
-__attribute__((export_name("layer_step"))) void layer_step(int kind, int kx, int H, const float *x, int xs, float *h,
-                                                           float *c, const float *w, const float *bias, float *gates,
-                                                           int rows, int rt) {
+__attribute__((export_name("layer_step_rows"))) void layer_step_rows(int kind, int kx, int H, const float *x, int xs,
+                                                                     const int *xidx, float *h, float *c,
+                                                                     const int *hidx, const float *w,
+                                                                     const float *bias, float *gates, int rows,
+                                                                     int rt) {
   int Hp = padded_hidden(H);
   Segment s[3];
   int n = segments(kind, Hp, s);
   int P = s[n - 1].c0 + s[n - 1].ncols;
+  if (rt > MAX_TILE) rt = MAX_TILE;
+  const float *xr[MAX_TILE];
+  const float *hr[MAX_TILE];
   for (int r0 = 0; r0 < rows; r0 += rt) {
     int tr = rows - r0 < rt ? rows - r0 : rt;
+    for (int r = 0; r < tr; r++) {
+      int b = r0 + r;
+      xr[r] = x + (xidx ? xidx[b] : b) * xs;
+      hr[r] = h + (hidx ? hidx[b] : b) * Hp;
+    }
     const float *ws = w;
     for (int si = 0; si < n; si++) {
       Segment g = s[si];
       int kxs = g.useX ? kx : 0, khs = g.useH ? H : 0;
-      gemm_segment(x + r0 * xs, xs, kxs, h + r0 * Hp, Hp, khs, ws, bias + g.c0, g.ncols, gates + g.c0, P, tr);
+      gemm_segment(xr, kxs, hr, khs, ws, bias + g.c0, g.ncols, gates + g.c0, P, tr);
       ws += g.ncols * (kxs + khs);
     }
-    for (int r = 0; r < tr; r++) combine_row(kind, gates + r * P, h + (r0 + r) * Hp, c + (r0 + r) * Hp, Hp);
+    for (int r = 0; r < tr; r++) {
+      int row = hidx ? hidx[r0 + r] : r0 + r;
+      combine_row(kind, gates + r * P, h + row * Hp, c + row * Hp, Hp);
+    }
   }
+}
+
+/* layer_step_rows over contiguous rows: x row r at x + r * xs, state row r at h + r * Hp. */
+__attribute__((export_name("layer_step"))) void layer_step(int kind, int kx, int H, const float *x, int xs, float *h,
+                                                           float *c, const float *w, const float *bias, float *gates,
+                                                           int rows, int rt) {
+  layer_step_rows(kind, kx, H, x, xs, 0, h, c, 0, w, bias, gates, rows, rt);
 }

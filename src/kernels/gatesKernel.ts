@@ -18,6 +18,7 @@ interface GatesKernelExports {
   staged_offset(kind: number, kx: number, H: number, part: number): number;
   pack(kind: number, kx: number, H: number, wih: number, whh: number, bih: number, bhh: number, w: number, bias: number): void;
   layer_step(kind: number, kx: number, H: number, x: number, xs: number, h: number, c: number, w: number, bias: number, gates: number, rows: number, rt: number): void;
+  layer_step_rows(kind: number, kx: number, H: number, x: number, xs: number, xidx: number, h: number, c: number, hidx: number, w: number, bias: number, gates: number, rows: number, rt: number): void;
 }
 
 /**
@@ -75,10 +76,15 @@ interface LayerPtrs {
 }
 
 /**
- * One instance of the step kernel for one model shape: packed weights, a gate tile and `capacity`
- * rows of input and state (row stride `Hp`, padded lanes kept at 0), grown to the largest batch
- * stepped. State lives in the caller's arrays (unpadded rows of `hiddenSize`) and is copied in and
- * out around each step.
+ * One instance of the step kernel for one model shape: packed weights, a gate tile, `capacity`
+ * rows of input (and of row indices) and `stateRows` rows of state (row stride `Hp`, padded lanes
+ * kept at 0). Two ways to use it (one per instance):
+ * - copy mode, {@link stepRows}: state lives in the caller's arrays (unpadded rows of
+ *   `hiddenSize`) and is copied in and out around each step; memory grows to the largest batch.
+ * - resident mode, {@link reserveResident} + {@link stepResident}: the state rows live here, in
+ *   kernel memory, and a batch is any set of distinct rows, stepped by index where they are (no
+ *   gather or scatter). Read and write them through {@link f32} at {@link hAt}/{@link cAt}.
+ * A row's result is bit-identical either way and whatever batch it is in.
  *
  * @example
  * ```ts
@@ -89,7 +95,8 @@ interface LayerPtrs {
  */
 export class GatesKernel {
   private readonly k: GatesKernelExports;
-  private f32: Float32Array;
+  private f32View: Float32Array;
+  private i32View: Int32Array;
   private readonly kind: number;
   private readonly H: number;
   private readonly I: number;
@@ -100,13 +107,18 @@ export class GatesKernel {
   private readonly layers: LayerPtrs[];
   private weights: readonly GatesKernelWeights[] | null = null;
   private capacity = 0;
+  /** State rows laid out (copy mode: `capacity`). */
+  private stateRows = 0;
+  private resident = false;
   private gates = 0;
   private x = 0;
+  private idx = 0;
   private stage = 0;
 
   constructor(module: WebAssembly.Module, shape: GatesKernelShape) {
     this.k = new WebAssembly.Instance(module, {}).exports as unknown as GatesKernelExports;
-    this.f32 = new Float32Array(this.k.memory.buffer);
+    this.f32View = new Float32Array(this.k.memory.buffer);
+    this.i32View = new Int32Array(this.k.memory.buffer);
     this.kind = shape.kind;
     this.H = shape.hiddenSize;
     this.I = shape.inputSize;
@@ -129,8 +141,13 @@ export class GatesKernel {
    */
   stepRows(x: ArrayLike<number>, h: readonly Float32Array[], c: readonly Float32Array[] | null, r0: number, rows: number): void {
     if (rows === 0) return;
-    if (rows > this.capacity) this.layout(Math.max(rows, this.capacity * 2, 1));
-    const { f32, k, H, Hp, I, layers } = this;
+    if (this.resident) throw new Error('GatesKernel: stepRows() on a resident-mode instance');
+    if (rows > this.capacity) {
+      const cap = Math.max(rows, this.capacity * 2, 1);
+      this.layout(cap, cap);
+    }
+    const { k, H, Hp, I, layers } = this;
+    const f32 = this.f32View;
     const n = rows * I;
     const xo = this.x >> 2;
     const x0 = r0 * I;
@@ -157,8 +174,70 @@ export class GatesKernel {
     }
   }
 
-  /** Lays memory out for `capacity` rows (it only grows) and packs the weights again there. */
-  private layout(capacity: number): void {
+  /** Padded row stride of the state rows, in floats. */
+  get rowStride(): number {
+    return this.Hp;
+  }
+
+  /** The kernel's memory as floats (a new view after memory grows: fetch it again after {@link reserveResident}). */
+  get f32(): Float32Array {
+    return this.f32View;
+  }
+
+  /** Float index in {@link f32} where layer `layer`'s resident `h` rows start (row `r` at `+ r * rowStride`). */
+  hAt(layer: number): number {
+    return this.layers[layer].h >> 2;
+  }
+
+  /** Float index in {@link f32} where layer `layer`'s resident `c` rows start (LSTM only). */
+  cAt(layer: number): number {
+    return this.layers[layer].c >> 2;
+  }
+
+  /**
+   * Resident mode: makes room for `stateRows` state rows and batches of up to `batchRows` rows,
+   * keeping the contents of the rows held so far (new rows are zero). Only grows.
+   */
+  reserveResident(stateRows: number, batchRows: number): void {
+    this.resident = true;
+    if (stateRows <= this.stateRows && batchRows <= this.capacity) return;
+    const oldRows = this.stateRows;
+    const saved = this.layers.map((l) => ({
+      h: this.f32View.slice(l.h >> 2, (l.h >> 2) + oldRows * this.Hp),
+      c: l.c ? this.f32View.slice(l.c >> 2, (l.c >> 2) + oldRows * this.Hp) : null,
+    }));
+    this.layout(Math.max(batchRows, this.capacity), Math.max(stateRows, this.stateRows));
+    this.layers.forEach((l, i) => {
+      if (oldRows === 0) return;
+      this.f32View.set(saved[i].h, l.h >> 2);
+      if (l.c && saved[i].c) this.f32View.set(saved[i].c, l.c >> 2);
+    });
+  }
+
+  /**
+   * Resident mode: steps the `n` distinct state rows `idx[0..n)` in place, batch row `j` reading
+   * its input at `x[j * inputSize]` (`xFrom` floats in). Needs {@link setWeights} and
+   * {@link reserveResident} (rows below `stateRows`, `n` at most `batchRows`) first.
+   */
+  stepResident(idx: Int32Array, n: number, x: Float32Array, xFrom = 0): void {
+    if (n === 0) return;
+    if (!this.resident || n > this.capacity) throw new Error('GatesKernel: reserveResident() before stepResident()');
+    const { k, I, H, Hp, layers } = this;
+    const f32 = this.f32View;
+    f32.set(x.subarray(xFrom, xFrom + n * I), this.x >> 2);
+    const at = this.idx >> 2;
+    const i32 = this.i32View;
+    for (let j = 0; j < n; j++) i32[at + j] = idx[j];
+    for (let i = 0; i < layers.length; i++) {
+      const l = layers[i];
+      // Layer 0 reads the contiguous inputs; layer i reads layer i-1's new h at the same rows.
+      if (i === 0) k.layer_step_rows(this.kind, l.kx, H, this.x, I, 0, l.h, l.c, this.idx, l.w, l.bias, this.gates, n, this.rt);
+      else k.layer_step_rows(this.kind, l.kx, H, layers[i - 1].h, Hp, this.idx, l.h, l.c, this.idx, l.w, l.bias, this.gates, n, this.rt);
+    }
+  }
+
+  /** Lays memory out for `capacity` batch rows and `stateRows` state rows (both only grow) and packs the weights again there. */
+  private layout(capacity: number, stateRows: number): void {
     const { k, kind, P, Hp, H, I } = this;
     let top = align(k.__heap_base.value as number);
     const alloc = (floats: number): number => {
@@ -172,28 +251,32 @@ export class GatesKernel {
     }
     this.gates = alloc(this.rt * P);
     this.x = alloc(capacity * I);
+    this.idx = alloc(capacity);
     for (const l of this.layers) {
-      l.h = alloc(capacity * Hp);
-      l.c = this.hasC ? alloc(capacity * Hp) : 0;
+      l.h = alloc(stateRows * Hp);
+      l.c = this.hasC ? alloc(stateRows * Hp) : 0;
     }
     // Raw PyTorch-layout weights are staged past the end while packing.
     const staging = Math.max(...this.layers.map((l) => k.staged_offset(kind, l.kx, H, 4)));
     const end = top + staging;
     const have = k.memory.buffer.byteLength;
     if (end > have) k.memory.grow(Math.ceil((end - have) / PAGE));
-    this.f32 = new Float32Array(k.memory.buffer);
+    this.f32View = new Float32Array(k.memory.buffer);
+    this.i32View = new Int32Array(k.memory.buffer);
     this.stage = top;
     // Padded lanes of h and c must start (and then stay) exactly 0.
     for (const l of this.layers) {
-      this.f32.fill(0, l.h >> 2, (l.h >> 2) + capacity * Hp);
-      if (l.c) this.f32.fill(0, l.c >> 2, (l.c >> 2) + capacity * Hp);
+      this.f32View.fill(0, l.h >> 2, (l.h >> 2) + stateRows * Hp);
+      if (l.c) this.f32View.fill(0, l.c >> 2, (l.c >> 2) + stateRows * Hp);
     }
     this.capacity = capacity;
+    this.stateRows = stateRows;
     this.pack();
   }
 
   private pack(): void {
-    const { k, f32, kind, H, stage } = this;
+    const { k, kind, H, stage } = this;
+    const f32 = this.f32View;
     const weights = this.weights;
     if (!weights) throw new Error('GatesKernel: setWeights() before stepRows()');
     this.layers.forEach((l, i) => {

@@ -1,12 +1,13 @@
 export { createFusedStepper, createJsStepper, type FusedStepper } from './fusedStepper.js';
 export { createWasmStepper, gatesKernelShapeOf, type WasmStepperOptions } from './wasmStepper.js';
+export { createResidentRows, ResidentRows, type ResidentRowsOptions } from './residentRows.js';
 export { GatesKernel, GATES_KERNEL_KIND, gatesKernelModule, type GatesKernelShape, type GatesKernelWeights } from './gatesKernel.js';
 export { kernelModule } from './kernelModule.js';
 export { gatesKernelBase64 } from './gatesKernel.wasm.js';
-export { shutdownStepPool, startStepPool, stepPoolStats, stepThreads, type StepPoolStats } from './stepPool.js';
+export { modelStateRows, shutdownStepPool, startStepPool, stepPoolStats, stepSplit, stepThreads, type SplitJob, type StepPoolStats } from './stepPool.js';
 export { withTrainKernel, jsTrainKernel, dot, type TrainKernel, type MatVec, type Float64Allocator } from './trainKernel.js';
 export { type FusedStepperOptions } from './fusedStepper.js';
 export { createAutoStepper, describeStepEngine, NATIVE_MIN_WORK, resolveEngine, rowWork, type StepEngine } from './autoStepper.js';
-export { createOnnxStepper, requireOnnxStepper, type OnnxStepperOptions } from './onnxEngine.js';
+export { createOnnxStepper, requireOnnxStepper, type OnnxStepper, type OnnxStepperOptions } from './onnxEngine.js';
 export { loadOnnxRuntime, onnxRuntimeStatus, type OnnxRuntime, type OnnxRuntimeStatus } from './onnxRuntime.js';
 export { stepGraph, stepGraphNames, STEP_GRAPH_OPSET } from './onnxGraph.js';

@@ -104,16 +104,45 @@ class OnnxContext {
     return state.h[L - 1];
   }
 
+  /**
+   * Steps `state` (2+ rows) into `out` (same shape; may be `state` itself): onnxruntime reads
+   * `state` and writes its outputs straight into `out`'s buffers when `out` is not `state`.
+   */
+  stepTo(state: ModelState, x: ArrayLike<number>, out: ModelState): void {
+    if (state.batch === 0) return;
+    if (state.batch === 1 || out === state) {
+      this.step(state, x);
+      if (out !== state) copyState(state, out, this.model.layers.length, this.H);
+      return;
+    }
+    this.run(state, x, out.h, out.c);
+  }
+
   private stepRows(state: ModelState, x: ArrayLike<number>): Float32Array {
     const B = state.batch;
     const L = this.model.layers.length;
-    const session = this.ensureSession();
     this.ensureCapacity(B);
+    const n = B * this.H;
+    this.run(state, x, this.hOut, this.hasC ? this.cOut : null);
+    // Outputs land in our buffers (the graph reads its inputs while it writes, so not in place).
+    for (let k = 0; k < L; k++) {
+      state.h[k].set(this.hOut[k].subarray(0, n));
+      if (this.hasC && state.c) state.c[k].set(this.cOut[k].subarray(0, n));
+    }
+    return state.h[L - 1];
+  }
+
+  /** One `run` of the step graph: inputs from `state` and `x`, outputs into `hOut`/`cOut` (first `batch` rows). */
+  private run(state: ModelState, x: ArrayLike<number>, hOut: readonly Float32Array[], cOut: readonly Float32Array[] | null): void {
+    const B = state.batch;
+    const L = this.model.layers.length;
+    const session = this.ensureSession();
     const { I, H, ort } = this;
     const n = stepGraphNames;
     let xs: Float32Array;
     if (x instanceof Float32Array && x.length >= B * I) xs = x.length === B * I ? x : x.subarray(0, B * I);
     else {
+      this.ensureCapacity(B);
       xs = this.xBuf.subarray(0, B * I);
       for (let i = 0; i < B * I; i++) xs[i] = x[i];
     }
@@ -122,10 +151,10 @@ class OnnxContext {
     const fetches: Record<string, OrtTensor | null> = {};
     for (let k = 0; k < L; k++) {
       feeds[n.h(k)] = ort.tensor(rows(state.h[k], B * H), dims);
-      fetches[n.hOut(k)] = ort.tensor(this.hOut[k].subarray(0, B * H), dims);
-      if (this.hasC && state.c) {
+      fetches[n.hOut(k)] = ort.tensor(rows(hOut[k], B * H), dims);
+      if (this.hasC && state.c && cOut) {
         feeds[n.c(k)] = ort.tensor(rows(state.c[k], B * H), dims);
-        fetches[n.cOut(k)] = ort.tensor(this.cOut[k].subarray(0, B * H), dims);
+        fetches[n.cOut(k)] = ort.tensor(rows(cOut[k], B * H), dims);
       }
     }
     try {
@@ -133,12 +162,6 @@ class OnnxContext {
     } catch (e) {
       throw new SeqstreamError('SEQ_ENGINE_FAILED', `onnxruntime failed to step ${B} row(s): ${(e as Error)?.message ?? String(e)}`, { cause: e });
     }
-    // Outputs land in our buffers (the graph reads its inputs while it writes, so not in place).
-    for (let k = 0; k < L; k++) {
-      state.h[k].set(this.hOut[k].subarray(0, B * H));
-      if (this.hasC && state.c) state.c[k].set(this.cOut[k].subarray(0, B * H));
-    }
-    return state.h[L - 1];
   }
 
   dispose(): void {
@@ -149,6 +172,20 @@ class OnnxContext {
 
 function rows(a: Float32Array, n: number): Float32Array {
   return a.length === n ? a : a.subarray(0, n);
+}
+
+function copyState(from: ModelState, to: ModelState, L: number, H: number): void {
+  const n = from.batch * H;
+  for (let k = 0; k < L; k++) {
+    to.h[k].set(from.h[k].subarray(0, n));
+    if (from.c && to.c) to.c[k].set(from.c[k].subarray(0, n));
+  }
+}
+
+/** The native stepper: a {@link FusedStepper} that can also write a step's new state into other buffers. */
+export interface OnnxStepper extends FusedStepper {
+  /** Steps `state` and writes the new state into `out` (same batch; onnxruntime writes there directly), leaving `state` as it was unless `out` is `state`. */
+  stepTo(state: ModelState, x: ArrayLike<number>, out: ModelState): void;
 }
 
 const contexts = new WeakMap<RecurrentModel, Map<number, OnnxContext>>();
@@ -170,7 +207,7 @@ const released =
  * stepper.stepInPlace(state1024, x);
  * ```
  */
-export function createOnnxStepper(model: RecurrentModel, options: OnnxStepperOptions = {}): FusedStepper | null {
+export function createOnnxStepper(model: RecurrentModel, options: OnnxStepperOptions = {}): OnnxStepper | null {
   const threads = options.threads ?? stepThreads();
   if (!Number.isInteger(threads) || threads < 1) throw new InvalidOptionError('threads', 'an integer >= 1', threads);
   const ort = loadOnnxRuntime();
@@ -190,6 +227,7 @@ export function createOnnxStepper(model: RecurrentModel, options: OnnxStepperOpt
   return {
     kind: 'onnxruntime',
     stepInPlace: (state, x) => context.step(state, x),
+    stepTo: (state, x, out) => context.stepTo(state, x, out),
     headInPlace: (state, y) => model.headInPlace(state, y),
   };
 }

@@ -26,13 +26,53 @@ interface NodeBits {
   MessageChannel: typeof import('node:worker_threads').MessageChannel;
 }
 
-/** One batch to split: the model, its kernel shape and module, the state rows and their inputs. */
+/**
+ * One batch to split: the model, its kernel shape and module, its row count, and how rows reach a
+ * worker. A worker's rows travel as one block of floats: `n * inputSize` inputs, then per layer
+ * `n * hiddenSize` of `h` (and, for LSTM, `n * hiddenSize` of `c`), rows unpadded and in batch
+ * order. `pack` writes batch rows `[r0, r0 + n)` in that layout, `unpack` reads the stepped state
+ * back (its input part is left as it was). See {@link modelStateRows} for rows held in a `ModelState`.
+ */
 export interface SplitJob {
   readonly model: RecurrentModel;
   readonly shape: GatesKernelShape;
   readonly module: WebAssembly.Module;
-  readonly state: ModelState;
-  readonly x: ArrayLike<number>;
+  /** Rows in the batch. */
+  readonly batch: number;
+  pack(r0: number, n: number, block: Float32Array): void;
+  unpack(r0: number, n: number, block: Float32Array): void;
+}
+
+/**
+ * `pack`/`unpack` of a {@link SplitJob} whose rows are those of `state`, with inputs `x`.
+ *
+ * @example
+ * ```ts
+ * const job = { model, shape, module, batch: state.batch, ...modelStateRows(model, state, x) };
+ * ```
+ */
+export function modelStateRows(model: RecurrentModel, state: ModelState, x: ArrayLike<number>): Pick<SplitJob, 'pack' | 'unpack'> {
+  const { inputSize: I, hiddenSize: H } = model.config;
+  const L = state.h.length;
+  const stride = state.c ? 2 : 1;
+  return {
+    pack(r0, n, d) {
+      if (ArrayBuffer.isView(x)) d.set((x as Float32Array).subarray(r0 * I, (r0 + n) * I), 0);
+      else for (let i = 0, s = r0 * I; i < n * I; i++) d[i] = x[s + i];
+      for (let i = 0; i < L; i++) {
+        const at = n * I + i * stride * n * H;
+        d.set(state.h[i].subarray(r0 * H, (r0 + n) * H), at);
+        if (state.c) d.set(state.c[i].subarray(r0 * H, (r0 + n) * H), at + n * H);
+      }
+    },
+    unpack(r0, n, d) {
+      for (let i = 0; i < L; i++) {
+        const at = n * I + i * stride * n * H;
+        state.h[i].set(d.subarray(at, at + n * H), r0 * H);
+        if (state.c) state.c[i].set(d.subarray(at + n * H, at + 2 * n * H), r0 * H);
+      }
+    },
+  };
 }
 
 /** `rows` rows starting at `r0` of a batch, stepped by the caller's own kernel. */
@@ -172,10 +212,10 @@ function ship(lane: Lane, job: SplitJob, id: number): void {
 
 /** Writes rows [r0, r0+n) of x, h and c into the lane's shared buffer and wakes its worker. */
 function submit(lane: Lane, job: SplitJob, r0: number, n: number): void {
-  const { model, state, x } = job;
+  const { model } = job;
   const { inputSize: I, hiddenSize: H } = model.config;
-  const L = state.h.length;
-  const stride = state.c ? 2 : 1;
+  const L = job.shape.layerInputs.length;
+  const stride = job.shape.hasCellState ? 2 : 1;
   const need = n * I + L * stride * n * H;
   if (lane.data.length < need) {
     const buffer = new SharedArrayBuffer(Math.max(need, lane.data.length * 2) * 4);
@@ -184,14 +224,7 @@ function submit(lane: Lane, job: SplitJob, r0: number, n: number): void {
   }
   const id = modelId(model);
   ship(lane, job, id);
-  const d = lane.data;
-  if (ArrayBuffer.isView(x)) d.set((x as Float32Array).subarray(r0 * I, (r0 + n) * I), 0);
-  else for (let i = 0, s = r0 * I; i < n * I; i++) d[i] = x[s + i];
-  for (let i = 0; i < L; i++) {
-    const at = n * I + i * stride * n * H;
-    d.set(state.h[i].subarray(r0 * H, (r0 + n) * H), at);
-    if (state.c) d.set(state.c[i].subarray(r0 * H, (r0 + n) * H), at + n * H);
-  }
+  job.pack(r0, n, lane.data);
   Atomics.store(lane.ctl, MODEL, id);
   Atomics.store(lane.ctl, ROWS, n);
   lane.seq = (lane.seq + 1) | 0;
@@ -199,8 +232,8 @@ function submit(lane: Lane, job: SplitJob, r0: number, n: number): void {
   Atomics.notify(lane.ctl, SEQ);
 }
 
-/** Waits for the lane's job and copies its rows back into `state`; false when the worker failed. */
-function collect(lane: Lane, model: RecurrentModel, state: ModelState, r0: number, n: number): boolean {
+/** Waits for the lane's job and copies its rows back (`job.unpack`); false when the worker failed. */
+function collect(lane: Lane, job: SplitJob, r0: number, n: number): boolean {
   const { ctl } = lane;
   const deadline = performance.now() + JOB_TIMEOUT_MS;
   for (;;) {
@@ -217,14 +250,7 @@ function collect(lane: Lane, model: RecurrentModel, state: ModelState, r0: numbe
     retire(lane);
     return false;
   }
-  const { inputSize: I, hiddenSize: H } = model.config;
-  const stride = state.c ? 2 : 1;
-  const d = lane.data;
-  for (let i = 0; i < state.h.length; i++) {
-    const at = n * I + i * stride * n * H;
-    state.h[i].set(d.subarray(at, at + n * H), r0 * H);
-    if (state.c) state.c[i].set(d.subarray(at + n * H, at + 2 * n * H), r0 * H);
-  }
+  job.unpack(r0, n, lane.data);
   return true;
 }
 
@@ -243,18 +269,17 @@ function retire(lane: Lane): void {
  *
  * @example
  * ```ts
- * const job = { model, shape: gatesKernelShapeOf(model), module: gatesKernelModule()!, state, x };
+ * const job = { model, shape: gatesKernelShapeOf(model), module: gatesKernelModule()!, batch: state.batch, ...modelStateRows(model, state, x) };
  * if (!stepSplit(job, 2, (r0, n) => kernel.stepRows(x, state.h, state.c, r0, n))) kernel.stepRows(x, state.h, state.c, 0, state.batch);
  * ```
  */
 export function stepSplit(job: SplitJob, threads: number, stepRows: StepRows): boolean {
-  const { model, state } = job;
   const all = pool(threads, job.module);
   if (!all) return false;
   const ready: Lane[] = [];
   for (const lane of all) if (!lane.dead && Atomics.load(lane.ctl, READY) === 1) ready.push(lane);
   if (ready.length === 0) return false;
-  const B = state.batch;
+  const B = job.batch;
   const counts = ready.map((lane) => Math.floor(B * lane.share));
   const own = B - counts.reduce((a, b) => a + b, 0);
   if (own <= 0 || counts.some((n) => n === 0)) return false;
@@ -273,7 +298,7 @@ export function stepSplit(job: SplitJob, threads: number, stepRows: StepRows): b
       // The caller's copies in and out are serial work the workers do not have: balance finish times.
       const early = Atomics.load(lane.ctl, DONE) === lane.seq;
       lane.share = Math.min(0.75 / ready.length, Math.max(0.25 / ready.length, lane.share + (early ? SHARE_STEP : -SHARE_STEP)));
-      if (collect(lane, model, state, starts[j], counts[j])) workerRows += counts[j];
+      if (collect(lane, job, starts[j], counts[j])) workerRows += counts[j];
       else stepRows(starts[j], counts[j]);
     });
   }

@@ -3,14 +3,19 @@ import type { RecurrentModel } from '../cells/model.js';
 import type { ModelState } from '../cells/types.js';
 import type { FusedStepper } from './fusedStepperType.js';
 import { GATES_KERNEL_KIND, GatesKernel, gatesKernelModule, type GatesKernelShape } from './gatesKernel.js';
-import { stepSplit, stepThreads } from './stepPool.js';
+import { modelStateRows, stepSplit, stepThreads } from './stepPool.js';
 
 /**
- * Smallest batch work (rows x multiply-adds per row) split across threads. Break-even measured on an
+ * Smallest batch work (rows x multiply-adds per row) split across threads (here and in `ResidentRows`). Break-even measured on an
  * idle 2-core machine is ~0.6M (LSTM I=40 H=32 at 64 rows: 0.97x); 2M leaves room for a busy machine
  * where the worker wakes later (H=32: 218+ rows, 1.5x at 256; H=128: 23+ rows, 1.4x at 32).
+ *
+ * @example
+ * ```ts
+ * const split = rows * rowWork(model) >= SPLIT_MIN_WORK;
+ * ```
  */
-const SPLIT_MIN_WORK = 2_000_000;
+export const SPLIT_MIN_WORK = 2_000_000;
 
 /**
  * The kernel shape of `model` (what a worker needs to build its own instance of the kernel).
@@ -61,7 +66,7 @@ class ModelKernel {
       this.stepRows(state, x, 0, B);
       return top;
     }
-    const job = { model: this.model, shape: this.shape, module: this.module, state, x };
+    const job = { model: this.model, shape: this.shape, module: this.module, batch: B, ...modelStateRows(this.model, state, x) };
     if (!stepSplit(job, threads, (r0, n) => this.stepRows(state, x, r0, n))) this.stepRows(state, x, 0, B);
     return top;
   }

@@ -95,8 +95,9 @@ const DEFAULTS = { maxBatch: 1024, maxWaitMs: 0, maxKeys: 100_000, idleTtlMs: In
  * Outputs equal stepping each key alone (`model.step` per key), whatever the batching.
  *
  * Algorithm, per subscription:
- * 1. On subscribe, allocate the state slab (one Float32Array per layer for `h`, one for `c`;
- *    rows reused through a free list) and load `resumeFrom` if given.
+ * 1. On subscribe, allocate the state slab (one row per key for `h`, and `c` for LSTM, per layer,
+ *    in the WebAssembly kernel's own memory; plain Float32Arrays with `engine: 'js'`; rows reused
+ *    through a free list) and load `resumeFrom` if given.
  * 2. On each event, check key and vector (bad ones go to `onError` and nothing else
  *    changes), find or create the key's row (a new key beyond `maxKeys` evicts the least recently
  *    used one, reported to `onEvict`), mark it most recently used and copy `x` into the queue.
@@ -104,8 +105,10 @@ const DEFAULTS = { maxBatch: 1024, maxWaitMs: 0, maxKeys: 100_000, idleTtlMs: In
  *    i.e. once the current synchronous run of events is over), and when the source completes.
  * 4. A flush takes up to `maxBatch` queued events. Each key's k-th event in the flush goes to
  *    sub-batch k, so a key is in a sub-batch at most once and its events step in order. For each
- *    sub-batch: gather the keys' rows into a contiguous batch state (zeroing rows whose event has
- *    `reset`), one `stepInPlace` (+ `headInPlace`), scatter the rows back.
+ *    sub-batch: zero the rows whose event has `reset`, then one fused step of the keys' rows by
+ *    index, where they are (batches for onnxruntime-node are gathered into its input tensors and
+ *    scattered back from its preallocated outputs; with `engine: 'js'` rows are gathered into a
+ *    batch area and back), then the head on the new top rows.
  * 5. Emit `{ key, y, h?, offset?, modelVersion }` for the flushed events in arrival order.
  * 6. Every `checkpoint.everyEvents` events / `everyMs` ms / on `control.checkpoint()`, copy all
  *    rows plus the offset of the last stepped event and save them to the store; one save at a time.

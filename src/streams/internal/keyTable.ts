@@ -1,6 +1,6 @@
 import type { StateSnapshot } from '../../cells/stateSnapshot.js';
 import { SeqstreamError } from '../../errors.js';
-import type { StateRows } from './stateRows.js';
+import type { KeyedRowStore } from './stateRows.js';
 
 /** Why a key left the table. */
 export type EvictionReason = 'lru' | 'idle' | 'deleted';
@@ -28,7 +28,7 @@ export interface KeyTableOptions<K> {
 const NO_OFFSET = Number.NaN;
 
 /**
- * Keys to rows of a {@link StateRows}: a `Map` from key to row, rows reused through a free list,
+ * Keys to rows of a {@link KeyedRowStore}: a `Map` from key to row, rows reused through a free list,
  * an LRU list threaded through per-row Int32Arrays, idle times, and per row the number of queued
  * events and the resets and deletes that wait for them. A key with queued events is never
  * evicted; `reset` and `delete` on it take effect once its last queued event has stepped
@@ -62,7 +62,7 @@ export class KeyTable<K> {
   readonly evicted: Record<EvictionReason, number> = { lru: 0, idle: 0, deleted: 0 };
 
   constructor(
-    readonly rows: StateRows,
+    readonly rows: KeyedRowStore,
     private readonly o: KeyTableOptions<K>,
   ) {
     this.grow(Math.min(o.maxKeys, 1024));

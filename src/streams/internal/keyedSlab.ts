@@ -1,5 +1,4 @@
 import type { StepEngine } from '../../kernels/autoStepper.js';
-import { createFusedStepper, type FusedStepper } from '../../kernels/fusedStepper.js';
 import type { RecurrentModel } from '../../cells/model.js';
 import { restoreState, type StateSnapshot } from '../../cells/stateSnapshot.js';
 import type { ModelState } from '../../cells/types.js';
@@ -8,7 +7,8 @@ import { InvalidInputError } from '../../errors.js';
 import { captureKeyed, loadKeyed, type KeyedCheckpoint } from './keyedCheckpoint.js';
 import { KeyTable, type Eviction, type EvictionReason } from './keyTable.js';
 import { PendingQueue } from './pendingQueue.js';
-import { StateRows } from './stateRows.js';
+import { KeyedStep } from './keyedStep.js';
+import type { KeyedRowStore } from './stateRows.js';
 
 export type { Eviction, EvictionReason } from './keyTable.js';
 
@@ -47,7 +47,7 @@ export interface KeyedStats {
   rejected: number;
   /** Keys evicted, by reason. */
   evicted: Record<EvictionReason, number>;
-  /** With `profile: true`: milliseconds inside `stepInPlace`/`headInPlace`, and in whole flushes. */
+  /** With `profile: true`: milliseconds stepping sub-batches (kernel, head, copying the new top rows out), and in whole flushes. */
   stepMs: number;
   flushMs: number;
 }
@@ -72,10 +72,10 @@ const NO_OFFSET = Number.NaN;
 
 /**
  * The state table behind `recurrentByKey`, from three parts: the {@link KeyTable} (keys to rows,
- * LRU, idle TTL, deferred resets and deletes) over {@link StateRows} (the state buffers), the
- * {@link PendingQueue} (validated inputs, cut into sub-batches) and checkpointing
- * (`keyedCheckpoint.ts`). {@link add} validates and queues; {@link flush} gathers each
- * sub-batch's rows, makes one fused step, scatters them back and emits in arrival order. No RxJS
+ * LRU, idle TTL, deferred resets and deletes) over the rows of a {@link KeyedStep} (state in the
+ * kernel's memory, stepped by index), the {@link PendingQueue} (validated inputs, cut into
+ * sub-batches) and checkpointing (`keyedCheckpoint.ts`). {@link add} validates and queues;
+ * {@link flush} steps each sub-batch's rows where they are and emits in arrival order. No RxJS
  * here: the operator owns scheduling and emission.
  *
  * @example
@@ -86,15 +86,15 @@ const NO_OFFSET = Number.NaN;
  */
 export class KeyedSlab<K> {
   readonly model: RecurrentModel;
-  private readonly stepper: FusedStepper;
+  private readonly step: KeyedStep;
   private readonly o: KeyedSlabOptions<K>;
   private readonly I: number;
   private readonly H: number;
-  private readonly O: number;
-  private readonly rows: StateRows;
+  private readonly rows: KeyedRowStore;
   private readonly table: KeyTable<K>;
   private readonly queue: PendingQueue;
-  private readonly subY: Float32Array | null;
+  private readonly batchRows: Int32Array;
+  private readonly batchReset: Uint8Array;
   private outs: (KeyedOutput<K> | undefined)[] = [];
   private emitting = false;
   private readonly stepSubBatch = (n: number, idx: Int32Array, x: Float32Array): void => this.stepRows(n, idx, x);
@@ -105,17 +105,17 @@ export class KeyedSlab<K> {
 
   constructor(model: RecurrentModel, options: KeyedSlabOptions<K>) {
     this.model = model;
-    this.stepper = createFusedStepper(model, { engine: options.engine });
     this.o = options;
-    const { inputSize, hiddenSize, numLayers, head, cell } = model.config;
+    const { inputSize, hiddenSize, cell } = model.config;
     this.I = inputSize;
     this.H = hiddenSize;
-    this.O = head ? head.outputSize : 0;
     const B = options.maxBatch;
-    this.rows = new StateRows(numLayers, hiddenSize, model.cellDefinition.hasCellState, B);
+    this.step = new KeyedStep(model, B, options.emit, options.engine);
+    this.rows = this.step.rows;
+    this.batchRows = new Int32Array(B);
+    this.batchReset = new Uint8Array(B);
     this.table = new KeyTable<K>(this.rows, { maxKeys: options.maxKeys, idleTtlMs: options.idleTtlMs, clock: options.clock, cell, onEvict: options.onEvict });
     this.queue = new PendingQueue(inputSize, B);
-    this.subY = head ? new Float32Array(B * this.O) : null;
   }
 
   /** Number of keys held. */
@@ -238,39 +238,27 @@ export class KeyedSlab<K> {
     }
   }
 
-  /** Gathers the rows of queued events `idx[0..n)` into the batch area, steps them, scatters back, builds their outputs. */
+  /** Steps the rows of queued events `idx[0..n)` (distinct), builds their outputs. */
   private stepRows(n: number, idx: Int32Array, x: Float32Array): void {
-    const { H, rows, table } = this;
+    const { H, table, batchRows, batchReset } = this;
     const { row: qRow, reset: qReset, offset: qOffset } = this.queue;
-    // 1. Gather each event's key row into batch row j (zeroed if the event asks for a reset).
     for (let j = 0; j < n; j++) {
       const i = idx[j];
-      rows.gather(j, qRow[i], qReset[i] === 1);
+      batchRows[j] = qRow[i];
+      batchReset[j] = qReset[i];
     }
-    // 2. One fused step for the whole sub-batch.
-    const state = rows.batchState(n);
+    // One fused step for the whole sub-batch; outputs in fresh buffers, each output a view of its
+    // own range (far cheaper than an allocation per output; nothing writes these buffers again).
     const t0 = this.o.profile ? performance.now() : 0;
-    const top = this.stepper.stepInPlace(state, x);
-    let y: Float32Array | null = null;
-    if (this.subY && this.o.emit !== 'hidden') {
-      y = this.subY.subarray(0, n * this.O);
-      this.stepper.headInPlace(state, y);
-    }
+    const { y: yBuf, yLen, h: hBuf } = this.step.run(batchRows, batchReset, n, x);
     if (this.o.profile) this.st.stepMs += performance.now() - t0;
     this.st.steps++;
     this.st.events += n;
-    // 3. Scatter rows back and build the outputs. One fresh buffer per sub-batch; each output
-    // gets a view of its own range (far cheaper than an allocation per output). Outputs are
-    // independent: nothing writes these buffers again.
     const version = this.model.version;
-    const yLen = y !== null ? this.O : H;
-    const yBuf = (y !== null ? y.slice() : top.slice(0, n * H)).buffer;
-    const hBuf = this.o.emit === 'all' ? top.slice(0, n * H).buffer : null;
     const outs = this.outs;
     for (let j = 0; j < n; j++) {
       const i = idx[j];
-      const row = qRow[i];
-      rows.scatter(row, j);
+      const row = batchRows[j];
       const off = qOffset[i];
       const hasOff = off === off;
       // One object shape for every output keeps downstream code monomorphic.

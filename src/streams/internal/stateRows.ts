@@ -2,7 +2,41 @@ import type { StateSnapshot } from '../../cells/stateSnapshot.js';
 import type { ModelState } from '../../cells/types.js';
 
 /**
- * Where the keyed table keeps its hidden state: one Float32Array per layer for `h` (and one for
+ * The key rows' storage as the key table and checkpoints see it: rows addressed by index only.
+ * {@link StateRows} (plain arrays) and `ResidentRows` (the WebAssembly kernel's memory) both fit.
+ *
+ * @example
+ * ```ts
+ * const store: KeyedRowStore = createResidentRows(model, { maxBatch: 64 }) ?? new StateRows(1, 32, true, 64);
+ * store.grow(1024);
+ * ```
+ */
+export interface KeyedRowStore {
+  /** Key rows allocated. */
+  readonly capacity: number;
+  /** Floats of one key's state in checkpoint order: `h` of layers 0..L-1, then `c` of layers 0..L-1. */
+  readonly rowFloats: number;
+  /** Grows to `capacity` key rows, keeping every row's contents (new rows are zero). */
+  grow(capacity: number): void;
+  /** Zeroes key row `row`. */
+  zero(row: number): void;
+  /** Writes row `srcRow` of `src` into key row `row`. */
+  write(row: number, src: ModelState, srcRow: number): void;
+  /** Copies key row `row` into `dst` at `offset` ({@link rowFloats} floats, checkpoint order). */
+  read(row: number, dst: Float32Array, offset: number): void;
+  /** Sets key row `row` from `src` at `offset` (the layout {@link read} writes). */
+  load(row: number, src: Float32Array, offset: number): void;
+  /** Key row `row` as a JSON-safe snapshot of a `cell` model. */
+  snapshot(row: number, cell: string): StateSnapshot;
+  /** Bytes held. */
+  bytes(): number;
+  /** Drops the buffers (teardown). */
+  release(): void;
+}
+
+/**
+ * Where the keyed table keeps its hidden state when the WebAssembly kernel cannot hold it (engine
+ * `'js'`, or no WebAssembly SIMD): one Float32Array per layer for `h` (and one for
  * `c`), holding a batch area of `maxBatch` rows first and then one row per key (key row `r` at
  * `maxBatch + r`), so gathering a sub-batch and scattering it back are native `copyWithin` calls
  * inside one buffer. Rows are addressed by index only: the key table, the pending queue and
@@ -18,7 +52,7 @@ import type { ModelState } from '../../cells/types.js';
  * rows.scatter(17, 0);
  * ```
  */
-export class StateRows {
+export class StateRows implements KeyedRowStore {
   private h: Float32Array[] = [];
   private c: Float32Array[] = [];
   private readonly batchStates: (ModelState | undefined)[];

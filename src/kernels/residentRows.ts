@@ -1,0 +1,291 @@
+import type { RecurrentModel } from '../cells/model.js';
+import type { StateSnapshot } from '../cells/stateSnapshot.js';
+import type { ModelState } from '../cells/types.js';
+import { NATIVE_MIN_WORK, rowWork, type StepEngine } from './autoStepper.js';
+import { GatesKernel, gatesKernelModule, type GatesKernelShape } from './gatesKernel.js';
+import { createOnnxStepper, type OnnxStepper } from './onnxEngine.js';
+import { stepSplit, stepThreads, type SplitJob } from './stepPool.js';
+import { gatesKernelShapeOf, SPLIT_MIN_WORK } from './wasmStepper.js';
+
+/** Options of {@link createResidentRows}. */
+export interface ResidentRowsOptions {
+  /** Most rows stepped in one call. */
+  readonly maxBatch: number;
+  /** `'auto'`: batches of {@link NATIVE_MIN_WORK}+ multiply-adds go to onnxruntime-node when it loads; `'wasm'`: never; `'native'`: every batch (the caller checked it loads). Default `'auto'`. */
+  readonly engine?: Exclude<StepEngine, 'js'>;
+  /** Threads for the WebAssembly kernel and onnxruntime. Default `stepThreads()`. */
+  readonly threads?: number;
+}
+
+/**
+ * A keyed state slab that lives in the WebAssembly kernel's own memory: one row per key (`h`, and
+ * `c` for LSTM, per layer, padded row stride), and batches stepped by row index where the rows are
+ * (`stepResident`), so nothing is gathered before or scattered after a WebAssembly step. With 2+
+ * threads a large batch is split with the process-wide step worker: the worker's share is copied
+ * straight from these rows into its shared buffer and back (it has its own memory). Batches that
+ * go to onnxruntime-node (which steps contiguous tensors) are gathered into its input tensors and
+ * its outputs, written by onnxruntime into preallocated buffers, are scattered back: one copy
+ * each way. Results are bit-identical to the copy-mode kernel for every row and batch.
+ *
+ * @example
+ * ```ts
+ * const slab = createResidentRows(model, { maxBatch: 1024 });
+ * slab?.grow(4096);
+ * slab?.step(rowsOfThisBatch, n, inputs); // rows[0..n) distinct
+ * slab?.top(rowsOfThisBatch, n, out);     // their new top-layer h, n * hiddenSize floats
+ * ```
+ */
+export class ResidentRows {
+  /** Key rows allocated. */
+  capacity = 0;
+  /** Floats of one key's state in checkpoint order: `h` of layers 0..L-1, then `c` of layers 0..L-1. */
+  readonly rowFloats: number;
+  private readonly kernel: GatesKernel;
+  private readonly shape: GatesKernelShape;
+  private readonly L: number;
+  private readonly H: number;
+  private readonly I: number;
+  private readonly Hp: number;
+  private readonly hasC: boolean;
+  private readonly threads: number;
+  private readonly nativeRows: number;
+  private native: OnnxStepper | null | undefined;
+  private version = -1;
+  private batchIn: ModelState | null = null;
+  private batchOut: ModelState | null = null;
+  private readonly job: { -readonly [K in keyof SplitJob]: SplitJob[K] } & { idx: Int32Array; x: Float32Array };
+  private readonly ownRows = (r0: number, n: number): void => this.kernel.stepResident(r0 === 0 ? this.job.idx : this.job.idx.subarray(r0), n, this.job.x, r0 * this.I);
+
+  constructor(
+    private readonly model: RecurrentModel,
+    module: WebAssembly.Module,
+    private readonly o: Required<ResidentRowsOptions>,
+  ) {
+    this.shape = gatesKernelShapeOf(model);
+    this.kernel = new GatesKernel(module, this.shape);
+    const { hiddenSize, inputSize } = model.config;
+    this.L = model.layers.length;
+    this.H = hiddenSize;
+    this.I = inputSize;
+    this.Hp = this.kernel.rowStride;
+    this.hasC = model.cellDefinition.hasCellState;
+    this.rowFloats = (this.hasC ? 2 : 1) * this.L * hiddenSize;
+    this.threads = o.threads;
+    const work = rowWork(model);
+    this.nativeRows = o.engine === 'native' ? 1 : o.engine === 'wasm' ? Infinity : Math.max(2, Math.ceil(NATIVE_MIN_WORK / work));
+    this.splitRows = Math.ceil(SPLIT_MIN_WORK / work);
+    const self = this;
+    this.job = {
+      model,
+      shape: this.shape,
+      module,
+      batch: 0,
+      idx: new Int32Array(0),
+      x: new Float32Array(0),
+      pack: (r0, n, d) => self.packRows(r0, n, d),
+      unpack: (r0, n, d) => self.unpackRows(r0, n, d),
+    };
+  }
+
+  private readonly splitRows: number;
+
+  /** Which engine stepped the last batch: `'wasm-simd'` or `'onnxruntime'`. */
+  kind = 'wasm-simd';
+
+  /** Grows to `capacity` key rows, keeping every row's contents (new rows are zero). */
+  grow(capacity: number): void {
+    if (capacity <= this.capacity) return;
+    this.syncWeights();
+    this.kernel.reserveResident(capacity, this.o.maxBatch);
+    this.capacity = capacity;
+  }
+
+  /** Zeroes key row `row` (padded lanes included: they stay 0). */
+  zero(row: number): void {
+    const { kernel, Hp } = this;
+    const f32 = kernel.f32;
+    for (let k = 0; k < this.L; k++) {
+      const h = kernel.hAt(k) + row * Hp;
+      f32.fill(0, h, h + Hp);
+      if (this.hasC) {
+        const c = kernel.cAt(k) + row * Hp;
+        f32.fill(0, c, c + Hp);
+      }
+    }
+  }
+
+  /** Writes row `srcRow` of `src` into key row `row`. */
+  write(row: number, src: ModelState, srcRow: number): void {
+    const { kernel, H, Hp } = this;
+    const f32 = kernel.f32;
+    const from = srcRow * H;
+    for (let k = 0; k < this.L; k++) {
+      f32.set(src.h[k].subarray(from, from + H), kernel.hAt(k) + row * Hp);
+      if (this.hasC && src.c) f32.set(src.c[k].subarray(from, from + H), kernel.cAt(k) + row * Hp);
+    }
+  }
+
+  /** Copies key row `row` into `dst` at `offset` ({@link rowFloats} floats, checkpoint order). */
+  read(row: number, dst: Float32Array, offset: number): void {
+    const { kernel, H, Hp, L } = this;
+    const f32 = kernel.f32;
+    for (let k = 0; k < L; k++) {
+      const h = kernel.hAt(k) + row * Hp;
+      dst.set(f32.subarray(h, h + H), offset + k * H);
+      if (this.hasC) {
+        const c = kernel.cAt(k) + row * Hp;
+        dst.set(f32.subarray(c, c + H), offset + (L + k) * H);
+      }
+    }
+  }
+
+  /** Sets key row `row` from `src` at `offset` (the layout {@link read} writes). */
+  load(row: number, src: Float32Array, offset: number): void {
+    const { kernel, H, Hp, L } = this;
+    const f32 = kernel.f32;
+    for (let k = 0; k < L; k++) {
+      f32.set(src.subarray(offset + k * H, offset + k * H + H), kernel.hAt(k) + row * Hp);
+      if (this.hasC) f32.set(src.subarray(offset + (L + k) * H, offset + (L + k) * H + H), kernel.cAt(k) + row * Hp);
+    }
+  }
+
+  /** Key row `row` as a JSON-safe snapshot of a `cell` model. */
+  snapshot(row: number, cell: string): StateSnapshot {
+    const { kernel, H, Hp } = this;
+    const f32 = kernel.f32;
+    const take = (at: (k: number) => number): number[][] => Array.from({ length: this.L }, (_, k) => Array.from(f32.subarray(at(k) + row * Hp, at(k) + row * Hp + H)));
+    const snap: StateSnapshot = { format: 'seqstream-state', version: 1, cell, hiddenSize: H, numLayers: this.L, h: take((k) => kernel.hAt(k)) };
+    if (this.hasC) snap.c = take((k) => kernel.cAt(k));
+    return snap;
+  }
+
+  /**
+   * Steps the `n` distinct key rows `idx[0..n)` in place, batch row `j` reading its input at
+   * `x[j * inputSize]`: on the WebAssembly kernel by index (split with the step worker when the
+   * batch is large), or, from the native threshold up, on onnxruntime-node.
+   */
+  step(idx: Int32Array, n: number, x: Float32Array): void {
+    if (n === 0) return;
+    this.syncWeights();
+    if (n >= this.nativeRows && this.stepNative(idx, n, x)) return;
+    this.kind = 'wasm-simd';
+    const job = this.job;
+    job.idx = idx;
+    job.x = x;
+    if (this.threads >= 2 && n >= this.splitRows) {
+      job.batch = n;
+      if (stepSplit(job, this.threads, this.ownRows)) return;
+    }
+    this.kernel.stepResident(idx, n, x, 0);
+  }
+
+  /** Copies the top-layer `h` of key rows `idx[0..n)` into `out` (`n * hiddenSize` floats, batch order). */
+  top(idx: Int32Array, n: number, out: Float32Array): void {
+    const { kernel, H, Hp } = this;
+    const f32 = kernel.f32;
+    const base = kernel.hAt(this.L - 1);
+    for (let j = 0; j < n; j++) {
+      const at = base + idx[j] * Hp;
+      out.set(f32.subarray(at, at + H), j * H);
+    }
+  }
+
+  /** Bytes held: every key row (padded) plus the kernel's batch input area. */
+  bytes(): number {
+    return (this.hasC ? 2 : 1) * this.L * this.Hp * 4 * this.capacity + this.o.maxBatch * (this.I + 1) * 4;
+  }
+
+  /** Forgets every row (teardown; the memory goes with this object). */
+  release(): void {
+    this.capacity = 0;
+    this.batchIn = this.batchOut = null;
+  }
+
+  private syncWeights(): void {
+    if (this.version === this.model.version) return;
+    this.kernel.setWeights(this.model.layers);
+    this.version = this.model.version;
+  }
+
+  /** A native step of rows `idx[0..n)`: gathered into onnxruntime's inputs, its outputs scattered back. False when onnxruntime is not there. */
+  private stepNative(idx: Int32Array, n: number, x: Float32Array): boolean {
+    if (this.native === undefined) this.native = createOnnxStepper(this.model, { threads: this.threads });
+    const native = this.native;
+    if (!native) return false;
+    const { kernel, L, H, Hp, hasC } = this;
+    if (!this.batchIn || this.batchIn.batch < n) {
+      const cap = this.o.maxBatch;
+      const make = (): ModelState => ({ batch: cap, h: Array.from({ length: L }, () => new Float32Array(cap * H)), c: hasC ? Array.from({ length: L }, () => new Float32Array(cap * H)) : null });
+      this.batchIn = make();
+      this.batchOut = make();
+    }
+    const views = (s: ModelState): ModelState => ({ batch: n, h: s.h.map((a) => a.subarray(0, n * H)), c: s.c ? s.c.map((a) => a.subarray(0, n * H)) : null });
+    const input = views(this.batchIn);
+    const output = views(this.batchOut as ModelState);
+    const f32 = kernel.f32;
+    for (let k = 0; k < L; k++) {
+      gatherRows(f32, kernel.hAt(k), Hp, idx, n, input.h[k], H);
+      if (hasC && input.c) gatherRows(f32, kernel.cAt(k), Hp, idx, n, input.c[k], H);
+    }
+    native.stepTo(input, x.length === n * this.I ? x : x.subarray(0, n * this.I), output);
+    for (let k = 0; k < L; k++) {
+      scatterRows(output.h[k], H, f32, kernel.hAt(k), Hp, idx, n);
+      if (hasC && output.c) scatterRows(output.c[k], H, f32, kernel.cAt(k), Hp, idx, n);
+    }
+    this.kind = 'onnxruntime';
+    return true;
+  }
+
+  /** Worker block of batch rows `[r0, r0 + n)` (layout of `SplitJob`), straight from the resident rows. */
+  private packRows(r0: number, n: number, d: Float32Array): void {
+    const { kernel, L, H, Hp, I, hasC } = this;
+    const { idx, x } = this.job;
+    const f32 = kernel.f32;
+    d.set(x.subarray(r0 * I, (r0 + n) * I), 0);
+    const rows = idx.subarray(r0, r0 + n);
+    const stride = hasC ? 2 : 1;
+    for (let k = 0; k < L; k++) {
+      const at = n * I + k * stride * n * H;
+      gatherRows(f32, kernel.hAt(k), Hp, rows, n, d.subarray(at, at + n * H), H);
+      if (hasC) gatherRows(f32, kernel.cAt(k), Hp, rows, n, d.subarray(at + n * H, at + 2 * n * H), H);
+    }
+  }
+
+  private unpackRows(r0: number, n: number, d: Float32Array): void {
+    const { kernel, L, H, Hp, I, hasC } = this;
+    const f32 = kernel.f32;
+    const rows = this.job.idx.subarray(r0, r0 + n);
+    const stride = hasC ? 2 : 1;
+    for (let k = 0; k < L; k++) {
+      const at = n * I + k * stride * n * H;
+      scatterRows(d.subarray(at, at + n * H), H, f32, kernel.hAt(k), Hp, rows, n);
+      if (hasC) scatterRows(d.subarray(at + n * H, at + 2 * n * H), H, f32, kernel.cAt(k), Hp, rows, n);
+    }
+  }
+}
+
+function gatherRows(f32: Float32Array, base: number, Hp: number, idx: Int32Array, n: number, dst: Float32Array, H: number): void {
+  for (let j = 0; j < n; j++) {
+    const at = base + idx[j] * Hp;
+    dst.set(f32.subarray(at, at + H), j * H);
+  }
+}
+
+function scatterRows(src: Float32Array, H: number, f32: Float32Array, base: number, Hp: number, idx: Int32Array, n: number): void {
+  for (let j = 0; j < n; j++) f32.set(src.subarray(j * H, j * H + H), base + idx[j] * Hp);
+}
+
+/**
+ * A {@link ResidentRows} slab for `model`, or `null` when this runtime cannot run the WebAssembly
+ * kernel (then keep state in plain arrays and step with `createFusedStepper`).
+ *
+ * @example
+ * ```ts
+ * const slab = createResidentRows(model, { maxBatch: 1024, engine: 'wasm' });
+ * ```
+ */
+export function createResidentRows(model: RecurrentModel, options: ResidentRowsOptions): ResidentRows | null {
+  const module = gatesKernelModule();
+  if (!module) return null;
+  return new ResidentRows(model, module, { maxBatch: options.maxBatch, engine: options.engine ?? 'auto', threads: options.threads ?? stepThreads() });
+}

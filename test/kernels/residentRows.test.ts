@@ -1,0 +1,133 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RecurrentModel, seededRandom, type CellKind, type ModelState } from '../../src/cells/index.js';
+import { createWasmStepper, shutdownStepPool, startStepPool, stepPoolStats } from '../../src/kernels/index.js';
+import { onnxRuntimeStatus } from '../../src/kernels/onnxRuntime.js';
+import { createResidentRows, type ResidentRows } from '../../src/kernels/residentRows.js';
+
+// State rows held in the kernel's memory and stepped by index must give, for every row, exactly
+// the bits the copy-mode kernel gives when that row is stepped alone (crash replay compares rows
+// stepped in different batches), on one thread, split with the worker, and after the slab grows.
+
+function inputs(n: number, seed: number): Float32Array {
+  const rnd = seededRandom(seed);
+  return Float32Array.from({ length: n }, () => (rnd() - 0.5) * 4);
+}
+
+function bits(a: Float32Array): number[] {
+  return Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+}
+
+/** Row `row` of a slab in checkpoint order. */
+function rowOf(slab: ResidentRows, row: number): Float32Array {
+  const out = new Float32Array(slab.rowFloats);
+  slab.read(row, out, 0);
+  return out;
+}
+
+/** A 1-row state's floats in checkpoint order. */
+function flat(state: ModelState): Float32Array {
+  return Float32Array.from([...state.h.flatMap((h) => Array.from(h)), ...(state.c ?? []).flatMap((c) => Array.from(c))]);
+}
+
+/**
+ * Steps `keys` rows for `steps` steps, each step a random subset of rows in a random order, and
+ * checks every row against a batch-1 copy-mode reference of the same events.
+ */
+function check(cell: CellKind, I: number, H: number, L: number, keys: number, threads: number, steps: number): void {
+  const model = RecurrentModel.create({ cell, inputSize: I, hiddenSize: H, numLayers: L, seed: 7 * H + L });
+  const slab = createResidentRows(model, { maxBatch: keys, engine: 'wasm', threads });
+  expect(slab).not.toBeNull();
+  const rows = slab as ResidentRows;
+  rows.grow(keys);
+  const alone = createWasmStepper(model, { threads: 1 })!;
+  const refs = Array.from({ length: keys }, () => model.createState(1));
+  let seed = 11;
+  for (let t = 0; t < steps; t++) {
+    if (t === 1) rows.grow(2 * keys + 3); // growing (the layout moves) keeps every row
+    // A shuffled subset of distinct rows.
+    const order = Array.from({ length: keys }, (_, i) => i);
+    for (let i = keys - 1; i > 0; i--) {
+      const j = (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % (i + 1);
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    const n = t % 2 === 0 ? keys : Math.max(1, keys - 5);
+    const idx = Int32Array.from(order.slice(0, n));
+    const x = inputs(n * I, 97 * t + 5);
+    rows.step(idx, n, x);
+    for (let j = 0; j < n; j++) alone.stepInPlace(refs[idx[j]], x.subarray(j * I, j * I + I));
+  }
+  for (let r = 0; r < keys; r++) expect(bits(rowOf(rows, r)), `${cell} H=${H} L=${L} row ${r}`).toEqual(bits(flat(refs[r])));
+  // top() copies the top layer's h of the rows asked for, in their order.
+  const top = new Float32Array(2 * H);
+  rows.top(Int32Array.of(keys - 1, 0), 2, top);
+  expect(bits(top.subarray(0, H))).toEqual(bits(refs[keys - 1].h[L - 1]));
+  expect(bits(top.subarray(H))).toEqual(bits(refs[0].h[L - 1]));
+}
+
+describe('ResidentRows (keyed state in kernel memory, stepped by index)', () => {
+  let workers = false;
+  beforeAll(async () => {
+    workers = await startStepPool(2);
+  });
+  afterAll(async () => {
+    await shutdownStepPool();
+  });
+
+  for (const [cell, H, L] of [
+    ['lstm', 5, 2],
+    ['gru', 16, 1],
+    ['rnn_tanh', 7, 1],
+  ] as const) {
+    it(`${cell} H=${H} L=${L}: every row bit-identical to stepping it alone (one thread)`, () => check(cell, 3, H, L, 37, 1, 4));
+  }
+
+  it('large batches split with the worker thread stay bit-identical', () => {
+    const before = stepPoolStats().workerRows;
+    check('lstm', 40, 64, 2, 300, 2, 3);
+    if (workers) expect(stepPoolStats().workerRows).toBeGreaterThan(before);
+  });
+
+  it('zero/write/load/snapshot address one row and keep padded lanes at zero', () => {
+    const model = RecurrentModel.create({ cell: 'lstm', inputSize: 2, hiddenSize: 3, seed: 1 });
+    const rows = createResidentRows(model, { maxBatch: 4, engine: 'wasm', threads: 1 }) as ResidentRows;
+    rows.grow(4);
+    rows.load(2, Float32Array.of(1, 2, 3, 4, 5, 6), 0);
+    expect(rows.snapshot(2, 'lstm')).toMatchObject({ h: [[1, 2, 3]], c: [[4, 5, 6]] });
+    expect(Array.from(rowOf(rows, 1))).toEqual([0, 0, 0, 0, 0, 0]);
+    const src = model.createState(2);
+    src.h[0].set([7, 8, 9], 3);
+    rows.write(1, src, 1);
+    expect(Array.from(rowOf(rows, 1)).slice(0, 3)).toEqual([7, 8, 9]);
+    rows.zero(2);
+    expect(Array.from(rowOf(rows, 2))).toEqual([0, 0, 0, 0, 0, 0]);
+    // H=3 pads to 4 lanes: a step of rows 1 and 2 must equal stepping them alone (padding stayed 0).
+    const alone = createWasmStepper(model, { threads: 1 })!;
+    const ref = model.createState(1);
+    ref.h[0].set([7, 8, 9]);
+    const x = Float32Array.of(0.5, -0.25, 0.5, -0.25);
+    rows.step(Int32Array.of(1, 2), 2, x);
+    alone.stepInPlace(ref, x.subarray(0, 2));
+    expect(bits(rowOf(rows, 1))).toEqual(bits(flat(ref)));
+  });
+
+  it.skipIf(!onnxRuntimeStatus().available)('batches on onnxruntime-node land back in the right rows', () => {
+    const model = RecurrentModel.create({ cell: 'lstm', inputSize: 4, hiddenSize: 8, seed: 3 });
+    const native = createResidentRows(model, { maxBatch: 16, engine: 'native', threads: 1 }) as ResidentRows;
+    const wasm = createResidentRows(model, { maxBatch: 16, engine: 'wasm', threads: 1 }) as ResidentRows;
+    native.grow(16);
+    wasm.grow(16);
+    const idx = Int32Array.of(9, 2, 15, 0, 4);
+    for (let t = 0; t < 3; t++) {
+      const x = inputs(5 * 4, t + 1);
+      native.step(idx, 5, x);
+      wasm.step(idx, 5, x);
+    }
+    expect(native.kind).toBe('onnxruntime');
+    for (let r = 0; r < 16; r++) {
+      const a = rowOf(native, r);
+      const b = rowOf(wasm, r);
+      for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThan(1e-5 + 1e-4 * Math.abs(b[i]));
+      if (!idx.includes(r)) expect(Array.from(a).every((v) => v === 0)).toBe(true);
+    }
+  });
+});
