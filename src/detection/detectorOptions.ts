@@ -36,7 +36,7 @@ export interface DetectorOptions {
   errorPower?: number;
   /** Floor of the likelihood's standard deviation, on the raw score's scale. Default 0.001. */
   minStd?: number;
-  /** A reading beyond the seen range by more than this fraction of it is an excursion (raw score 1). Default 0.05. */
+  /** A reading beyond the seen range by more than this fraction of it is an excursion (raw score 1). Default 0.03. */
   excursionTolerance?: number;
   /** Time constant, in readings, of the refractory peak after a score (0 = off). Default 200. */
   refractory?: number;
@@ -75,7 +75,7 @@ export const DETECTOR_DEFAULTS = {
   historyWindow: 5000,
   minStd: 0.001,
   errorPower: 2,
-  excursionTolerance: 0.05,
+  excursionTolerance: 0.03,
   halfPoint: 5,
   refractory: 200,
   seasonalDays: 7,
