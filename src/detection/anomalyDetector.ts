@@ -1,6 +1,7 @@
 import { AnomalyLikelihood, type AnomalyLikelihoodJSON } from './anomalyLikelihood.js';
 import { resolveDetectorOptions, type DetectorOptions, type ResolvedDetectorOptions } from './detectorOptions.js';
 import { tailScore } from './gaussianTail.js';
+import { LevelNovelty, type LevelNoveltyJSON } from './levelNovelty.js';
 import { RecurrentForecaster, type RecurrentForecasterJSON } from './recurrentForecaster.js';
 import { SeasonalProfile, type SeasonalProfileJSON } from './seasonalProfile.js';
 
@@ -18,6 +19,8 @@ export interface Detection {
   log10Likelihood: number;
   /** True when the reading left the range seen so far (after the learning period). */
   excursion: boolean;
+  /** True when no earlier reading came near this one's level (`LevelNovelty`, after the learning period). */
+  novelLevel: boolean;
   /** Readings seen so far, this one included. */
   count: number;
 }
@@ -33,6 +36,8 @@ export interface AnomalyDetectorJSON {
   peak: number;
   forecaster: RecurrentForecasterJSON;
   likelihood: AnomalyLikelihoodJSON;
+  /** Visited levels (absent in snapshots from before level novelty: then every level counts as visited). */
+  levels?: LevelNoveltyJSON | null;
   seasonal: { profile: SeasonalProfileJSON; likelihood: AnomalyLikelihoodJSON; fit: [number, number, number] } | null;
 }
 
@@ -47,7 +52,8 @@ const WEEK_MS = 7 * DAY_MS;
  * 1. Normalise v to u on [0, 1] with the known range (`range`) or, without one, the range seen so far.
  * 2. Raw score: |u - forecast|^errorPower (squared by default, the loss the model learns), the forecast being the previous u plus the change predicted by
  *    the recurrent forecaster (seqstream's own GRU learning online by TBPTT), or 1 when u leaves the range seen so far by more than `excursionTolerance` of it
- *    (after `learningPeriod`): a new extreme is news whatever the forecast said.
+ *    (after `learningPeriod`): a new extreme is news whatever the forecast said. Likewise 1 for a
+ *    reading inside the range at a level no earlier reading came near (`LevelNovelty`, `levelBins`).
  * 3. Anomaly likelihood of the raw score (short mean against the long-term distribution,
  *    `AnomalyLikelihood`); with `seasonalDays` > 0 also the likelihood of the error of a calendar
  *    profile (`SeasonalProfile`); the stronger surprise is mapped to a score in [0, 1) on a log
@@ -67,6 +73,7 @@ export class AnomalyDetector {
   readonly options: ResolvedDetectorOptions;
   private readonly forecaster: RecurrentForecaster;
   private readonly likelihood: AnomalyLikelihood;
+  private readonly levels: LevelNovelty | null;
   private readonly features: Float64Array;
   private readonly profile: SeasonalProfile | null;
   private readonly seasonalLikelihood: AnomalyLikelihood | null;
@@ -90,6 +97,8 @@ export class AnomalyDetector {
       restored?.forecaster,
     );
     this.likelihood = new AnomalyLikelihood({ averageWindow: o.averageWindow, historyWindow: o.historyWindow, minStd: o.minStd });
+    this.levels = o.levelBins > 0 ? new LevelNovelty(o.levelBins, restored?.levels ?? undefined) : null;
+    if (restored && this.levels && !restored.levels) this.levels.visitAll();
     this.profile = o.seasonalDays > 0 ? new SeasonalProfile({ binsPerDay: o.seasonalBins, days: o.seasonalDays, rate: o.seasonalRate }) : null;
     this.seasonalLikelihood = this.profile ? new AnomalyLikelihood({ averageWindow: o.seasonalAverage, historyWindow: o.historyWindow, minStd: o.minStd }) : null;
     if (restored) {
@@ -122,12 +131,16 @@ export class AnomalyDetector {
     const forecast = Number.isNaN(this.previous) ? NaN : this.previous + this.forecaster.prediction;
     let raw = Number.isNaN(forecast) ? 0 : Math.pow(Math.min(1, Math.abs(u - forecast)), o.errorPower);
     let excursion = false;
+    let novelLevel = false;
     if (!learning && this.count > 1) {
       const seenSpan = this.seenMax - this.seenMin;
       const tol = o.excursionTolerance * (seenSpan > 0 ? seenSpan : Math.abs(this.seenMax) || 1);
       excursion = value > this.seenMax + tol || value < this.seenMin - tol;
       if (excursion) raw = 1;
+      novelLevel = !excursion && this.levels !== null && this.levels.isNovel(u);
+      if (novelLevel) raw = 1;
     }
+    this.levels?.visit(u);
     let logQ = this.likelihood.update(raw);
     if (this.profile && this.seasonalLikelihood) {
       const expected = this.profile.expected(timestamp);
@@ -168,7 +181,7 @@ export class AnomalyDetector {
       f[4] = Math.cos(week);
     }
     this.forecaster.observe(delta, f);
-    return { score, raw, forecast, normalised: u, log10Likelihood: learning ? 0 : logQ / Math.LN10, excursion, count: this.count };
+    return { score, raw, forecast, normalised: u, log10Likelihood: learning ? 0 : logQ / Math.LN10, excursion, novelLevel, count: this.count };
   }
 
   /** Readings seen so far. */
@@ -188,6 +201,7 @@ export class AnomalyDetector {
       peak: this.peak,
       forecaster: this.forecaster.toJSON(),
       likelihood: this.likelihood.toJSON(),
+      levels: this.levels ? this.levels.toJSON() : null,
       seasonal: this.profile && this.seasonalLikelihood ? { profile: this.profile.toJSON(), likelihood: this.seasonalLikelihood.toJSON(), fit: [this.level, this.spread, this.seasonalError] } : null,
     };
   }

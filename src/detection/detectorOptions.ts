@@ -38,6 +38,8 @@ export interface DetectorOptions {
   minStd?: number;
   /** A reading beyond the seen range by more than this fraction of it is an excursion (raw score 1). Default 0.03. */
   excursionTolerance?: number;
+  /** Bins of the value range for level novelty: after the learning period, a reading with no earlier one in its bin or the two beside it has raw score 1 (0 = off). Default 32. */
+  levelBins?: number;
   /** Time constant, in readings, of the refractory peak after a score (0 = off). Default 200. */
   refractory?: number;
   /** Factor on scores below the decaying peak of recent ones. Default 0.5. */
@@ -76,6 +78,7 @@ export const DETECTOR_DEFAULTS = {
   minStd: 0.001,
   errorPower: 2,
   excursionTolerance: 0.03,
+  levelBins: 32,
   halfPoint: 5,
   refractory: 200,
   seasonalDays: 7,
@@ -125,6 +128,7 @@ export function resolveDetectorOptions(options: DetectorOptions = {}): ResolvedD
     minStd: numberOption('minStd', options.minStd, d.minStd, { above: 0 }),
     errorPower: numberOption('errorPower', options.errorPower, d.errorPower, { above: 0 }),
     excursionTolerance: numberOption('excursionTolerance', options.excursionTolerance, d.excursionTolerance, { min: 0 }),
+    levelBins: integerOption('levelBins', options.levelBins, d.levelBins, 0),
     refractory: numberOption('refractory', options.refractory, d.refractory, { min: 0 }),
     suppression: numberOption('suppression', options.suppression, d.suppression, { min: 0 }),
     seasonalDays: integerOption('seasonalDays', options.seasonalDays, d.seasonalDays, 0),

@@ -7,3 +7,4 @@ export { DetectorControl, type DetectorStats } from './detectorControl.js';
 export { MemoryDetectorStore, type DetectorCheckpoint, type DetectorStateStore } from './detectorCheckpoint.js';
 export { logGaussianTail, tailScore } from './gaussianTail.js';
 export { SeasonalProfile, type SeasonalProfileJSON } from './seasonalProfile.js';
+export { LevelNovelty, type LevelNoveltyJSON } from './levelNovelty.js';

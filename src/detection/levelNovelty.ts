@@ -1,0 +1,61 @@
+/** Plain-JSON state of a {@link LevelNovelty}: per bin, 1 if a reading has landed in it. */
+export interface LevelNoveltyJSON {
+  visited: number[];
+}
+
+/**
+ * Which levels of a stream's value range have been visited: the normalised range [0, 1] cut into
+ * `bins` equal bins, each marked once a reading lands in it. A reading is at a novel level when
+ * its bin and both neighbours were never visited, i.e. no earlier reading came within about
+ * 1/bins of it (3% of the range with the default 32 bins).
+ *
+ * It generalises the range excursion (a new maximum or minimum) to the inside of the range: a
+ * stream that has only ever sat near 0 and near 1 and now holds at 0.5 is doing something it has
+ * never done, however well a forecaster tracks it step by step. The memory is one byte per bin.
+ *
+ * @example
+ * ```ts
+ * const levels = new LevelNovelty(32);
+ * levels.visit(0.1);
+ * levels.isNovel(0.11); // false: 0.11 is in the bin of 0.1
+ * levels.isNovel(0.5);  // true: nothing was ever near 0.5
+ * ```
+ */
+export class LevelNovelty {
+  private readonly visited: Uint8Array;
+
+  /** `bins`: how finely the range [0, 1] is cut (integer >= 1). */
+  constructor(bins: number, restored?: LevelNoveltyJSON) {
+    this.visited = new Uint8Array(bins);
+    if (restored) {
+      if (restored.visited.length !== bins) throw new RangeError(`LevelNovelty state has ${restored.visited.length} bins, expected ${bins}`);
+      this.visited.set(restored.visited);
+    }
+  }
+
+  private bin(u: number): number {
+    const n = this.visited.length;
+    return Math.min(n - 1, Math.max(0, Math.floor(u * n)));
+  }
+
+  /** True when neither u's bin nor its neighbours were ever visited (u on the 0..1 scale; outside it counts as the edge bin). */
+  isNovel(u: number): boolean {
+    const b = this.bin(u);
+    const v = this.visited;
+    return v[b] === 0 && (b === 0 || v[b - 1] === 0) && (b === v.length - 1 || v[b + 1] === 0);
+  }
+
+  /** Marks u's bin as visited. */
+  visit(u: number): void {
+    this.visited[this.bin(u)] = 1;
+  }
+
+  /** Marks every bin visited (no level is novel any more). */
+  visitAll(): void {
+    this.visited.fill(1);
+  }
+
+  toJSON(): LevelNoveltyJSON {
+    return { visited: Array.from(this.visited) };
+  }
+}
