@@ -15,9 +15,9 @@ const exec = promisify(execFile);
 const examples = readdirSync('examples').filter((f) => f.endsWith('.ts'));
 const scratch = mkdtempSync(join(tmpdir(), 'seqstream-examples-'));
 
-async function run(file: string, args: string[] = []): Promise<string> {
-  const { stdout } = await exec(process.execPath, ['--conditions=seqstream-source', '--import', 'tsx', join('examples', file), ...args], {
-    env: { ...process.env, SEQSTREAM_BACKEND: 'cpu' },
+async function run(file: string, args: string[] = [], node: string[] = [], env: Record<string, string> = {}): Promise<string> {
+  const { stdout } = await exec(process.execPath, [...node, '--conditions=seqstream-source', '--import', 'tsx', join('examples', file), ...args], {
+    env: { ...process.env, SEQSTREAM_BACKEND: 'cpu', ...env },
     timeout: 60_000,
     maxBuffer: 16 * 1024 * 1024,
   });
@@ -40,6 +40,22 @@ const checks: Record<string, () => Promise<void>> = {
     expect(out).toMatch(/^loaded lstm: \d+ inputs, H=\d+/m);
     const [diff] = numbers(out, /max \|seqstream - PyTorch\| = ([\d.e+-]+)/g);
     expect(diff).toBeLessThan(1e-5);
+  },
+  'native-engine.ts': async () => {
+    const out = await run('native-engine.ts');
+    expect(out).toMatch(/^loaded lstm_l2_head\.onnx: lstm, 3 inputs, H=5, 2 layer\(s\), head 2$/m);
+    expect(out).toMatch(/^wasm: +20480 outputs, [\d,]+ events\/s \(stepped on wasm-simd\)$/m);
+    if (/^native: skipped/m.test(out)) {
+      if (process.env.CI === 'true') throw new Error(`CI must have onnxruntime-node: ${out}`);
+    } else {
+      expect(out).toMatch(/^native: +20480 outputs, [\d,]+ events\/s \(stepped on onnxruntime, onnxruntime-node [\d.]+\)$/m);
+      const [diff] = numbers(out, /max \|native - wasm\| = ([\d.e+-]+)/g);
+      expect(diff).toBeLessThan(1e-4);
+    }
+    // Without onnxruntime-node the example still runs and says why the native part was skipped.
+    const hidden = await run('native-engine.ts', [], ['--require', join(process.cwd(), 'test', 'support', 'hideOnnxRuntime.cjs')]);
+    expect(hidden).toMatch(/^wasm: +20480 outputs/m);
+    expect(hidden).toMatch(/^native: skipped \(onnxruntime-node is not installed/m);
   },
   'train-online.ts': async () => {
     const out = await run('train-online.ts');

@@ -182,12 +182,7 @@ export class ResidentRows {
   /** Copies the top-layer `h` of key rows `idx[0..n)` into `out` (`n * hiddenSize` floats, batch order). */
   top(idx: Int32Array, n: number, out: Float32Array): void {
     const { kernel, H, Hp } = this;
-    const f32 = kernel.f32;
-    const base = kernel.hAt(this.L - 1);
-    for (let j = 0; j < n; j++) {
-      const at = base + idx[j] * Hp;
-      out.set(f32.subarray(at, at + H), j * H);
-    }
+    gatherRows(kernel.f32, kernel.hAt(this.L - 1), Hp, idx, n, out, H);
   }
 
   /** Bytes held: every key row (padded) plus the kernel's batch input area. */
@@ -264,15 +259,20 @@ export class ResidentRows {
   }
 }
 
+// Element loops, not `set` of a `subarray` per row: a view per row costs more than copying a row
+// of 32-128 floats, and feeds the garbage collector on every batch.
 function gatherRows(f32: Float32Array, base: number, Hp: number, idx: Int32Array, n: number, dst: Float32Array, H: number): void {
-  for (let j = 0; j < n; j++) {
+  for (let j = 0, d = 0; j < n; j++, d += H) {
     const at = base + idx[j] * Hp;
-    dst.set(f32.subarray(at, at + H), j * H);
+    for (let i = 0; i < H; i++) dst[d + i] = f32[at + i];
   }
 }
 
 function scatterRows(src: Float32Array, H: number, f32: Float32Array, base: number, Hp: number, idx: Int32Array, n: number): void {
-  for (let j = 0; j < n; j++) f32.set(src.subarray(j * H, j * H + H), base + idx[j] * Hp);
+  for (let j = 0, s = 0; j < n; j++, s += H) {
+    const at = base + idx[j] * Hp;
+    for (let i = 0; i < H; i++) f32[at + i] = src[s + i];
+  }
 }
 
 /**

@@ -50,6 +50,8 @@ export interface KeyedStats {
   /** With `profile: true`: milliseconds stepping sub-batches (kernel, head, copying the new top rows out), and in whole flushes. */
   stepMs: number;
   flushMs: number;
+  /** Engine of the last sub-batch: `'wasm-simd'` (state in kernel memory, stepped by index), `'onnxruntime'`, or with plain-array state `'js'`/`'wasm-simd'`/`'wasm-simd+onnxruntime'`. */
+  engine: string;
 }
 
 /** Options of {@link KeyedSlab} (already validated by the operator). */
@@ -333,6 +335,7 @@ export class KeyedSlab<K> {
       evicted: { ...table.evicted },
       stepMs: this.st.stepMs,
       flushMs: this.st.flushMs,
+      engine: this.step.kind,
     };
   }
 

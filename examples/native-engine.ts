@@ -1,0 +1,58 @@
+/**
+ * A model exported from PyTorch with torch.onnx.export (nn.LSTM, 2 layers, + nn.Linear head), loaded
+ * with loadOnnx and run over 1,024 keyed streams on the native engine (onnxruntime-node) and on the
+ * WebAssembly kernel: same outputs within float32 rounding, and the events/s of each. Without
+ * onnxruntime-node (an optional peer dependency: npm install onnxruntime-node) the native part is
+ * skipped with the reason.
+ *   npx tsx examples/native-engine.ts [model.onnx]
+ */
+import { readFileSync } from 'node:fs';
+import { lastValueFrom, Subject, toArray } from 'rxjs';
+import { loadOnnx, type RecurrentModel } from 'seqstream/cells';
+import { describeStepEngine, gatesKernelModule, NATIVE_MIN_WORK, onnxRuntimeStatus, rowWork, type StepEngine } from 'seqstream/kernels';
+import { KeyedRecurrentControl, recurrentByKey, type KeyedEvent, type KeyedOutput } from 'seqstream/streams';
+
+const file = process.argv[2] ?? new URL('../test/fixtures/onnx/lstm_l2_head.onnx', import.meta.url).pathname;
+const model = loadOnnx(readFileSync(file));
+const { cell, inputSize, hiddenSize, numLayers } = model.config;
+console.log(`loaded ${file.split('/').pop()}: ${cell}, ${inputSize} inputs, H=${hiddenSize}, ${numLayers} layer(s), head ${model.head ? model.head.outputSize : 'none'}`);
+console.log(describeStepEngine(gatesKernelModule() !== null));
+
+const KEYS = 1024;
+const ROUNDS = 20;
+
+/** Every key sends one event per round (a burst, stepped as one batch); returns the outputs and events/s. */
+async function run(m: RecurrentModel, engine: StepEngine): Promise<{ outs: KeyedOutput<number>[]; perSec: number; stepped: string }> {
+  const control = new KeyedRecurrentControl<number>();
+  const input = new Subject<KeyedEvent<number>>();
+  const done = lastValueFrom(input.pipe(recurrentByKey<number>(m, { engine, control, maxBatch: KEYS }), toArray()));
+  const x = new Float32Array(inputSize);
+  const t0 = performance.now();
+  let stepped = '';
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let k = 0; k < KEYS; k++) {
+      for (let i = 0; i < inputSize; i++) x[i] = Math.sin(0.1 * r + 0.37 * k + i);
+      input.next({ key: k, x });
+    }
+    await Promise.resolve(); // the burst is stepped as one batch here
+    stepped = control.stats().engine;
+  }
+  input.complete();
+  const outs = await done;
+  return { outs, perSec: (outs.length / (performance.now() - t0)) * 1000, stepped };
+}
+
+const wasm = await run(model, 'wasm');
+console.log(`wasm:   ${wasm.outs.length} outputs, ${Math.round(wasm.perSec).toLocaleString('en')} events/s (stepped on ${wasm.stepped})`);
+const ort = onnxRuntimeStatus();
+if (!ort.available) {
+  console.log(`native: skipped (${ort.reason})`);
+} else {
+  const native = await run(model, 'native');
+  let worst = 0;
+  native.outs.forEach((o, i) => o.y.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - wasm.outs[i].y[j])))));
+  console.log(`native: ${native.outs.length} outputs, ${Math.round(native.perSec).toLocaleString('en')} events/s (stepped on ${native.stepped}, onnxruntime-node ${ort.version})`);
+  console.log(`max |native - wasm| = ${worst.toExponential(2)}`);
+}
+const work = rowWork(model) * KEYS;
+console.log(`a ${KEYS}-row batch of this model is ${work.toLocaleString('en')} multiply-adds: engine 'auto' steps it on ${work >= NATIVE_MIN_WORK && ort.available ? 'onnxruntime' : 'WebAssembly'} (native from ${NATIVE_MIN_WORK.toLocaleString('en')})`);
