@@ -1,21 +1,26 @@
 /**
  * Dashboard cost. (1) Server side: the same keyed pipeline (1,000 keys, LSTM I=4 H=32 with a head
  * of 4, `recurrentByKey`, prediction error as the score) fed in chunks that yield to the event loop,
- * once with a plain subscriber (the baseline) and once pushing every output into a
- * `DashboardServer` with a page connected in chromium (ticks, row sorting and the selected
- * stream's points all included), rounds alternated, medians compared in the same run.
+ * once with a plain subscriber (the baseline), once pushing every output into a `DashboardServer`
+ * with no page, and once into one with a page connected in chromium (ticks, row sorting and the
+ * selected stream's points all included). Runs are sized to ~0.5 s (1 s without --quick) so each
+ * holds a few ticks; the three variants run back to back in each round, in rotating order, and
+ * the figure is the median over rounds of each round's ratio (neighbours in time share the
+ * machine's load). Two clocks: wall time, and the main thread's own CPU time
+ * (/proc/thread-self/schedstat, Linux), which a shared machine's other processes disturb far
+ * less; every dashboard cost (recording, ticks, sends) runs on that thread.
  * (2) Browser: frame times of the page with 10,000 live keys (requestAnimationFrame intervals and
  * the longest main-thread task, PerformanceObserver 'longtask').
  *
  *   npx tsx bench/dashboard.ts          (add --quick for the short run)
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { map, Observable, tap } from 'rxjs';
 import { RecurrentModel } from '../src/cells/index.js';
-import { DashboardServer } from '../src/dashboard/index.js';
+import { DashboardServer, DashboardStore } from '../src/dashboard/index.js';
 import { recurrentByKey } from '../src/streams/index.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -36,8 +41,21 @@ function chunked(events: number, keys: number, chunk: number): Observable<{ key:
   });
 }
 
-async function pipeline(model: RecurrentModel, events: number, keys: number, sink: ((e: { key: string; x: number[]; y: Float32Array; score: number }) => void) | null): Promise<number> {
+/** This thread's CPU time in ns (Linux), or NaN where /proc/thread-self/schedstat is missing. */
+function threadCpuNs(): number {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]);
+  } catch {
+    return NaN;
+  }
+}
+
+type Sink = ((e: { key: string; x: number[]; y: Float32Array; score: number }) => void) | null;
+
+/** One run of the keyed pipeline; µs per event, wall and main-thread CPU. */
+async function pipeline(model: RecurrentModel, events: number, keys: number, sink: Sink): Promise<{ wall: number; cpu: number }> {
   const last = new Map<string, number>();
+  const c0 = threadCpuNs();
   const t0 = performance.now();
   await new Promise<void>((done, fail) =>
     chunked(events, keys, 1000)
@@ -52,7 +70,7 @@ async function pipeline(model: RecurrentModel, events: number, keys: number, sin
       )
       .subscribe({ complete: done, error: fail }),
   );
-  return ((performance.now() - t0) * 1000) / events; // µs per event
+  return { wall: ((performance.now() - t0) * 1000) / events, cpu: (threadCpuNs() - c0) / 1000 / events };
 }
 
 async function launch(): Promise<{ newPage: () => Promise<import('playwright-core').Page>; close: () => Promise<void> } | null> {
@@ -70,15 +88,30 @@ async function launch(): Promise<{ newPage: () => Promise<import('playwright-cor
 
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 
+/** `DashboardStore.push` alone on 1,000 keys with full rings: main-thread CPU ns per event. */
+function pushAlone(): void {
+  const store = new DashboardStore();
+  const n = 100_000;
+  const events = Array.from({ length: n }, (_, i) => ({ key: `sensor-${i % 1000}`, x: [Math.sin(i / 7)], y: Float32Array.of(1, 2, 3, 4), score: i / n }));
+  for (let r = 0; r < 4; r++) for (const e of events) store.push(e); // fill every ring (300 points per key)
+  const ns: number[] = [];
+  for (let r = 0; r < 7; r++) {
+    const c0 = threadCpuNs();
+    for (const e of events) store.push(e);
+    ns.push((threadCpuNs() - c0) / n);
+  }
+  if (!Number.isNaN(ns[0])) console.log(`DashboardStore.push alone, 1,000 keys, full rings: ${median(ns).toFixed(0)} ns/event main-thread CPU (median of 7 x ${n})`);
+}
+
 export async function run(options: { quick?: boolean } = {}): Promise<void> {
-  const events = options.quick ? 40_000 : 100_000;
-  const rounds = options.quick ? 3 : 5;
+  const runMs = options.quick ? 500 : 1000;
+  const rounds = options.quick ? 5 : 7;
   const keys = 1000;
   const browser = await launch();
   if (!browser) console.log(`${CHROMIUM} not found: no page connected (server-side cost only, no frame times)`);
-  console.log(`server side, ${keys} keys, recurrentByKey LSTM I=4 -> H -> 4, ${events} events per run, ${rounds} rounds alternated, median µs/event:`);
-  console.log('  | H | plain subscriber (baseline) | + dashboard, no page | + dashboard, page connected | ratio no page | ratio with page (goal <= 1.2x) |');
-  console.log('  |---|---|---|---|---|---|');
+  console.log(`server side, ${keys} keys, recurrentByKey LSTM I=4 -> H -> 4, runs of ~${runMs} ms, ${rounds} rounds (variants back to back, order rotating); median per-round ratio to the plain subscriber, wall clock | main-thread CPU:`);
+  console.log('  | H | events per run | plain µs/event (wall / CPU) | + dashboard, no page | + dashboard, page connected (goal <= 1.2x) |');
+  console.log('  |---|---|---|---|---|');
   for (const hiddenSize of [32, 128]) {
     const model = RecurrentModel.create({ cell: 'lstm', inputSize: 4, hiddenSize, head: { outputSize: 4 }, seed: 1 });
     const lonely = new DashboardServer({ updateIntervalMs: 250 });
@@ -91,21 +124,31 @@ export async function run(options: { quick?: boolean } = {}): Promise<void> {
       board.push({ key: 'sensor-7', x: [0] });
       await page.waitForSelector('.row[data-key]');
     }
-    await pipeline(model, 10_000, keys, null); // warm-up (JIT, kernel, step pool)
-    const plain: number[] = [];
-    const alone: number[] = [];
-    const watched: number[] = [];
+    const warm = await pipeline(model, 20_000, keys, null); // warm-up (JIT, kernel, step pool) and sizing
+    const events = Math.max(20_000, Math.min(2_000_000, Math.round((runMs * 1000) / warm.wall / 1000) * 1000));
+    const variants: Array<[string, Sink]> = [['plain', null], ['alone', (e) => lonely.push(e)]];
+    if (page) variants.push(['watched', (e) => board.push(e)]);
+    const results = new Map<string, Array<{ wall: number; cpu: number }>>(variants.map(([name]) => [name, []]));
     for (let r = 0; r < rounds; r++) {
-      plain.push(await pipeline(model, events, keys, null));
-      alone.push(await pipeline(model, events, keys, (e) => lonely.push(e)));
-      if (page) watched.push(await pipeline(model, events, keys, (e) => board.push(e)));
+      for (let v = 0; v < variants.length; v++) {
+        const [name, sink] = variants[(v + r) % variants.length];
+        results.get(name)!.push(await pipeline(model, events, keys, sink));
+      }
     }
-    const [p, a, w] = [median(plain), median(alone), page ? median(watched) : NaN];
-    console.log(`  | ${hiddenSize} | ${p.toFixed(2)} | ${a.toFixed(2)} | ${page ? w.toFixed(2) : '-'} | ${(a / p).toFixed(2)}x | ${page ? (w / p).toFixed(2) + 'x' : '-'} |`);
+    const plain = results.get('plain')!;
+    const ratio = (name: string) => {
+      const runs = results.get(name);
+      if (!runs) return '-';
+      const wall = median(runs.map((x, i) => x.wall / plain[i].wall));
+      const cpu = median(runs.map((x, i) => x.cpu / plain[i].cpu));
+      return `${wall.toFixed(2)}x | ${Number.isNaN(cpu) ? '-' : cpu.toFixed(2) + 'x'}`;
+    };
+    console.log(`  | ${hiddenSize} | ${events} | ${median(plain.map((x) => x.wall)).toFixed(2)} / ${median(plain.map((x) => x.cpu)).toFixed(2)} | ${ratio('alone')} | ${ratio('watched')} |`);
     await page?.close();
     await board.close();
     await lonely.close();
   }
+  pushAlone();
 
   if (!browser) return;
   // Browser frame time with 10,000 live keys.

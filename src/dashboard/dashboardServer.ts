@@ -117,7 +117,6 @@ export class DashboardServer {
       allowedOrigins: o.allowedOrigins,
       token: o.token,
     };
-    this.store.setClock(Date.now());
     this.timer = setInterval(() => this.tick(), o.updateIntervalMs);
     this.timer.unref();
     const url = this.url;
@@ -155,7 +154,6 @@ export class DashboardServer {
   /** Stops the server and closes every page's socket. */
   async close(): Promise<void> {
     this.closed = true;
-    this.store.setClock(0);
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     for (const ws of this.wss.clients) ws.terminate();
@@ -166,7 +164,6 @@ export class DashboardServer {
 
   private tick(): void {
     const now = Date.now();
-    this.store.setClock(now);
     if (now - this.lastRateMark >= 1000) {
       this.store.markRates(now);
       this.lastRateMark = now;

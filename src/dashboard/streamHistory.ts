@@ -1,9 +1,11 @@
 /**
  * The recent points of one stream on the dashboard: a ring of at most `capacity` points, each a
  * timestamp, up to `channels` input values (`x`), up to `channels` model outputs (`y`), an anomaly
- * score and an alert flag. Storage is typed arrays that start small and double up to `capacity`,
- * so a key with few points costs little and no key ever costs more than
- * `capacity × (13 + 8 × channels)` bytes. Missing values are NaN.
+ * score and an alert flag. Each point is one contiguous record in a single `ArrayBuffer`
+ * (`[t: float64][score, alert, x0..x(c-1), y0..y(c-1): float32]`, {@link StreamHistory.bytesPerPoint}
+ * bytes), so recording a point writes one cache line or two and allocates nothing. The buffer starts
+ * at 16 points and doubles up to `capacity`, so a key with few points costs little and no key ever
+ * costs more than `capacity × (16 + 8 × channels)` bytes. Missing values are NaN.
  *
  * @example
  * ```ts
@@ -13,6 +15,19 @@
  * ```
  */
 export class StreamHistory {
+  /**
+   * Bytes one point takes with `channels` input and output channels: 8 (time) + 4 (score) + 4 (alert)
+   * + 8 per channel (an input and an output value).
+   *
+   * @example
+   * ```ts
+   * StreamHistory.bytesPerPoint(4); // 48
+   * ```
+   */
+  static bytesPerPoint(channels: number): number {
+    return 16 + 8 * channels;
+  }
+
   /** Points ever pushed; the newest point's sequence number is `count - 1`. */
   count = 0;
   /** Input channels seen so far (at most `channels`). */
@@ -35,22 +50,26 @@ export class StreamHistory {
   private rateCount = 0;
   private rateAt = 0;
   private size = 0;
-  private t: Float64Array;
-  private score: Float32Array;
-  private flag: Uint8Array;
-  private values: Float32Array;
+  /** Points the buffer holds now (16, 32, ... up to capacity). */
+  private slots: number;
+  /** Slot the next point goes to; the held points are the `size` slots before it, wrapping. */
+  private writeSlot = 0;
+  /** Float32 words per point (even, so the float64 time of slot s sits at `s * stride / 2`). */
+  private readonly stride: number;
+  private f64: Float64Array;
+  private f32: Float32Array;
 
   constructor(readonly key: string, readonly capacity: number, readonly channels: number) {
-    const initial = Math.min(capacity, 16);
-    this.t = new Float64Array(initial);
-    this.score = new Float32Array(initial);
-    this.flag = new Uint8Array(initial);
-    this.values = new Float32Array(initial * 2 * channels);
+    this.stride = 4 + 2 * channels;
+    this.slots = Math.min(capacity, 16);
+    const buffer = new ArrayBuffer(this.slots * this.stride * 4);
+    this.f64 = new Float64Array(buffer);
+    this.f32 = new Float32Array(buffer);
   }
 
-  /** Bytes held by this history's arrays (for memory accounting). */
+  /** Bytes held by this history's buffer (for memory accounting). */
   get bytes(): number {
-    return this.t.byteLength + this.score.byteLength + this.flag.byteLength + this.values.byteLength;
+    return this.f32.byteLength;
   }
 
   /**
@@ -59,29 +78,33 @@ export class StreamHistory {
    * non-alert point).
    */
   push(timestamp: number, x: ArrayLike<number> | null, y: ArrayLike<number> | null, score: number, alert: boolean, threshold: number): boolean {
-    if (this.size === this.t.length && this.size < this.capacity) this.grow();
-    const slot = this.count % this.t.length;
+    if (this.size === this.slots && this.slots < this.capacity) this.grow();
+    const slot = this.writeSlot;
+    this.writeSlot = slot + 1 === this.slots ? 0 : slot + 1;
     const w = this.channels;
-    const base = slot * 2 * w;
-    const v = this.values;
-    const nx = x ? Math.min(x.length, w) : 0;
-    const ny = y ? Math.min(y.length, w) : 0;
-    for (let i = 0; i < w; i++) {
-      v[base + i] = i < nx ? (x as ArrayLike<number>)[i] : NaN;
-      v[base + w + i] = i < ny ? (y as ArrayLike<number>)[i] : NaN;
-    }
+    const f = this.f32;
+    const base = slot * this.stride;
+    this.f64[base >> 1] = timestamp;
+    f[base + 2] = score;
+    f[base + 3] = alert ? 1 : 0;
+    const nx = x === null ? 0 : x.length < w ? x.length : w;
+    const ny = y === null ? 0 : y.length < w ? y.length : w;
+    const xb = base + 4;
+    const yb = xb + w;
+    let i = 0;
+    for (; i < nx; i++) f[xb + i] = (x as ArrayLike<number>)[i];
+    for (; i < w; i++) f[xb + i] = NaN;
+    for (i = 0; i < ny; i++) f[yb + i] = (y as ArrayLike<number>)[i];
+    for (; i < w; i++) f[yb + i] = NaN;
     if (nx > this.xWidth) this.xWidth = nx;
     if (ny > this.yWidth) this.yWidth = ny;
-    this.t[slot] = timestamp;
-    this.score[slot] = score;
-    this.flag[slot] = alert ? 1 : 0;
     const started = alert && !this.alertActive;
     if (started) this.alerts++;
     this.alertActive = alert;
-    this.lastValue = nx > 0 ? v[base] : ny > 0 ? v[base + w] : NaN;
+    this.lastValue = nx > 0 ? f[xb] : ny > 0 ? f[yb] : NaN;
     this.lastScore = score;
-    if (!Number.isNaN(threshold)) this.threshold = threshold;
-    if (this.size < this.t.length) this.size++;
+    if (threshold === threshold) this.threshold = threshold; // not NaN
+    if (this.size < this.slots) this.size++;
     this.count++;
     return started;
   }
@@ -118,49 +141,36 @@ export class StreamHistory {
       score: new Array(n),
       alert: new Array(n),
     };
+    const f = this.f32;
+    // The newest point is in the slot before writeSlot; point `start` is n - 1 slots before that.
+    let slot = (this.writeSlot - n + this.slots) % this.slots;
     for (let k = 0; k < n; k++) {
-      const slot = (start + k) % this.t.length;
-      cols.t[k] = this.t[slot];
-      for (let i = 0; i < this.xWidth; i++) cols.x[i][k] = finiteOrNull(this.values[slot * 2 * w + i]);
-      for (let i = 0; i < this.yWidth; i++) cols.y[i][k] = finiteOrNull(this.values[slot * 2 * w + w + i]);
-      cols.score[k] = finiteOrNull(this.score[slot]);
-      cols.alert[k] = this.flag[slot];
+      const base = slot * this.stride;
+      cols.t[k] = this.f64[base >> 1];
+      cols.score[k] = finiteOrNull(f[base + 2]);
+      cols.alert[k] = f[base + 3];
+      for (let i = 0; i < this.xWidth; i++) cols.x[i][k] = finiteOrNull(f[base + 4 + i]);
+      for (let i = 0; i < this.yWidth; i++) cols.y[i][k] = finiteOrNull(f[base + 4 + w + i]);
+      slot = slot + 1 === this.slots ? 0 : slot + 1;
     }
     return cols;
   }
 
   private grow(): void {
-    // Full ring (size === length): the oldest point is at count % length. Unroll it into a twice
-    // larger array as two contiguous runs, so sequence number seq sits at seq % newLength.
-    const old = this.t.length;
-    const n = Math.min(this.capacity, old * 2);
-    const head = this.count % old; // slot of the oldest point
-    const w2 = 2 * this.channels;
-    const t = new Float64Array(n);
-    const score = new Float32Array(n);
-    const flag = new Uint8Array(n);
-    const values = new Float32Array(n * w2);
-    const oldestSeq = this.count - this.size;
-    // Runs [head, old) then [0, head) hold sequence numbers oldestSeq, oldestSeq + 1, ...
-    for (const [from, to, seq] of [[head, old, oldestSeq], [0, head, oldestSeq + (old - head)]] as const) {
-      let at = from;
-      let s = seq;
-      while (at < to) {
-        // Copy as far as the destination wraps (it cannot wrap more than once: n >= old).
-        const dest = s % n;
-        const len = Math.min(to - at, n - dest);
-        t.set(this.t.subarray(at, at + len), dest);
-        score.set(this.score.subarray(at, at + len), dest);
-        flag.set(this.flag.subarray(at, at + len), dest);
-        values.set(this.values.subarray(at * w2, (at + len) * w2), dest * w2);
-        at += len;
-        s += len;
-      }
-    }
-    this.t = t;
-    this.score = score;
-    this.flag = flag;
-    this.values = values;
+    // Only called when full, so the oldest point is at writeSlot: unroll the ring into a buffer
+    // twice as large, oldest first, and continue writing after the newest. Bytes are copied as
+    // bytes (a float64 time spans two float32 words, which a float copy could alter).
+    const old = new Uint8Array(this.f32.buffer);
+    const slots = Math.min(this.capacity, this.slots * 2);
+    const buffer = new ArrayBuffer(slots * this.stride * 4);
+    const bytes = new Uint8Array(buffer);
+    const split = this.writeSlot * this.stride * 4;
+    bytes.set(old.subarray(split), 0);
+    bytes.set(old.subarray(0, split), old.length - split);
+    this.writeSlot = this.slots;
+    this.slots = slots;
+    this.f64 = new Float64Array(buffer);
+    this.f32 = new Float32Array(buffer);
   }
 }
 

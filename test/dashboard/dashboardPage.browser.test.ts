@@ -156,7 +156,7 @@ describe.skipIf(missing !== null)('dashboard page in chromium', () => {
       expect(rowsInDom).toBeLessThan(200);
       expect(longest).toBeLessThan(2000); // a frozen page shows tasks of seconds; the bench reports the real figure
       expect(board.store.size).toBe(KEYS);
-      expect(board.store.bytes).toBeLessThanOrEqual(KEYS * historyPoints * (13 + 8 * board.store.maxChannels));
+      expect(board.store.bytes).toBeLessThanOrEqual(KEYS * historyPoints * (16 + 8 * board.store.maxChannels));
     } finally {
       clearInterval(feed);
       await page.close();

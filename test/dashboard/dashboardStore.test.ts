@@ -8,7 +8,8 @@ describe('StreamHistory', () => {
     const small = h.bytes;
     for (let i = 0; i < 100; i++) h.push(i, [i, -i, 99], [i + 0.5], i / 100, false, NaN);
     expect(h.bytes).toBeGreaterThan(small);
-    expect(h.bytes).toBe(40 * (8 + 4 + 1 + 4 * 2 * 2));
+    expect(h.bytes).toBe(40 * StreamHistory.bytesPerPoint(2));
+    expect(StreamHistory.bytesPerPoint(2)).toBe(8 + 4 + 4 + 4 * 2 * 2);
     expect(h.count).toBe(100);
     expect(h.oldest).toBe(60);
     const all = h.since(0);
@@ -34,9 +35,43 @@ describe('StreamHistory', () => {
     expect(s.threshold).toBe(0.5);
     expect(h.alerts).toBe(2);
   });
+
+  it('keeps epoch timestamps exact (float64) and values as float32 across growth and wrap-around', () => {
+    const h = new StreamHistory('a', 48, 3);
+    const t0 = 1_764_633_600_123.25;
+    for (let i = 0; i < 130; i++) h.push(t0 + i * 0.5, [i, i + 1, i + 2, i + 3], [-i], i % 7 === 0 ? NaN : i / 3, i % 5 === 0, NaN);
+    const s = h.since(0);
+    expect(s.from).toBe(130 - 48);
+    expect(s.t).toEqual(Array.from({ length: 48 }, (_, k) => t0 + (82 + k) * 0.5));
+    expect(s.x.length).toBe(3);
+    expect(s.x[2]).toEqual(Array.from({ length: 48 }, (_, k) => 82 + k + 2));
+    expect(s.y[0][0]).toBe(-82);
+    expect(s.score).toEqual(Array.from({ length: 48 }, (_, k) => ((82 + k) % 7 === 0 ? null : Math.fround((82 + k) / 3))));
+    expect(s.alert).toEqual(Array.from({ length: 48 }, (_, k) => ((82 + k) % 5 === 0 ? 1 : 0)));
+    expect(h.since(120, 4)).toMatchObject({ from: 126, next: 130, reset: true }); // points 120..125 are left out
+  });
 });
 
 describe('DashboardStore', () => {
+  it('stamps an event without a timestamp with its arrival time, read again for a later burst', async () => {
+    const store = new DashboardStore();
+    const before = Date.now();
+    store.push({ key: 'a', x: [1] });
+    store.push({ key: 'a', x: [2], timestamp: 5 });
+    store.push({ key: 'a', x: [3], timestamp: Number.NaN });
+    const after = Date.now();
+    const first = store.history('a')!.since(0).t;
+    expect(first[0]).toBeGreaterThanOrEqual(before);
+    expect(first[0]).toBeLessThanOrEqual(after);
+    expect(first[1]).toBe(5);
+    expect(first[2]).toBe(first[0]); // NaN is no timestamp: the arrival time
+    await new Promise((r) => setTimeout(r, 30));
+    store.push({ key: 'a', x: [4] });
+    const later = store.history('a')!.since(3).t[0];
+    expect(later - first[0]).toBeGreaterThanOrEqual(20);
+    expect(store.history('a')!.lastSeen).toBe(later);
+  });
+
   it('bounds keys: the least recently seen key leaves first, counted as evicted', () => {
     const store = new DashboardStore({ maxKeys: 3 });
     for (const key of ['a', 'b', 'c', 'a', 'd']) store.push({ key, x: [1] });
@@ -84,7 +119,7 @@ describe('DashboardStore', () => {
 
   it('holds at most maxKeys x historyPoints points however many keys and events come', () => {
     const store = new DashboardStore({ maxKeys: 1000, historyPoints: 32, maxChannels: 2 });
-    const bound = 1000 * 32 * (13 + 8 * 2);
+    const bound = 1000 * 32 * (16 + 8 * 2);
     for (let round = 0; round < 10; round++) for (let k = 0; k < 3000; k++) store.push({ key: `k${(k + round * 1000) % 3000}`, x: [k, k], y: [k, k, k], score: k });
     expect(store.size).toBe(1000);
     expect(store.bytes).toBeLessThanOrEqual(bound);
