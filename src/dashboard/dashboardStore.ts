@@ -1,4 +1,5 @@
 import { SeqstreamError } from '../errors.js';
+import { PendingPoints } from './internal/pendingPoints.js';
 import { StreamHistory } from './streamHistory.js';
 
 /**
@@ -29,6 +30,9 @@ export interface DashboardEvent {
 
 /** Events recorded with one reading of the arrival clock, at most (see {@link DashboardStore.push}). */
 export const ARRIVAL_CLOCK_EVENTS = 256;
+
+/** Events held in the pending batch before they are filed into their rings (see {@link DashboardStore.push}). */
+export const PENDING_POINTS = 1024;
 
 /** One row of the stream list: `[key, lastValue, lastScore, eventsPerSec, lastSeenMs, alertActive (0|1), alerts, count]`. */
 export type StreamRow = [string, number | null, number | null, number, number, number, number, number];
@@ -99,6 +103,9 @@ export class DashboardStore {
   readonly maxKeyLength: number;
   /** Keys in insertion order, for second-chance eviction (see evictOldest). */
   private readonly streams = new Map<string, StreamHistory>();
+  private readonly pending: PendingPoints;
+  /** The ring of each pending point, found by the first pass of `file` (refilled every batch). */
+  private readonly targets: StreamHistory[] = [];
   private readonly alertRing: AlertEntry[] = [];
   private alertSeq = 0;
   private readonly counters: Omit<DashboardCounters, 'keys'> = {
@@ -120,6 +127,7 @@ export class DashboardStore {
     this.maxKeys = options.maxKeys ?? 20_000;
     this.maxAlerts = options.maxAlerts ?? 200;
     this.maxKeyLength = options.maxKeyLength ?? 256;
+    this.pending = new PendingPoints(PENDING_POINTS, this.maxChannels);
   }
 
   /**
@@ -128,7 +136,10 @@ export class DashboardStore {
    * arrival clock: `Date.now()` read once per synchronous burst of events and again every
    * {@link ARRIVAL_CLOCK_EVENTS} events within a long one, because a clock read per event costs
    * more than recording the event (50-130 ns against a per-event pipeline budget of ~1 µs).
-   * Allocates nothing once the key's ring is full.
+   *
+   * The event is copied into a preallocated batch of {@link PENDING_POINTS} points and filed into
+   * its key's ring with the rest of the batch when the batch is full or anything reads the store
+   * (see `PendingPoints` for why). Allocates nothing once the key's ring is full.
    */
   push(event: DashboardEvent, now = this.arrival()): SeqstreamError | null {
     const rawKey = event?.key;
@@ -136,23 +147,44 @@ export class DashboardStore {
     if (typeof rawKey === 'string' && rawKey.length <= this.maxKeyLength) key = rawKey;
     else if (typeof rawKey === 'number') key = String(rawKey);
     else return this.reject(rawKey);
-    let h = this.streams.get(key);
-    if (h !== undefined) {
-      h.touched = true;
-    } else {
-      if (this.streams.size >= this.maxKeys) this.evictOldest();
-      h = new StreamHistory(key, this.historyPoints, this.maxChannels);
-      this.streams.set(key, h);
-    }
     const ts = event.timestamp;
-    const timestamp = typeof ts === 'number' && ts - ts === 0 ? ts : now; // ts - ts is 0 only when finite
     const score = event.score;
     const threshold = event.threshold;
-    const started = h.push(timestamp, vector(event.x), vector(event.y), typeof score === 'number' ? score : NaN, event.alert === true, typeof threshold === 'number' ? threshold : NaN);
-    h.lastSeen = now;
     this.counters.events++;
-    if (started) this.recordAlert(h, timestamp);
+    // ts - ts is 0 only when ts is finite.
+    if (this.pending.add(key, typeof ts === 'number' && ts - ts === 0 ? ts : now, now, vector(event.x), vector(event.y), typeof score === 'number' ? score : NaN, event.alert === true, typeof threshold === 'number' ? threshold : NaN)) this.file();
     return null;
+  }
+
+  /**
+   * Files the pending batch into the rings, in arrival order (keys, eviction and alerts as if one
+   * by one). Two passes, each a short loop body, so the processor overlaps the cache misses of
+   * many points: first every key's ring is looked up, then every point is copied into its ring.
+   */
+  private file(): void {
+    const p = this.pending;
+    const n = p.length;
+    p.length = 0;
+    const targets = this.targets;
+    for (let i = 0; i < n; i++) {
+      const key = p.keys[i];
+      let h = this.streams.get(key);
+      if (h === undefined) {
+        if (this.streams.size >= this.maxKeys) this.evictOldest();
+        h = new StreamHistory(key, this.historyPoints, this.maxChannels);
+        this.streams.set(key, h);
+      } else {
+        h.touched = true;
+      }
+      targets[i] = h;
+    }
+    for (let i = 0; i < n; i++) {
+      const h = targets[i];
+      const base = i * p.stride;
+      const e = i * 3;
+      h.lastSeen = p.extra[e];
+      if (h.pushRecord(p.f64, p.f32, base, p.widths[i], p.extra[e + 1], p.extra[e + 2])) this.recordAlert(h, p.f64[base >> 1]);
+    }
   }
 
   /** The arrival clock (see {@link DashboardStore.push}). */
@@ -186,21 +218,25 @@ export class DashboardStore {
 
   /** The history of `key`, if it is held. */
   history(key: string): StreamHistory | undefined {
+    if (this.pending.length > 0) this.file();
     return this.streams.get(key);
   }
 
   /** Number of keys held. */
   get size(): number {
+    if (this.pending.length > 0) this.file();
     return this.streams.size;
   }
 
   /** Current counters (events/s over the last {@link DashboardStore.markRates} window). */
   snapshotCounters(): DashboardCounters {
+    if (this.pending.length > 0) this.file();
     return { ...this.counters, errors: { ...this.counters.errors }, keys: this.streams.size };
   }
 
   /** Updates global and per-key events/s; call about once a second. */
   markRates(now = Date.now()): void {
+    if (this.pending.length > 0) this.file();
     if (this.rateAt > 0 && now > this.rateAt) this.counters.eventsPerSec = ((this.counters.events - this.rateCount) * 1000) / (now - this.rateAt);
     this.rateCount = this.counters.events;
     this.rateAt = now;
@@ -209,6 +245,7 @@ export class DashboardStore {
 
   /** Bytes held by all rings. */
   get bytes(): number {
+    if (this.pending.length > 0) this.file();
     let n = 0;
     for (const h of this.streams.values()) n += h.bytes;
     return n;
@@ -219,6 +256,7 @@ export class DashboardStore {
    * `offset .. offset + limit`. The sort is cached for `cacheMs` so many pages cost one sort.
    */
   rows(order: StreamSort, desc: boolean, offset: number, limit: number, filter: string, now = Date.now(), cacheMs = 200): { total: number; rows: StreamRow[] } {
+    if (this.pending.length > 0) this.file();
     let keys: StreamHistory[];
     if (this.sorted && this.sorted.order === order && this.sorted.desc === desc && now - this.sorted.at < cacheMs && this.sorted.keys.length === this.streams.size) {
       keys = this.sorted.keys;
@@ -237,6 +275,7 @@ export class DashboardStore {
 
   /** Alerts with `seq >= from` (oldest first), and the seq to ask from next time. */
   alertsSince(from: number): { alerts: AlertEntry[]; next: number } {
+    if (this.pending.length > 0) this.file();
     const alerts = this.alertRing.filter((a) => a.seq >= from);
     return { alerts, next: this.alertSeq };
   }

@@ -1,3 +1,5 @@
+import { copyPoint, pointStride, writePoint } from './internal/pointRecord.js';
+
 /**
  * The recent points of one stream on the dashboard: a ring of at most `capacity` points, each a
  * timestamp, up to `channels` input values (`x`), up to `channels` model outputs (`y`), an anomaly
@@ -60,7 +62,7 @@ export class StreamHistory {
   private f32: Float32Array;
 
   constructor(readonly key: string, readonly capacity: number, readonly channels: number) {
-    this.stride = 4 + 2 * channels;
+    this.stride = pointStride(channels);
     this.slots = Math.min(capacity, 16);
     const buffer = new ArrayBuffer(this.slots * this.stride * 4);
     this.f64 = new Float64Array(buffer);
@@ -78,34 +80,45 @@ export class StreamHistory {
    * non-alert point).
    */
   push(timestamp: number, x: ArrayLike<number> | null, y: ArrayLike<number> | null, score: number, alert: boolean, threshold: number): boolean {
+    const base = this.nextBase();
+    return this.account(base, writePoint(this.f64, this.f32, base, this.channels, timestamp, x, y, score, alert), score, threshold);
+  }
+
+  /**
+   * Appends one point copied from a buffer of the same layout (see `pointRecord.ts`), with its
+   * widths as `writePoint` returned them and the score at full precision (the summary keeps it;
+   * the ring holds float32). Same result as {@link StreamHistory.push}.
+   */
+  pushRecord(from64: Float64Array, from32: Float32Array, fromBase: number, widths: number, score: number, threshold: number): boolean {
+    const base = this.nextBase();
+    copyPoint(from64, from32, fromBase, this.f64, this.f32, base, this.stride);
+    return this.account(base, widths, score, threshold);
+  }
+
+  /** Claims the next slot (growing first when full and below capacity); returns its first word. */
+  private nextBase(): number {
     if (this.size === this.slots && this.slots < this.capacity) this.grow();
     const slot = this.writeSlot;
     this.writeSlot = slot + 1 === this.slots ? 0 : slot + 1;
-    const w = this.channels;
+    if (this.size < this.slots) this.size++;
+    this.count++;
+    return slot * this.stride;
+  }
+
+  /** Updates the summary from the point just written at `base`; true when it starts an alert run. */
+  private account(base: number, widths: number, score: number, threshold: number): boolean {
     const f = this.f32;
-    const base = slot * this.stride;
-    this.f64[base >> 1] = timestamp;
-    f[base + 2] = score;
-    f[base + 3] = alert ? 1 : 0;
-    const nx = x === null ? 0 : x.length < w ? x.length : w;
-    const ny = y === null ? 0 : y.length < w ? y.length : w;
-    const xb = base + 4;
-    const yb = xb + w;
-    let i = 0;
-    for (; i < nx; i++) f[xb + i] = (x as ArrayLike<number>)[i];
-    for (; i < w; i++) f[xb + i] = NaN;
-    for (i = 0; i < ny; i++) f[yb + i] = (y as ArrayLike<number>)[i];
-    for (; i < w; i++) f[yb + i] = NaN;
+    const nx = widths & 0xff;
+    const ny = widths >> 8;
     if (nx > this.xWidth) this.xWidth = nx;
     if (ny > this.yWidth) this.yWidth = ny;
+    const alert = f[base + 3] === 1;
     const started = alert && !this.alertActive;
     if (started) this.alerts++;
     this.alertActive = alert;
-    this.lastValue = nx > 0 ? f[xb] : ny > 0 ? f[yb] : NaN;
+    this.lastValue = nx > 0 ? f[base + 4] : ny > 0 ? f[base + 4 + this.channels] : NaN;
     this.lastScore = score;
     if (threshold === threshold) this.threshold = threshold; // not NaN
-    if (this.size < this.slots) this.size++;
-    this.count++;
     return started;
   }
 
