@@ -5,6 +5,7 @@ import { createPackedWeights, refreshPackedWeights } from './packedWeights.js';
 import { recordStep } from './recordStep.js';
 import { withTrainKernel } from '../kernels/trainKernel.js';
 import type { TbpttEngine, TbpttEngineOptions, TbpttWindow } from './tbpttEngine.js';
+import { engineWithSchedule, TbpttSchedule } from './tbpttSchedule.js';
 
 /**
  * The fast TBPTT engine: float loops with hand-derived gradients (see `backwardWindow`).
@@ -50,23 +51,14 @@ export function createFusedTbpttEngine(model: RecurrentModel, options: TbpttEngi
   const lstm = tape.cPrev !== null;
   const hCur = Array.from({ length: L }, () => new Float64Array(B * H));
   const cCur = lstm ? Array.from({ length: L }, () => new Float64Array(B * H)) : null;
-  let steps = 0;
-  let since = 0;
+  const schedule = new TbpttSchedule(k1, k2);
 
-  const engine: TbpttEngine = {
+  return engineWithSchedule(schedule, {
     kind: 'fused',
     kernel: kernel.kind,
     batch: B,
-    k1,
-    k2,
-    get steps() {
-      return steps;
-    },
-    get stepsSinceReset() {
-      return since;
-    },
     step(x, target, y) {
-      const s = steps % k2;
+      const s = schedule.nextSlot;
       const BH = B * H;
       refreshPackedWeights(model, weights);
       for (let b = 0; b < B; b++) for (let k = 0; k < I; k++) tape.xh[0][(s * B + b) * C0 + k] = x[b * I + k];
@@ -87,23 +79,16 @@ export function createFusedTbpttEngine(model: RecurrentModel, options: TbpttEngi
         if (cCur) copy(cCur[l], 0, (tape.cNew as Float64Array[])[l], s * BH, BH);
       }
       for (let k = 0; k < B * O; k++) y[k] = tape.y[s * B * O + k];
-      steps++;
-      since++;
+      schedule.advance();
     },
     labelLast(target) {
-      if (since === 0) return;
-      const s = (steps - 1) % k2;
+      const s = schedule.lastSlot;
+      if (s < 0) return;
       for (let k = 0; k < B * O; k++) tape.target[s * B * O + k] = target[k];
       tape.hasTarget[s] = 1;
     },
-    windowDue() {
-      return steps > 0 && since > 0 && steps % k1 === 0;
-    },
     backward(grads): TbpttWindow {
-      const n = Math.min(k2, since);
-      const lossLength = Math.min(k1, since);
-      const start = steps - n;
-      const first = start % k2;
+      const { start, length: n, lossStart, lossLength, first } = schedule.window();
       let fresh = true;
       for (let j = 0; j < n; j++) if (tape.version[(first + j) % k2] !== model.version) fresh = false;
       let result;
@@ -136,7 +121,7 @@ export function createFusedTbpttEngine(model: RecurrentModel, options: TbpttEngi
         }
         result = backwardWindow(model, weights, rt, 0, n, lossLength, loss, grads, scratch, kernel);
       }
-      return { start, length: n, lossStart: steps - lossLength, lossLength, loss: result.loss, rows: result.rows };
+      return { start, length: n, lossStart, lossLength, loss: result.loss, rows: result.rows };
     },
     reset(h, c) {
       for (let l = 0; l < L; l++) {
@@ -147,14 +132,13 @@ export function createFusedTbpttEngine(model: RecurrentModel, options: TbpttEngi
           else cCur[l].fill(0);
         }
       }
-      since = 0;
+      schedule.reset();
     },
     state() {
       return { h: hCur.map((a) => a.slice()), c: cCur ? cCur.map((a) => a.slice()) : null };
     },
     dispose() {},
-  };
-  return engine;
+  });
 }
 
 function copy(dst: Float64Array, dOff: number, src: Float64Array, sOff: number, n: number): void {

@@ -3,6 +3,7 @@ import type { LossKind } from './losses.js';
 import { lossDivisor } from './losses.js';
 import type { RecurrentModel } from '../cells/model.js';
 import type { TbpttEngine, TbpttEngineOptions, TbpttWindow } from './tbpttEngine.js';
+import { engineWithSchedule, TbpttSchedule } from './tbpttSchedule.js';
 import type { HeadActivation } from '../cells/types.js';
 import { modelTensors, type ModelTensors } from '../tensors/modelTensors.js';
 import { stepTensors } from '../tensors/tensorStep.js';
@@ -54,8 +55,7 @@ export function createTensorTbpttEngine(model: RecurrentModel, options: TbpttEng
   let hCur = zeros();
   let cCur: Tfjs.Tensor2D[] | null = lstm ? zeros() : null;
   const ring: Slot[] = Array.from({ length: k2 }, () => ({ x: new Float32Array(B * I), target: new Float32Array(B * O), hasTarget: false, h: null, c: null }));
-  let steps = 0;
-  let since = 0;
+  const schedule = new TbpttSchedule(k1, k2);
 
   const freeSlot = (slot: Slot) => {
     if (slot.h) tf.dispose(slot.h);
@@ -63,20 +63,12 @@ export function createTensorTbpttEngine(model: RecurrentModel, options: TbpttEng
     slot.h = slot.c = null;
   };
 
-  return {
+  return engineWithSchedule(schedule, {
     kind: 'tfjs',
     kernel: 'tfjs',
     batch: B,
-    k1,
-    k2,
-    get steps() {
-      return steps;
-    },
-    get stepsSinceReset() {
-      return since;
-    },
     step(x, target, y) {
-      const slot = ring[steps % k2];
+      const slot = ring[schedule.nextSlot];
       freeSlot(slot);
       for (let k = 0; k < B * I; k++) slot.x[k] = x[k];
       slot.hasTarget = target !== null;
@@ -94,27 +86,21 @@ export function createTensorTbpttEngine(model: RecurrentModel, options: TbpttEng
       slot.c = cCur;
       hCur = next.h;
       cCur = next.c;
-      steps++;
-      since++;
+      schedule.advance();
     },
     labelLast(target) {
-      if (since === 0) return;
-      const slot = ring[(steps - 1) % k2];
+      if (schedule.lastSlot < 0) return;
+      const slot = ring[schedule.lastSlot];
       for (let k = 0; k < B * O; k++) slot.target[k] = target[k];
       slot.hasTarget = true;
     },
-    windowDue() {
-      return steps > 0 && since > 0 && steps % k1 === 0;
-    },
     backward(grads): TbpttWindow {
-      const n = Math.min(k2, since);
-      const lossLength = Math.min(k1, since);
-      const start = steps - n;
-      const slots = Array.from({ length: n }, (_, j) => ring[(start + j) % k2]);
+      const { start, length: n, lossStart, lossLength, first } = schedule.window();
+      const slots = Array.from({ length: n }, (_, j) => ring[(first + j) % k2]);
       let targetSteps = 0;
       for (let j = n - lossLength; j < n; j++) if (slots[j].hasTarget) targetSteps++;
       const rows = targetSteps * B;
-      const window = { start, length: n, lossStart: steps - lossLength, lossLength, loss: NaN, rows };
+      const window = { start, length: n, lossStart, lossLength, loss: NaN, rows };
       if (rows === 0) return window;
       const divisor = lossDivisor(loss, rows, O);
       const params = model.parameters();
@@ -149,7 +135,7 @@ export function createTensorTbpttEngine(model: RecurrentModel, options: TbpttEng
       hCur = Array.from({ length: L }, (_, l) => tf.keep(h ? tf.tensor2d(Float32Array.from(h[l]), [B, H]) : tf.zeros([B, H])) as Tfjs.Tensor2D);
       cCur = lstm ? Array.from({ length: L }, (_, l) => tf.keep(c ? tf.tensor2d(Float32Array.from(c[l]), [B, H]) : tf.zeros([B, H])) as Tfjs.Tensor2D) : null;
       for (const slot of ring) freeSlot(slot);
-      since = 0;
+      schedule.reset();
     },
     state() {
       return { h: hCur.map((t) => Float64Array.from(t.dataSync())), c: cCur ? cCur.map((t) => Float64Array.from(t.dataSync())) : null };
@@ -159,7 +145,7 @@ export function createTensorTbpttEngine(model: RecurrentModel, options: TbpttEng
       if (cCur) tf.dispose(cCur);
       for (const slot of ring) freeSlot(slot);
     },
-  };
+  });
 }
 
 /** ModelTensors built from differentiable parameter tensors in `model.parameters()` order. */

@@ -1,5 +1,4 @@
-import type { Parameter } from '../../cells/model.js';
-import { paramBuffers, stateFromJSON, stateToJSON, type Optimizer, type OptimizerJSON } from './optimizer.js';
+import { defineOptimizer, paramBuffers, type Optimizer, type OptimizerJSON } from './optimizer.js';
 import { numberOption } from '../../options.js';
 
 /** Options of {@link adam}, PyTorch's `torch.optim.Adam`. */
@@ -32,31 +31,18 @@ export function adam(options: AdamOptions = {}, restored?: OptimizerJSON): Optim
   const b2 = numberOption('adam.betas[1]', betas[1], 0.999, { min: 0, below: 1 });
   const eps = numberOption('adam.eps', options.eps, 1e-8, { min: 0 });
   const weightDecay = numberOption('adam.weightDecay', options.weightDecay, 0, { min: 0 });
-  const state = stateFromJSON(restored?.state);
-  let steps = restored?.steps ?? 0;
-  return {
-    type: 'adam',
-    lr,
-    get steps() {
-      return steps;
-    },
-    step(params: readonly Parameter[], grads: readonly Float64Array[]) {
-      steps++;
-      const stepSize = this.lr / (1 - Math.pow(b1, steps));
-      // PyTorch: denom = sqrt(v) / sqrt(1 - b2^t) + eps; multiplying by the inverse saves a division per element
-      const invBc2Sqrt = 1 / Math.sqrt(1 - Math.pow(b2, steps));
-      for (let i = 0; i < params.length; i++) {
-        const p = params[i].data;
-        const g = grads[i];
-        const n = p.length;
-        const [m, v] = paramBuffers(state, params[i].name, ['exp_avg', 'exp_avg_sq'], n);
-        adamUpdate(p, g, m, v, n, b1, b2, stepSize, invBc2Sqrt, eps, weightDecay);
-      }
-    },
-    toJSON(): OptimizerJSON {
-      return { format: 'seqstream-optimizer', version: 1, type: 'adam', options: { lr: this.lr, betas: [b1, b2], eps, weightDecay }, steps, state: stateToJSON(state) };
-    },
-  };
+  return defineOptimizer('adam', { lr, betas: [b1, b2], eps, weightDecay }, restored, (params, grads, rate, state, steps) => {
+    const stepSize = rate / (1 - Math.pow(b1, steps));
+    // PyTorch: denom = sqrt(v) / sqrt(1 - b2^t) + eps; multiplying by the inverse saves a division per element
+    const invBc2Sqrt = 1 / Math.sqrt(1 - Math.pow(b2, steps));
+    for (let i = 0; i < params.length; i++) {
+      const p = params[i].data;
+      const g = grads[i];
+      const n = p.length;
+      const [m, v] = paramBuffers(state, params[i].name, ['exp_avg', 'exp_avg_sq'], n);
+      adamUpdate(p, g, m, v, n, b1, b2, stepSize, invBc2Sqrt, eps, weightDecay);
+    }
+  });
 }
 
 /** The per-element update, a top-level function so the engine compiles one tight loop for it. */

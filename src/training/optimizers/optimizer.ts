@@ -88,3 +88,48 @@ export function stateFromJSON(json: Record<string, Record<string, number[]>> | u
   }
   return state;
 }
+
+/** An optimizer's per-step update: every parameter from its gradient at learning rate `lr`; `step` counts from 1. */
+export type OptimizerUpdate = (
+  params: readonly Parameter[],
+  grads: readonly Float64Array[],
+  lr: number,
+  state: Map<string, Record<string, Float64Array>>,
+  step: number,
+) => void;
+
+/**
+ * The part every optimizer shares: the step count, the named buffers restored from `restored`,
+ * a changeable `lr`, and `toJSON` writing `hyper` (with the current `lr` first) beside them.
+ *
+ * @example
+ * ```ts
+ * const sign = defineOptimizer('sgd', { lr: 0.1 }, undefined, (params, grads, lr) => {
+ *   params.forEach((p, i) => p.data.forEach((_, j) => (p.data[j] -= lr * Math.sign(grads[i][j]))));
+ * });
+ * ```
+ */
+export function defineOptimizer(
+  type: Optimizer['type'],
+  hyper: { lr: number } & Record<string, unknown>,
+  restored: OptimizerJSON | undefined,
+  update: OptimizerUpdate,
+): Optimizer {
+  const { lr, ...rest } = hyper;
+  const state = stateFromJSON(restored?.state);
+  let steps = restored?.steps ?? 0;
+  return {
+    type,
+    lr,
+    get steps() {
+      return steps;
+    },
+    step(params, grads) {
+      steps++;
+      update(params, grads, this.lr, state, steps);
+    },
+    toJSON(): OptimizerJSON {
+      return { format: 'seqstream-optimizer', version: 1, type, options: { lr: this.lr, ...rest }, steps, state: stateToJSON(state) };
+    },
+  };
+}

@@ -1,5 +1,4 @@
-import type { Parameter } from '../../cells/model.js';
-import { paramBuffers, stateFromJSON, stateToJSON, type Optimizer, type OptimizerJSON } from './optimizer.js';
+import { defineOptimizer, paramBuffers, type Optimizer, type OptimizerJSON } from './optimizer.js';
 import { numberOption, booleanOption } from '../../options.js';
 
 /** Options of {@link rmsprop}, PyTorch's `torch.optim.RMSprop`. */
@@ -36,39 +35,25 @@ export function rmsprop(options: RmspropOptions = {}, restored?: OptimizerJSON):
   const momentum = numberOption('rmsprop.momentum', options.momentum, 0, { min: 0 });
   const weightDecay = numberOption('rmsprop.weightDecay', options.weightDecay, 0, { min: 0 });
   const centered = booleanOption('rmsprop.centered', options.centered, false);
-  const state = stateFromJSON(restored?.state);
-  let steps = restored?.steps ?? 0;
-  return {
-    type: 'rmsprop',
-    lr,
-    get steps() {
-      return steps;
-    },
-    step(params: readonly Parameter[], grads: readonly Float64Array[]) {
-      const rate = this.lr;
-      for (let i = 0; i < params.length; i++) {
-        const p = params[i].data;
-        const g = grads[i];
-        const n = p.length;
-        const [sq, ga, buf] = paramBuffers(state, params[i].name, ['square_avg', 'grad_avg', 'momentum_buffer'], n);
-        for (let j = 0; j < n; j++) {
-          const d = weightDecay === 0 ? g[j] : g[j] + weightDecay * p[j];
-          sq[j] = alpha * sq[j] + (1 - alpha) * d * d;
-          let avg: number;
-          if (centered) {
-            ga[j] = alpha * ga[j] + (1 - alpha) * d;
-            avg = Math.sqrt(sq[j] - ga[j] * ga[j]) + eps;
-          } else avg = Math.sqrt(sq[j]) + eps;
-          if (momentum > 0) {
-            buf[j] = momentum * buf[j] + d / avg;
-            p[j] -= rate * buf[j];
-          } else p[j] -= (rate * d) / avg;
-        }
+  return defineOptimizer('rmsprop', { lr, alpha, eps, momentum, centered, weightDecay }, restored, (params, grads, rate, state) => {
+    for (let i = 0; i < params.length; i++) {
+      const p = params[i].data;
+      const g = grads[i];
+      const n = p.length;
+      const [sq, ga, buf] = paramBuffers(state, params[i].name, ['square_avg', 'grad_avg', 'momentum_buffer'], n);
+      for (let j = 0; j < n; j++) {
+        const d = weightDecay === 0 ? g[j] : g[j] + weightDecay * p[j];
+        sq[j] = alpha * sq[j] + (1 - alpha) * d * d;
+        let avg: number;
+        if (centered) {
+          ga[j] = alpha * ga[j] + (1 - alpha) * d;
+          avg = Math.sqrt(sq[j] - ga[j] * ga[j]) + eps;
+        } else avg = Math.sqrt(sq[j]) + eps;
+        if (momentum > 0) {
+          buf[j] = momentum * buf[j] + d / avg;
+          p[j] -= rate * buf[j];
+        } else p[j] -= (rate * d) / avg;
       }
-      steps++;
-    },
-    toJSON(): OptimizerJSON {
-      return { format: 'seqstream-optimizer', version: 1, type: 'rmsprop', options: { lr: this.lr, alpha, eps, momentum, centered, weightDecay }, steps, state: stateToJSON(state) };
-    },
-  };
+    }
+  });
 }

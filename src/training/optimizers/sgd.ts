@@ -1,6 +1,5 @@
 import { InvalidOptionError } from '../../errors.js';
-import type { Parameter } from '../../cells/model.js';
-import { paramBuffers, stateFromJSON, stateToJSON, type Optimizer, type OptimizerJSON } from './optimizer.js';
+import { defineOptimizer, paramBuffers, type Optimizer, type OptimizerJSON } from './optimizer.js';
 import { numberOption, booleanOption } from '../../options.js';
 
 /** Options of {@link sgd}, PyTorch's `torch.optim.SGD`. */
@@ -35,36 +34,22 @@ export function sgd(options: SgdOptions = {}, restored?: OptimizerJSON): Optimiz
   const weightDecay = numberOption('sgd.weightDecay', options.weightDecay, 0, { min: 0 });
   const nesterov = booleanOption('sgd.nesterov', options.nesterov, false);
   if (nesterov && (momentum <= 0 || dampening !== 0)) throw new InvalidOptionError('sgd.nesterov', 'used with momentum > 0 and dampening 0', nesterov);
-  const state = stateFromJSON(restored?.state);
-  let steps = restored?.steps ?? 0;
-  return {
-    type: 'sgd',
-    lr,
-    get steps() {
-      return steps;
-    },
-    step(params: readonly Parameter[], grads: readonly Float64Array[]) {
-      const rate = this.lr;
-      for (let i = 0; i < params.length; i++) {
-        const p = params[i].data;
-        const g = grads[i];
-        const n = p.length;
-        if (momentum === 0) {
-          for (let j = 0; j < n; j++) p[j] -= rate * (g[j] + weightDecay * p[j]);
-          continue;
-        }
-        const fresh = !state.get(params[i].name);
-        const [buf] = paramBuffers(state, params[i].name, ['momentum_buffer'], n);
-        for (let j = 0; j < n; j++) {
-          const d = g[j] + weightDecay * p[j];
-          buf[j] = fresh ? d : momentum * buf[j] + (1 - dampening) * d;
-          p[j] -= rate * (nesterov ? d + momentum * buf[j] : buf[j]);
-        }
+  return defineOptimizer('sgd', { lr, momentum, dampening, weightDecay, nesterov }, restored, (params, grads, rate, state) => {
+    for (let i = 0; i < params.length; i++) {
+      const p = params[i].data;
+      const g = grads[i];
+      const n = p.length;
+      if (momentum === 0) {
+        for (let j = 0; j < n; j++) p[j] -= rate * (g[j] + weightDecay * p[j]);
+        continue;
       }
-      steps++;
-    },
-    toJSON(): OptimizerJSON {
-      return { format: 'seqstream-optimizer', version: 1, type: 'sgd', options: { lr: this.lr, momentum, dampening, weightDecay, nesterov }, steps, state: stateToJSON(state) };
-    },
-  };
+      const fresh = !state.get(params[i].name);
+      const [buf] = paramBuffers(state, params[i].name, ['momentum_buffer'], n);
+      for (let j = 0; j < n; j++) {
+        const d = g[j] + weightDecay * p[j];
+        buf[j] = fresh ? d : momentum * buf[j] + (1 - dampening) * d;
+        p[j] -= rate * (nesterov ? d + momentum * buf[j] : buf[j]);
+      }
+    }
+  });
 }
