@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Builds a synthetic voice-activity corpus: WAV clips with `<name>.labels.ndjson` beside each.
 
-    python3 tools/make_vad_corpus.py --split train --clips 360 --seed 1 --out corpus/train
+    python3 tools/make_vad_corpus.py --split train --clips 1200 --seed 1 --out corpus/train
+    python3 tools/make_vad_corpus.py --split dev --clips 120 --seed 3 --out corpus/dev
     python3 tools/make_vad_corpus.py --split valid --clips 120 --seed 2 --out corpus/valid
 
 Speech comes from espeak-ng (voices, variants, rates, pitches, languages), non-speech from sox
-(noises, tones, chirps, plucked chords as a stand-in for music, tremolo bursts as events).
-The `train` and `valid` splits use DISJOINT languages, voice variants, noise types and SNRs,
-so the validation score estimates how the model does on sources it never heard. Frame labels
+and numpy (noises of any spectral slope, tones, chirps, harmonic sweeps, plucked chords and
+note sequences as a stand-in for music, clicks and bursts as events; a third of the training
+beds get a slow random amplitude modulation). The three splits use DISJOINT languages, voice
+variants and noise types: `train` to fit, `dev` to choose (early stopping, smoothing), `valid`
+held out, scored once, so its score estimates how the model does on sources it never heard. Frame labels
 come from the clean speech's energy before mixing: a 10 ms frame is speech when its RMS is
 within 40 dB of the utterance's loudest frame; gaps shorter than 60 ms are closed.
 
@@ -35,10 +38,20 @@ SPLITS = {
         languages=['en', 'en-us', 'de', 'fr', 'es', 'it', 'pt', 'nl', 'ru', 'pl', 'sv', 'hi', 'cmn', 'ja', 'sw', 'ro'],
         variants=['', '+m1', '+m2', '+m3', '+f1', '+f2', '+f3', '+m7', '+klatt', '+Andy', '+Annie', '+Mr serious'],
         noises=['whitenoise', 'pinknoise', 'sine', 'chirp', 'pluck', 'square_hum', 'am_noise', 'harmonic', 'clicks',
-                'band_noise', 'multi_tone'],
+                'band_noise', 'multi_tone', 'sloped_noise', 'harmonic_sweep', 'melody'],
         snr=(-2.0, 25.0),
-        layered=0.3, telephone=0.15,
+        layered=0.3, telephone=0.15, modulated=0.35,
         rates=(110, 230), pitches=(15, 85),
+    ),
+    # for tuning (smoothing, model choice): sources neither `train` nor `valid` use, `valid`'s layout
+    'dev': dict(
+        languages=['bg', 'sk', 'hr', 'ca', 'nb', 'lt', 'ta', 'bn', 'uk', 'ms'],
+        variants=['+m5', '+m8', '+klatt3', '+klatt4', '+Alex', '+Linda', '+Steph', '+Michael'],
+        noises=['tpdf_hiss', 'phaser_noise', 'echo_pluck', 'gated_noise', 'vibrato_tone', 'exp_tone'],
+        snr=None,
+        conditions_snr=[None, 20.0, 10.0, 5.0, 0.0],
+        layered=0.0, telephone=0.0, modulated=0.0,
+        rates=(100, 240), pitches=(10, 90),
     ),
     'valid': dict(
         languages=['tr', 'fi', 'cs', 'el', 'ar', 'vi', 'hu', 'id', 'ko', 'da'],
@@ -46,7 +59,7 @@ SPLITS = {
         noises=['brownnoise', 'sawtooth', 'trapezium_sweep', 'chord', 'tremolo_noise', 'silence'],
         snr=None,  # fixed conditions below
         conditions_snr=[None, 20.0, 10.0, 5.0, 0.0],
-        layered=0.0, telephone=0.0,
+        layered=0.0, telephone=0.0, modulated=0.0,
         rates=(100, 240), pitches=(10, 90),
     ),
 }
@@ -102,7 +115,7 @@ def speech(rng, cfg, tmp, n_samples):
     raw = os.path.join(tmp, 'say.wav')
     out = os.path.join(tmp, 'say16.wav')
     run(['espeak-ng', '-v', voice, '-s', str(rate), '-p', str(pitch), '-w', raw, words(rng, rng.randint(3, 9))])
-    run(['sox', raw, '-r', str(RATE), '-b', '16', '-c', '1', out])
+    run(['sox', '-R', raw, '-r', str(RATE), '-b', '16', '-c', '1', out])
     x, _ = read_wav(out)
     x = x[: n_samples]
     peak = np.max(np.abs(x)) or 1.0
@@ -142,12 +155,50 @@ def noise(rng, kind, tmp, seconds):
                     'sinc', f'{rng.uniform(100, 800):.0f}-{rng.uniform(2000, 7000):.0f}'])
     elif kind == 'harmonic':
         run(base + ['triangle', f'{f1 / 10 + 80:.1f}', 'lowpass', f'{rng.uniform(800, 4000):.0f}',
-                    'tremolo', f'{rng.uniform(0.5, 6):.2f}', f'{rng.uniform(0, 90):.0f}'])
+                    'tremolo', f'{rng.uniform(0.5, 6):.2f}', f'{max(1.0, rng.uniform(0, 90)):.0f}'])  # sox refuses depth 0
     elif kind == 'band_noise':
         run(base + ['pinknoise', 'bandpass', f'{f1:.0f}', f'{rng.uniform(0.3, 3):.2f}q'])
     elif kind == 'multi_tone':
         run(base + ['sine', f'{f1:.1f}', 'sine', f'{f2:.1f}', 'square', f'{rng.uniform(100, 1000):.1f}', 'remix', '-',
                     'lowpass', '5000'])
+    elif kind == 'sloped_noise':
+        # Gaussian noise with a random spectral slope (-9 to +3 dB per octave: rumble to hiss)
+        n = int(seconds * RATE)
+        spec = np.fft.rfft(rng.randn(n))
+        f = np.maximum(np.arange(len(spec)) * RATE / n, 20.0)
+        spec *= (f / 1000.0) ** (rng.uniform(-9, 3) / 6.02)
+        x = np.fft.irfft(spec, n)
+        return x / (np.sqrt(np.mean(x ** 2)) or 1.0)
+    elif kind == 'harmonic_sweep':
+        wave_kind = ['square', 'triangle'][rng.randint(2)]
+        run(base + [wave_kind, f'{f1 / 4 + 60:.1f}-{f2 / 4 + 60:.1f}', 'lowpass', f'{rng.uniform(1500, 6000):.0f}'])
+    elif kind == 'melody':
+        return melody(rng, seconds)
+    elif kind == 'tpdf_hiss':
+        run(base + ['tpdfnoise', 'highpass', f'{rng.uniform(500, 3000):.0f}'])
+    elif kind == 'phaser_noise':
+        run(base + ['pinknoise', 'phaser', '0.8', '0.74', '3', '0.4', f'{rng.uniform(0.2, 2):.2f}', '-t'])
+    elif kind == 'echo_pluck':
+        run(base + ['pluck', f'{rng.uniform(110, 660):.1f}', 'repeat', '0', 'echo', '0.8', '0.8', '120', '0.5', '300', '0.3'])
+    elif kind == 'gated_noise':
+        # white noise switched on and off every 100-800 ms
+        n = int(seconds * RATE)
+        x, on, at = np.zeros(n), rng.rand() < 0.5, 0
+        while at < n:
+            length = int(rng.uniform(0.1, 0.8) * RATE)
+            if on:
+                x[at:at + length] = rng.randn(min(length, n - at))
+            on, at = not on, at + length
+        return x / (np.sqrt(np.mean(x ** 2)) or 1.0)
+    elif kind == 'vibrato_tone':
+        n = int(seconds * RATE)
+        t = np.arange(n) / RATE
+        f0 = rng.uniform(150, 600) * (1 + 0.03 * np.sin(2 * np.pi * rng.uniform(4, 7) * t))
+        phase = 2 * np.pi * np.cumsum(f0) / RATE
+        x = sum(np.sin(k * phase) / k for k in range(1, 6))
+        return x / (np.sqrt(np.mean(x ** 2)) or 1.0)
+    elif kind == 'exp_tone':
+        run(base + ['exp', f'{f1 / 3 + 60:.1f}', 'lowpass', '4000'])
     elif kind == 'clicks':
         # events: bursts of filtered noise and decaying tones, 10-300 ms each
         x = np.zeros(int(seconds * RATE))
@@ -169,6 +220,35 @@ def noise(rng, kind, tmp, seconds):
     x = np.resize(x, int(seconds * RATE))
     rms = np.sqrt(np.mean(x ** 2)) or 1.0
     return x / rms
+
+
+def melody(rng, seconds):
+    """A music stand-in: notes of 80-600 ms, each a few harmonics with an attack and decay, some with vibrato."""
+    n = int(seconds * RATE)
+    x = np.zeros(n)
+    at = 0
+    while at < n:
+        length = min(int(rng.uniform(0.08, 0.6) * RATE), n - at)
+        t = np.arange(length) / RATE
+        f0 = 110 * 2 ** (rng.randint(0, 36) / 12) * (1 + rng.uniform(0, 0.02) * np.sin(2 * np.pi * rng.uniform(4, 7) * t))
+        phase = 2 * np.pi * np.cumsum(f0) / RATE
+        tone = sum(np.sin(k * phase) * rng.uniform(0.1, 1) / k for k in range(1, rng.randint(2, 8)))
+        env = np.minimum(1, t / 0.01) * np.exp(-t / rng.uniform(0.05, 0.6))
+        x[at:at + length] += tone * env
+        at += length
+    return x / (np.sqrt(np.mean(x ** 2)) or 1.0)
+
+
+def modulate(rng, x):
+    """Random slow amplitude modulation (0.2-10 Hz sine, or a smoothed random walk), 30-100% deep."""
+    t = np.arange(len(x)) / RATE
+    depth = rng.uniform(0.3, 1.0)
+    if rng.rand() < 0.5:
+        env = 0.5 + 0.5 * np.sin(2 * np.pi * rng.uniform(0.2, 10) * t + rng.uniform(0, 2 * np.pi))
+    else:
+        knots = rng.rand(int(len(x) / RATE * rng.uniform(1, 12)) + 2)
+        env = np.interp(t, np.linspace(0, t[-1], len(knots)), knots)
+    return x * (1 - depth + depth * env)
 
 
 def frame_labels(clean):
@@ -203,7 +283,7 @@ def make_clip(rng, cfg, split, index, tmp, seconds):
     n = int(seconds * RATE)
     clean = np.zeros(n)
     kinds = cfg['noises']
-    kind = kinds[index % len(kinds)] if split == 'valid' else kinds[rng.randint(len(kinds))]
+    kind = kinds[index % len(kinds)] if split != 'train' else kinds[rng.randint(len(kinds))]
     # a third of the clips hold no speech at all
     has_speech = rng.rand() >= 1 / 3
     info = dict(noise=kind)
@@ -214,11 +294,14 @@ def make_clip(rng, cfg, split, index, tmp, seconds):
             part = s[: n - at]
             clean[at: at + len(part)] += part
             info.setdefault('voices', []).append(meta['voice'])
-    if split == 'valid':
+    if split != 'train':
         snr = cfg['conditions_snr'][(index // len(kinds)) % len(cfg['conditions_snr'])]
     else:
         snr = None if rng.rand() < 0.1 else rng.uniform(*cfg['snr'])
     bed = noise(rng, kind, tmp, seconds) if kind != 'silence' else np.zeros(n)
+    if cfg['modulated'] > 0 and rng.rand() < cfg['modulated']:  # no draw for the fixed splits: they stay as they were
+        bed = modulate(rng, bed)
+        info['modulated'] = True
     if rng.rand() < cfg['layered']:
         other = kinds[rng.randint(len(kinds))]
         bed = bed + noise(rng, other, tmp, seconds) * 10 ** (rng.uniform(-15, 0) / 20)

@@ -1,7 +1,8 @@
 /**
- * Turns a tagger trained by `seqstream train` into the shipped model `models/vad.json`: sets the
- * default smoothing, scores it on a held-out folder (sources the training never heard) and on
- * the committed clip set `test/fixtures/vad`, and records both in `training` (the test
+ * Turns a tagger trained by `seqstream train` (its smoothing tuned by tools/tune-vad-smoothing.ts
+ * on the `dev` split) into the shipped model `models/vad.json`: keeps that smoothing, rounds the
+ * weights to 6 significant digits, scores it on a held-out folder (sources neither training nor
+ * tuning heard) and on the committed clip set `test/fixtures/vad`, and records both in `training` (the test
  * `test/tagging/shippedVad.test.ts` re-scores the committed clips and expects the recorded numbers).
  *
  *   npx tsx tools/ship-vad.ts vad.json corpus/valid [models/vad.json]
@@ -35,7 +36,9 @@ function main(): void {
   const [input, heldOut, out = 'models/vad.json'] = process.argv.slice(2);
   if (!input || !heldOut) throw new Error('usage: tsx tools/ship-vad.ts TRAINED.json HELD_OUT_DIR [OUT]');
   const json = JSON.parse(readFileSync(input, 'utf8')) as TaggerJSON;
-  json.smoothing = { ...DEFAULT_SMOOTHING };
+  json.smoothing = { ...DEFAULT_SMOOTHING, ...json.smoothing };
+  // 6 significant digits per weight: half the file, outputs within ~1e-6 (scored below as written)
+  json.model = JSON.parse(JSON.stringify(json.model, (_k, v) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(6)) : v)));
   const tagger = taggerFromJSON(json);
   const validation = scoreFolder(tagger, heldOut);
   const committed = scoreFolder(tagger, 'test/fixtures/vad');
