@@ -113,6 +113,8 @@ export class GatesKernel {
   private gates = 0;
   private x = 0;
   private idx = 0;
+  private scratch = 0;
+  private scratchFloats = 0;
   private stage = 0;
 
   constructor(module: WebAssembly.Module, shape: GatesKernelShape) {
@@ -184,6 +186,11 @@ export class GatesKernel {
     return this.f32View;
   }
 
+  /** Float index in {@link f32} of the resident-mode scratch area (`scratchFloats` of {@link reserveResident}; its contents do not survive a regrow). */
+  get scratchAt(): number {
+    return this.scratch >> 2;
+  }
+
   /** Float index in {@link f32} where layer `layer`'s resident `h` rows start (row `r` at `+ r * rowStride`). */
   hAt(layer: number): number {
     return this.layers[layer].h >> 2;
@@ -198,9 +205,10 @@ export class GatesKernel {
    * Resident mode: makes room for `stateRows` state rows and batches of up to `batchRows` rows,
    * keeping the contents of the rows held so far (new rows are zero). Only grows.
    */
-  reserveResident(stateRows: number, batchRows: number): void {
+  reserveResident(stateRows: number, batchRows: number, scratchFloats = 0): void {
     this.resident = true;
-    if (stateRows <= this.stateRows && batchRows <= this.capacity) return;
+    if (stateRows <= this.stateRows && batchRows <= this.capacity && scratchFloats <= this.scratchFloats) return;
+    this.scratchFloats = Math.max(scratchFloats, this.scratchFloats);
     const oldRows = this.stateRows;
     const saved = this.layers.map((l) => ({
       h: this.f32View.slice(l.h >> 2, (l.h >> 2) + oldRows * this.Hp),
@@ -256,6 +264,7 @@ export class GatesKernel {
       l.h = alloc(stateRows * Hp);
       l.c = this.hasC ? alloc(stateRows * Hp) : 0;
     }
+    this.scratch = alloc(this.scratchFloats);
     // Raw PyTorch-layout weights are staged past the end while packing.
     const staging = Math.max(...this.layers.map((l) => k.staged_offset(kind, l.kx, H, 4)));
     const end = top + staging;

@@ -116,14 +116,20 @@ describe('ResidentRows (keyed state in kernel memory, stepped by index)', () => 
     const wasm = createResidentRows(model, { maxBatch: 16, engine: 'wasm', threads: 1 }) as ResidentRows;
     native.grow(16);
     wasm.grow(16);
-    const idx = Int32Array.of(9, 2, 15, 0, 4);
-    for (let t = 0; t < 3; t++) {
-      const x = inputs(5 * 4, t + 1);
-      native.step(idx, 5, x);
-      wasm.step(idx, 5, x);
+    let idx = Int32Array.of(9, 2, 15, 0, 4);
+    for (let t = 0; t < 4; t++) {
+      if (t === 2) {
+        // Growing after the first native batch moves the rows and onnxruntime's tensors: both kept.
+        native.grow(40);
+        wasm.grow(40);
+        idx = Int32Array.of(9, 33, 2, 15, 0, 4);
+      }
+      const x = inputs(idx.length * 4, t + 1);
+      native.step(idx, idx.length, x);
+      wasm.step(idx, idx.length, x);
     }
     expect(native.kind).toBe('onnxruntime');
-    for (let r = 0; r < 16; r++) {
+    for (let r = 0; r < 40; r++) {
       const a = rowOf(native, r);
       const b = rowOf(wasm, r);
       for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThan(1e-5 + 1e-4 * Math.abs(b[i]));
