@@ -4,6 +4,7 @@ import { AnomalyDetector, type AnomalyDetectorJSON, type Detection } from './ano
 import type { DetectorCheckpoint, DetectorStateStore } from './detectorCheckpoint.js';
 import type { DetectorBinding, DetectorControl } from './detectorControl.js';
 import { resolveDetectorOptions, type DetectorOptions, type ValueRange } from './detectorOptions.js';
+import { handleInvalidInput } from '../streams/internal/handleInvalidInput.js';
 
 /** One reading of {@link detectAnomalies}: sensor sources emit this shape (`SensorEvent`). */
 export interface SensorReading<K = string | number> {
@@ -167,17 +168,10 @@ export function detectAnomalies<K = string | number, E extends SensorReading<K> 
       const reject = (code: string, message: string, event: unknown, details: Record<string, unknown>) => {
         const err = new InvalidInputError(code, message, details);
         rejected++;
-        if (invalidInput === 'error') {
+        handleInvalidInput(invalidInput, options.onError, err, event, (e) => {
           done = true;
-          subscriber.error(err);
-          return;
-        }
-        try {
-          options.onError?.(err, event);
-        } catch (thrown) {
-          done = true;
-          subscriber.error(thrown);
-        }
+          subscriber.error(e);
+        });
       };
 
       const binding: DetectorBinding<K> = {

@@ -8,6 +8,7 @@ import { createStreamEngine, type EngineName } from './internal/streamEngine.js'
 import { subscribeLinked } from './internal/subscribeLinked.js';
 import type { RecurrentControl } from './recurrentControl.js';
 import { oneOfOption, functionOption, INVALID_INPUT } from '../options.js';
+import { handleInvalidInput } from './internal/handleInvalidInput.js';
 
 /** An input event: a vector, or a vector marked as the start of a new sequence. */
 export type RecurrentInput = ArrayLike<number> | SequenceEvent;
@@ -134,15 +135,8 @@ export function recurrent(model: RecurrentModel, options: RecurrentOptions = {})
           try {
             x = validateInput(flagged ? event.x : event, inputSize);
           } catch (err) {
-            if (invalidInput === 'skip' && err instanceof InvalidInputError) {
-              try {
-                options.onError?.(err, event);
-              } catch (callbackErr) {
-                subscriber.error(callbackErr);
-              }
-              return;
-            }
-            subscriber.error(err);
+            if (err instanceof InvalidInputError) handleInvalidInput(invalidInput, options.onError, err, event, (e) => subscriber.error(e));
+            else subscriber.error(err);
             return;
           }
           let step: { h: Float32Array; y: Float32Array | null };

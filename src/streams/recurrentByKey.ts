@@ -10,6 +10,7 @@ import type { KeyedRecurrentControl } from './keyedRecurrentControl.js';
 import type { StateStore } from './stateStore.js';
 import { subscribeLinked } from './internal/subscribeLinked.js';
 import { functionOption, integerOption, numberOption } from '../options.js';
+import { handleInvalidInput } from './internal/handleInvalidInput.js';
 
 export type { Eviction, EvictionReason, KeyedOutput, KeyedStats } from './internal/keyedSlab.js';
 
@@ -156,10 +157,7 @@ export function recurrentByKey<K = string | number>(
         engine: options.engine,
         initialState: options.initialState,
         onEvict: options.onEvict,
-        onInvalid: (error, event) => {
-          options.onError?.(error, event);
-          if (o.invalidInput === 'error') fail(error);
-        },
+        onInvalid: (error, event) => handleInvalidInput(o.invalidInput, options.onError, error, event, fail),
         output: (out) => {
           if (!closed) subscriber.next(out);
         },

@@ -2,6 +2,7 @@ import { Observable, type OperatorFunction } from 'rxjs';
 import { describe, InvalidInputError, InvalidOptionError, ModelFormatError, SeqstreamError, type ErrorCallback } from '../errors.js';
 import { subscribeLinked } from './internal/subscribeLinked.js';
 import { integerOption, oneOfOption, INVALID_INPUT } from '../options.js';
+import { handleInvalidInput } from './internal/handleInvalidInput.js';
 
 /** An input of {@link standardize}: a bare vector, or an event with a `key` and a vector `x`. */
 export type StandardizeInput = ArrayLike<number> | { key?: string; x: ArrayLike<number> };
@@ -179,14 +180,7 @@ export function standardize<T extends StandardizeInput>(options: StandardizeOpti
         stats = new Map();
       });
 
-      const bad = (error: SeqstreamError, input: unknown): void => {
-        if (invalidInput === 'error') return subscriber.error(error);
-        try {
-          options.onError?.(error, input);
-        } catch (thrown) {
-          subscriber.error(thrown);
-        }
-      };
+      const bad = (error: SeqstreamError, input: unknown): void => handleInvalidInput(invalidInput, options.onError, error, input, (e) => subscriber.error(e));
 
       subscribeLinked(source, subscriber, {
         next: (input) => {

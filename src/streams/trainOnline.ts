@@ -12,6 +12,7 @@ import { describe, InvalidInputError, InvalidOptionError, SeqstreamError, type E
 import { readTarget } from './internal/trainTarget.js';
 import { subscribeLinked } from './internal/subscribeLinked.js';
 import { booleanOption, functionOption, oneOfOption, INVALID_INPUT } from '../options.js';
+import { handleInvalidInput } from './internal/handleInvalidInput.js';
 
 /** One labelled event: input `x` and, optionally, what the model should have output for it. */
 export interface TrainInput {
@@ -230,15 +231,7 @@ export function trainOnline(model: RecurrentModel, options: TrainOnlineOptions =
             }
           } catch (err) {
             if (!(err instanceof SeqstreamError)) throw err;
-            if (invalidInput === 'skip') {
-              try {
-                options.onError?.(err, event);
-              } catch (cbErr) {
-                subscriber.error(cbErr);
-              }
-              return;
-            }
-            subscriber.error(err);
+            handleInvalidInput(invalidInput, options.onError, err, event, (e) => subscriber.error(e));
             return;
           }
           try {
