@@ -267,8 +267,8 @@ export function resolveOptions(options: DashboardOptions): ResolvedOptions {
   int('maxClients', o.maxClients, 1);
   int('maxBufferedBytes', o.maxBufferedBytes, 1024);
   int('maxRows', o.maxRows, 1);
-  for (const [name, v, min] of [['historyPoints', options.historyPoints, 2], ['maxChannels', options.maxChannels, 1], ['maxKeys', options.maxKeys, 1], ['maxAlerts', options.maxAlerts, 1], ['maxKeyLength', options.maxKeyLength, 1]] as const) {
-    if (v !== undefined) int(name, v, min);
+  for (const [name, v, min, max] of [['historyPoints', options.historyPoints, 2, 1 << 20], ['maxChannels', options.maxChannels, 1, 64], ['maxKeys', options.maxKeys, 1, 1 << 24], ['maxAlerts', options.maxAlerts, 1, 1 << 20], ['maxKeyLength', options.maxKeyLength, 1, 1 << 16]] as const) {
+    if (v !== undefined) int(name, v, min, max);
   }
   if (typeof o.host !== 'string' || o.host === '') throw new InvalidOptionError('host', 'an address string', o.host);
   if (o.token !== null && (typeof o.token !== 'string' || o.token.length < 8)) throw new InvalidOptionError('token', 'a string of at least 8 characters', o.token);

@@ -1,5 +1,6 @@
 import { SeqstreamError } from '../errors.js';
 import { PendingPoints } from './internal/pendingPoints.js';
+import { RingSlab } from './internal/ringSlab.js';
 import { StreamHistory } from './streamHistory.js';
 
 /**
@@ -69,7 +70,7 @@ export type StreamSort = 'score' | 'key' | 'value' | 'rate' | 'lastSeen' | 'aler
 export interface DashboardStoreOptions {
   /** Points kept per key. Default 300. */
   historyPoints?: number;
-  /** Input and output channels kept per point. Default 4. */
+  /** Input and output channels kept per point (at most 64). Default 4. */
   maxChannels?: number;
   /** Keys kept; beyond, a key not seen lately is forgotten (second-chance eviction). Default 20000. */
   maxKeys?: number;
@@ -82,11 +83,12 @@ export interface DashboardStoreOptions {
 /**
  * Everything the dashboard knows, bounded: one {@link StreamHistory} per key (at most `maxKeys`;
  * beyond, a key not seen since the eviction clock last passed it leaves), the newest `maxAlerts` alerts, and counters. Pushing an event is
- * O(channels) and allocates nothing once its key's ring is full.
+ * O(channels) and allocates nothing once its key exists.
  *
- * Worst-case memory: `maxKeys × historyPoints × (16 + 8 × maxChannels)` bytes of rings
- * (20,000 × 300 × 48 ≈ 288 MB at the defaults; a key only grows its ring as points arrive, so 10,000
- * keys with up to 16 points each take about 8 MB).
+ * Memory: each key's ring is reserved at full size, `historyPoints × (16 + 8 × maxChannels)` bytes
+ * (14.4 KB at the defaults), when the key first appears, in chunks of 64 keys; `maxKeys` bounds the
+ * total: 20,000 × 300 × 48 ≈ 288 MB at the defaults, 10,000 keys ≈ 144 MB (lower `historyPoints`
+ * or `maxKeys` for less). Full size up front is what makes recording a point pointer-free.
  *
  * @example
  * ```ts
@@ -101,11 +103,17 @@ export class DashboardStore {
   readonly maxKeys: number;
   readonly maxAlerts: number;
   readonly maxKeyLength: number;
-  /** Keys in insertion order, for second-chance eviction (see evictOldest). */
-  private readonly streams = new Map<string, StreamHistory>();
+  /** Each key's ring id, keys in insertion order for second-chance eviction (see evictOldest). */
+  private readonly streams = new Map<string, number>();
+  /** Every key's ring, in shared storage. */
+  private readonly slab: RingSlab;
+  /** The view of each ring in use, by ring id. */
+  private readonly views: (StreamHistory | undefined)[] = [];
+  /** Seen since the eviction clock last passed it, by ring id. */
+  private readonly touched: Uint8Array;
   private readonly pending: PendingPoints;
   /** The ring of each pending point, found by the first pass of `file` (refilled every batch). */
-  private readonly targets: StreamHistory[] = [];
+  private readonly targets: Int32Array;
   private readonly alertRing: AlertEntry[] = [];
   private alertSeq = 0;
   private readonly counters: Omit<DashboardCounters, 'keys'> = {
@@ -128,6 +136,9 @@ export class DashboardStore {
     this.maxAlerts = options.maxAlerts ?? 200;
     this.maxKeyLength = options.maxKeyLength ?? 256;
     this.pending = new PendingPoints(PENDING_POINTS, this.maxChannels);
+    this.targets = new Int32Array(PENDING_POINTS);
+    this.slab = new RingSlab(this.historyPoints, this.maxChannels, this.maxKeys);
+    this.touched = new Uint8Array(this.maxKeys);
   }
 
   /**
@@ -159,31 +170,44 @@ export class DashboardStore {
   /**
    * Files the pending batch into the rings, in arrival order (keys, eviction and alerts as if one
    * by one). Two passes, each a short loop body, so the processor overlaps the cache misses of
-   * many points: first every key's ring is looked up, then every point is copied into its ring.
+   * many points: first every point's ring is looked up, then every point is copied into its ring.
+   * An eviction first writes the points looked up so far, since the freed ring is reused at once.
    */
   private file(): void {
     const p = this.pending;
     const n = p.length;
-    p.length = 0;
     const targets = this.targets;
+    let written = 0;
     for (let i = 0; i < n; i++) {
       const key = p.keys[i];
-      let h = this.streams.get(key);
-      if (h === undefined) {
-        if (this.streams.size >= this.maxKeys) this.evictOldest();
-        h = new StreamHistory(key, this.historyPoints, this.maxChannels);
-        this.streams.set(key, h);
+      let id = this.streams.get(key);
+      if (id === undefined) {
+        if (this.streams.size >= this.maxKeys) {
+          this.write(written, i);
+          written = i;
+          this.evictOldest();
+        }
+        id = this.slab.alloc();
+        this.streams.set(key, id);
+        this.views[id] = new StreamHistory(key, this.historyPoints, this.maxChannels, { slab: this.slab, id });
       } else {
-        h.touched = true;
+        this.touched[id] = 1;
       }
-      targets[i] = h;
+      targets[i] = id;
     }
-    for (let i = 0; i < n; i++) {
-      const h = targets[i];
+    this.write(written, n);
+    p.length = 0;
+  }
+
+  /** Copies pending points `from .. to` into the rings `file` found for them. */
+  private write(from: number, to: number): void {
+    const p = this.pending;
+    const slab = this.slab;
+    for (let i = from; i < to; i++) {
+      const id = this.targets[i];
       const base = i * p.stride;
       const e = i * 3;
-      h.lastSeen = p.extra[e];
-      if (h.pushRecord(p.f64, p.f32, base, p.widths[i], p.extra[e + 1], p.extra[e + 2])) this.recordAlert(h, p.f64[base >> 1]);
+      if (slab.pushRecord(id, p.f64, p.f32, base, p.widths[i], p.extra[e], p.extra[e + 1], p.extra[e + 2])) this.recordAlert(this.views[id]!, p.f64[base >> 1]);
     }
   }
 
@@ -219,7 +243,8 @@ export class DashboardStore {
   /** The history of `key`, if it is held. */
   history(key: string): StreamHistory | undefined {
     if (this.pending.length > 0) this.file();
-    return this.streams.get(key);
+    const id = this.streams.get(key);
+    return id === undefined ? undefined : this.views[id];
   }
 
   /** Number of keys held. */
@@ -240,15 +265,12 @@ export class DashboardStore {
     if (this.rateAt > 0 && now > this.rateAt) this.counters.eventsPerSec = ((this.counters.events - this.rateCount) * 1000) / (now - this.rateAt);
     this.rateCount = this.counters.events;
     this.rateAt = now;
-    for (const h of this.streams.values()) h.markRate(now);
+    for (const id of this.streams.values()) this.slab.markRate(id, now);
   }
 
   /** Bytes held by all rings. */
   get bytes(): number {
-    if (this.pending.length > 0) this.file();
-    let n = 0;
-    for (const h of this.streams.values()) n += h.bytes;
-    return n;
+    return this.slab.bytes;
   }
 
   /**
@@ -261,7 +283,8 @@ export class DashboardStore {
     if (this.sorted && this.sorted.order === order && this.sorted.desc === desc && now - this.sorted.at < cacheMs && this.sorted.keys.length === this.streams.size) {
       keys = this.sorted.keys;
     } else {
-      keys = [...this.streams.values()];
+      keys = [];
+      for (const id of this.streams.values()) keys.push(this.views[id]!);
       keys.sort(comparator(order, desc));
       this.sorted = { order, desc, at: now, keys };
     }
@@ -295,13 +318,16 @@ export class DashboardStore {
     for (;;) {
       const first = this.streams.entries().next();
       if (first.done) return;
-      const [key, h] = first.value;
+      const [key, id] = first.value;
       this.streams.delete(key);
-      if (h.touched) {
-        h.touched = false;
-        this.streams.set(key, h);
+      if (this.touched[id] === 1) {
+        this.touched[id] = 0;
+        this.streams.set(key, id);
         continue;
       }
+      this.slab.release(id);
+      this.views[id] = undefined;
+      this.sorted = null; // its rows must not show the ring's next key
       this.counters.evictedKeys++;
       return;
     }

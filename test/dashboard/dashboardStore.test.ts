@@ -3,13 +3,12 @@ import { DashboardStore } from '../../src/dashboard/dashboardStore.js';
 import { StreamHistory } from '../../src/dashboard/streamHistory.js';
 
 describe('StreamHistory', () => {
-  it('keeps the newest `capacity` points, growing its arrays only as points arrive', () => {
+  it('keeps the newest `capacity` points in a ring reserved at full size', () => {
     const h = new StreamHistory('a', 40, 2);
-    const small = h.bytes;
-    for (let i = 0; i < 100; i++) h.push(i, [i, -i, 99], [i + 0.5], i / 100, false, NaN);
-    expect(h.bytes).toBeGreaterThan(small);
     expect(h.bytes).toBe(40 * StreamHistory.bytesPerPoint(2));
     expect(StreamHistory.bytesPerPoint(2)).toBe(8 + 4 + 4 + 4 * 2 * 2);
+    for (let i = 0; i < 100; i++) h.push(i, [i, -i, 99], [i + 0.5], i / 100, false, NaN);
+    expect(h.bytes).toBe(40 * StreamHistory.bytesPerPoint(2));
     expect(h.count).toBe(100);
     expect(h.oldest).toBe(60);
     const all = h.since(0);
@@ -24,7 +23,7 @@ describe('StreamHistory', () => {
     expect(h.since(100).t).toEqual([]);
   });
 
-  it('keeps order across growth and marks NaN as null; counts alert runs on their rising edge', () => {
+  it('keeps order and marks NaN as null; counts alert runs on their rising edge', () => {
     const h = new StreamHistory('a', 1000, 1);
     const flags = [false, true, true, false, true];
     for (let i = 0; i < 20; i++) h.push(i, [i], null, i === 3 ? NaN : i, flags[i] ?? false, 0.5);
@@ -36,7 +35,7 @@ describe('StreamHistory', () => {
     expect(h.alerts).toBe(2);
   });
 
-  it('keeps epoch timestamps exact (float64) and values as float32 across growth and wrap-around', () => {
+  it('keeps epoch timestamps exact (float64) and values as float32 across wrap-around', () => {
     const h = new StreamHistory('a', 48, 3);
     const t0 = 1_764_633_600_123.25;
     for (let i = 0; i < 130; i++) h.push(t0 + i * 0.5, [i, i + 1, i + 2, i + 3], [-i], i % 7 === 0 ? NaN : i / 3, i % 5 === 0, NaN);
@@ -79,6 +78,24 @@ describe('DashboardStore', () => {
     expect(store.history('b')).toBeUndefined();
     expect(store.history('a')).toBeDefined();
     expect(store.snapshotCounters()).toMatchObject({ events: 5, keys: 3, evictedKeys: 1 });
+  });
+
+  it('reuses an evicted key\'s ring for the next key without showing its points, even within one batch', () => {
+    const store = new DashboardStore({ maxKeys: 2, historyPoints: 8, maxChannels: 1 });
+    // One synchronous burst: every event is in the same pending batch.
+    store.push({ key: 'a', x: [1], score: 9, alert: true, threshold: 3 });
+    store.push({ key: 'b', x: [2] });
+    store.push({ key: 'c', x: [3] }); // evicts a (b was not seen again either, but a is older)
+    store.push({ key: 'a', x: [4] }); // evicts b; a comes back as a new key
+    store.push({ key: 'c', x: [5] });
+    expect(store.size).toBe(2);
+    expect(store.history('b')).toBeUndefined();
+    const a = store.history('a')!;
+    expect(a.since(0).x).toEqual([[4]]);
+    expect([a.count, a.alerts, a.alertActive, a.lastScore, a.threshold, a.lastValue]).toEqual([1, 0, false, NaN, NaN, 4]);
+    expect(store.history('c')!.since(0).x).toEqual([[3, 5]]);
+    expect(store.snapshotCounters()).toMatchObject({ events: 5, keys: 2, evictedKeys: 2, alerts: 1 });
+    expect(store.bytes).toBe(2 * 8 * StreamHistory.bytesPerPoint(1));
   });
 
   it('refuses an event without a usable key with SEQ_DASHBOARD_EVENT and keeps going', () => {
