@@ -83,7 +83,7 @@ interface Slot {
 /**
  * Scores every reading of many keyed sensor streams for anomalies, online: one detector per key
  * (see `AnomalyDetector`: a GRU forecaster learning by TBPTT, the anomaly likelihood of its error,
- * range excursions), one parameter set for all keys, a score in [0, 1) and an alert flag.
+ * range excursions and level novelty), one parameter set for all keys, a score in [0, 1) and an alert flag.
  *
  * Algorithm, per subscription:
  * 1. On subscribe, load `resumeFrom` (detectors and counters) and bind `control`.
