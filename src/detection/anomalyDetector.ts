@@ -140,7 +140,6 @@ export class AnomalyDetector {
       novelLevel = !excursion && this.levels !== null && this.levels.isNovel(u);
       if (novelLevel) raw = 1;
     }
-    this.levels?.visit(u);
     let logQ = this.likelihood.update(raw);
     if (this.profile && this.seasonalLikelihood) {
       const expected = this.profile.expected(timestamp);
@@ -165,8 +164,19 @@ export class AnomalyDetector {
       this.peak = Math.max(this.peak * this.decay, score);
       score = damped;
     }
+    const [oldMin, oldMax] = [this.seenMin, this.seenMax];
     if (value < this.seenMin) this.seenMin = value;
     if (value > this.seenMax) this.seenMax = value;
+    if (this.levels) {
+      if (o.range) this.levels.visit(u);
+      else {
+        // Without a known range the scale is the range seen so far: when it grows, the marks
+        // move with it, and the reading is marked where it sits on the new scale.
+        if (this.seenMin !== oldMin || this.seenMax !== oldMax) this.levels.rescale(oldMin, oldMax, this.seenMin, this.seenMax);
+        const seen = this.seenMax - this.seenMin;
+        if (seen > 0) this.levels.visit((value - this.seenMin) / seen);
+      }
+    }
     const delta = Number.isNaN(this.previous) ? 0 : u - this.previous;
     this.previous = u;
 

@@ -12,6 +12,7 @@ export interface LevelNoveltyJSON {
  * It generalises the range excursion (a new maximum or minimum) to the inside of the range: a
  * stream that has only ever sat near 0 and near 1 and now holds at 0.5 is doing something it has
  * never done, however well a forecaster tracks it step by step. The memory is one byte per bin.
+ * On a scale that grows with the stream (no known range), `rescale` carries the marks over.
  *
  * @example
  * ```ts
@@ -48,6 +49,31 @@ export class LevelNovelty {
   /** Marks u's bin as visited. */
   visit(u: number): void {
     this.visited[this.bin(u)] = 1;
+  }
+
+  /**
+   * Re-expresses the visited levels after the scale's range grew from [oldMin, oldMax] to
+   * [newMin, newMax] (a stream without a known range, normalised by the range seen so far): every
+   * new bin that overlaps a visited old one is marked, so a level seen before stays familiar.
+   * With oldMin === oldMax (every earlier reading equal), that one level is marked.
+   */
+  rescale(oldMin: number, oldMax: number, newMin: number, newMax: number): void {
+    const n = this.visited.length;
+    const span = newMax - newMin;
+    if (!(span > 0) || !Number.isFinite(oldMin) || !Number.isFinite(oldMax)) return;
+    const at = (v: number) => (v - newMin) / span;
+    const old = Uint8Array.from(this.visited);
+    this.visited.fill(0);
+    if (!(oldMax > oldMin)) {
+      this.visit(at(oldMin));
+      return;
+    }
+    const w = (oldMax - oldMin) / n;
+    for (let i = 0; i < n; i++) {
+      if (old[i] === 0) continue;
+      const last = this.bin(at(oldMin + (i + 1) * w));
+      for (let b = this.bin(at(oldMin + i * w)); b <= last; b++) this.visited[b] = 1;
+    }
   }
 
   /** Marks every bin visited (no level is novel any more). */

@@ -25,6 +25,20 @@ describe('LevelNovelty', () => {
     expect(levels.isNovel(-3)).toBe(false);
   });
 
+  it('carries the marks over when the scale grows', () => {
+    const levels = new LevelNovelty(32);
+    levels.visit(1); // the old maximum, 10 on a 0..10 scale
+    levels.visit(0);
+    levels.rescale(0, 10, 0, 30); // the range grew to 0..30: 10 is now at 1/3
+    expect(levels.isNovel(10 / 30)).toBe(false);
+    expect(levels.isNovel(0)).toBe(false);
+    expect(levels.isNovel(20 / 30)).toBe(true);
+    const point = new LevelNovelty(32);
+    point.rescale(4, 4, 4, 8); // every earlier reading was 4
+    expect(point.isNovel(0)).toBe(false);
+    expect(point.isNovel(0.5)).toBe(true);
+  });
+
   it('round-trips through JSON and rejects a state of another size', () => {
     const levels = new LevelNovelty(8);
     levels.visit(0.9);
@@ -49,6 +63,18 @@ describe('AnomalyDetector level novelty', () => {
     expect(scored[300].score).toBeGreaterThan(before);
     // Once visited, the level is familiar: the rows after it are not novel.
     expect(scored.slice(301).some((d) => d.novelLevel)).toBe(false);
+  });
+
+  it('without a known range, a familiar level stays familiar after the range grows', () => {
+    // 2 and 8 during learning, a new maximum of 20 at row 300, then back to 8 and on to 14.
+    const rnd = seededRandom(3);
+    const t0 = Date.UTC(2024, 0, 1);
+    const x = (t: number) => (t < 300 ? (Math.floor(t / 12) % 2 === 0 ? 2 : 8) : t === 300 ? 20 : t < 340 ? 8 : 14) + 0.05 * (rnd() - 0.5);
+    const detector = new AnomalyDetector({ learningPeriod: 100 });
+    const out = Array.from({ length: 400 }, (_, t) => detector.update(x(t), t0 + t * 300_000));
+    expect(out[300].excursion).toBe(true);
+    expect(out.slice(301, 340).some((d) => d.novelLevel)).toBe(false);
+    expect(out[340].novelLevel).toBe(true);
   });
 
   it('is off with levelBins 0, and a snapshot without level state treats every level as visited', () => {
