@@ -107,33 +107,49 @@ async function loadWebrtc(): Promise<{ process(f: Int16Array): number } | string
   }
 }
 
-async function timeIt(fn: () => unknown, reps: number): Promise<number> {
-  await fn(); // warm-up
-  const t0 = performance.now();
-  for (let r = 0; r < reps; r++) await fn();
-  return (performance.now() - t0) / reps;
+/**
+ * Median milliseconds per call of each path, the paths interleaved round by round after one
+ * warm-up call each: on a shared machine the load drifts, and interleaving gives every path the
+ * same drift, so the ratios hold even when the absolute figures do not.
+ */
+async function timeInterleaved(paths: (() => unknown)[], rounds: number): Promise<number[]> {
+  for (const fn of paths) await fn();
+  const times = paths.map(() => [] as number[]);
+  for (let r = 0; r < rounds; r++) {
+    for (let p = 0; p < paths.length; p++) {
+      const t0 = performance.now();
+      await paths[p]();
+      times[p].push(performance.now() - t0);
+    }
+  }
+  return times.map((t) => t.sort((a, b) => a - b)[t.length >> 1]);
 }
 
 /** Runs the benchmark (see the file comment). */
 export async function run({ quick = false }: { quick?: boolean } = {}): Promise<void> {
   const seconds = quick ? 10 : 30;
-  const reps = quick ? 2 : 4;
+  const reps = quick ? 3 : 9;
   const bytes = speechWav(seconds);
   const rows: [string, string, string][] = [];
-  const ours = await timeIt(() => seqstreamPath(bytes), reps);
-  rows.push(['seqstream tag (shipped GRU, WAV bytes -> segments)', `${(ours / seconds).toFixed(3)} ms`, '1.00x']);
   const silero = await loadSilero();
+  const webrtc = await loadWebrtc();
+  const paths: (() => unknown)[] = [() => seqstreamPath(bytes)];
+  if (typeof silero !== 'string') paths.push(() => sileroPath(bytes, silero));
+  if (typeof webrtc !== 'string') paths.push(() => webrtcPath(bytes, webrtc));
+  const medians = await timeInterleaved(paths, reps);
+  const ours = medians[0];
+  rows.push(['seqstream tag (shipped GRU, WAV bytes -> segments)', `${(ours / seconds).toFixed(3)} ms`, '1.00x']);
+  let next = 1;
   let sileroMs = NaN;
   if (typeof silero !== 'string') {
-    sileroMs = await timeIt(() => sileroPath(bytes, silero), reps);
+    sileroMs = medians[next++];
     rows.push(['Silero VAD v5 (onnxruntime-node, 1 thread)', `${(sileroMs / seconds).toFixed(3)} ms`, `${(sileroMs / ours).toFixed(2)}x ours`]);
   } else rows.push(['Silero VAD v5', silero, 'issue: ~3.6 ms per s']);
-  const webrtc = await loadWebrtc();
   if (typeof webrtc !== 'string') {
-    const ms = await timeIt(() => webrtcPath(bytes, webrtc), reps);
+    const ms = medians[next++];
     rows.push(['WebRTC VAD (fvad-wasm, mode 3, frames only)', `${(ms / seconds).toFixed(3)} ms`, `${(ms / ours).toFixed(2)}x ours`]);
   } else rows.push(['WebRTC VAD', webrtc, 'issue: ~0.12 ms per s']);
-  console.log(`${seconds} s of 16 kHz audio, ${reps} timed runs after a warm-up, one thread; cost per second of audio (lower is better)`);
+  console.log(`${seconds} s of 16 kHz audio, median of ${reps} interleaved rounds after a warm-up, one thread; cost per second of audio (lower is better)`);
   console.log('| path | per second of audio | relative |');
   console.log('|---|---|---|');
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);

@@ -7,7 +7,7 @@
 
 Speech comes from espeak-ng (voices, variants, rates, pitches, languages), non-speech from sox
 and numpy (noises of any spectral slope, tones, chirps, harmonic sweeps, plucked chords and
-note sequences as a stand-in for music, clicks and bursts as events; a third of the training
+note sequences as a stand-in for music, clicks and bursts as events; half of the training
 beds get a slow random amplitude modulation). The three splits use DISJOINT languages, voice
 variants and noise types: `train` to fit, `dev` to choose (early stopping, smoothing), `valid`
 held out, scored once, so its score estimates how the model does on sources it never heard. Frame labels
@@ -40,7 +40,7 @@ SPLITS = {
         noises=['whitenoise', 'pinknoise', 'sine', 'chirp', 'pluck', 'square_hum', 'am_noise', 'harmonic', 'clicks',
                 'band_noise', 'multi_tone', 'sloped_noise', 'harmonic_sweep', 'melody'],
         snr=(-2.0, 25.0),
-        layered=0.3, telephone=0.15, modulated=0.35,
+        layered=0.3, telephone=0.15, modulated=0.5,
         rates=(110, 230), pitches=(15, 85),
     ),
     # for tuning (smoothing, model choice): sources neither `train` nor `valid` use, `valid`'s layout
@@ -240,9 +240,10 @@ def melody(rng, seconds):
 
 
 def modulate(rng, x):
-    """Random slow amplitude modulation (0.2-10 Hz sine, or a smoothed random walk), 30-100% deep."""
+    """Random slow amplitude modulation (0.2-10 Hz sine, or a smoothed random walk), 30-100% deep;
+    half the time 100%, so the sound fades out to silence and back in without being speech."""
     t = np.arange(len(x)) / RATE
-    depth = rng.uniform(0.3, 1.0)
+    depth = 1.0 if rng.rand() < 0.5 else rng.uniform(0.3, 1.0)
     if rng.rand() < 0.5:
         env = 0.5 + 0.5 * np.sin(2 * np.pi * rng.uniform(0.2, 10) * t + rng.uniform(0, 2 * np.pi))
     else:
