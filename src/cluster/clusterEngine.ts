@@ -14,31 +14,41 @@ export interface PartitionRecord {
 
 /** A running read of one partition, started by {@link PartitionLog.read}. */
 export interface PartitionReader {
-  /** Records in log order; ends when {@link PartitionReader.stop} is called or the read fails. */
-  records: AsyncIterable<PartitionRecord>;
-  /** Stops the read; `records` ends. */
+  /**
+   * Records in log order, in batches of what has arrived (each non-empty); ends when
+   * {@link PartitionReader.stop} is called or the read fails. A batch is stepped as one micro-batch.
+   */
+  batches: AsyncIterable<PartitionRecord[]>;
+  /** Stops the read; `batches` ends. */
   stop(): void;
 }
 
 /**
  * The engine's log, seen by a worker: read one partition from a position, publish outputs and
- * dead letters idempotently by id, drop what a checkpoint covers. Engine-neutral: JetStream
- * implements it with one stream per partition (`JetStreamEngine`), Kafka would with one topic
- * partition per partition.
+ * dead letters idempotently by id (pipelined: queued at once, retried until stored), drop what
+ * a checkpoint covers. Engine-neutral: JetStream implements it with one stream per partition
+ * (`JetStreamEngine`), Kafka would with one topic partition per partition and an idempotent producer.
  *
  * @example
  * ```ts
  * const reader = await log.read(3, 1201);
- * for await (const r of reader.records) handle(r.seq, r.data);
+ * for await (const batch of reader.batches) for (const r of batch) log.emit(3, r.seq, handle(r.data));
+ * await log.stored(3); // every output so far is stored
  * ```
  */
 export interface PartitionLog {
   /** Reads `partition` from the first record with `seq >= fromSeq`. */
   read(partition: number, fromSeq: number): Promise<PartitionReader>;
-  /** Publishes one output; `id` (`<partition>:<seq>`) makes a repeat a no-op downstream. Resolves when stored. */
-  emit(partition: number, seq: number, payload: Uint8Array): Promise<void>;
-  /** Publishes a rejected record with its error code and reason, id `<partition>:<seq>`. Resolves when stored. */
-  deadLetter(partition: number, seq: number, code: string, reason: string, payload: Uint8Array): Promise<void>;
+  /** Queues one output, id `<partition>:<seq>` (a repeat is a no-op downstream); it is sent again until stored. */
+  emit(partition: number, seq: number, payload: Uint8Array): void;
+  /** Queues a rejected record with its error code and reason, id `<partition>:<seq>`, sent again until stored. */
+  deadLetter(partition: number, seq: number, code: string, reason: string, payload: Uint8Array): void;
+  /** Resolves once every output and dead letter of `partition` queued before the call is stored; rejects (`SEQ_CLUSTER_STOPPED`) if {@link PartitionLog.drop} comes first. */
+  stored(partition: number): Promise<void>;
+  /** Resolves once at most `atMost` outputs and dead letters of `partition` are not yet stored (back-pressure). */
+  below(partition: number, atMost: number): Promise<void>;
+  /** Forgets `partition`'s queued publishes: the partition stopped here, nothing more of it is sent. */
+  drop(partition: number): void;
   /** Drops records with `seq <= uptoSeq` (a durable checkpoint covers them). Best effort. */
   trim(partition: number, uptoSeq: number): Promise<void>;
 }

@@ -23,9 +23,9 @@ export interface ClusterWorkerOptions {
   deadLetterMaxBytes?: number;
   /** Most events stepped in one batch. Default 1024. */
   maxBatch?: number;
-  /** How long an event waits for others to share its batch, in ms. Default 1. */
+  /** How long an event waits for others to share its batch, in ms; 0 steps each arrived batch of records at once. Default 0. */
   batchWaitMs?: number;
-  /** Most unacknowledged output publishes per partition before reading pauses. Default 8192. */
+  /** Most unacknowledged output publishes per partition before reading pauses. Default 1024. */
   maxInFlight?: number;
   /** The keyed pipeline; default `recurrentByKey(model)`. */
   pipeline?: PartitionPipeline;
@@ -68,8 +68,8 @@ export class ClusterWorker {
       maxEventBytes: numberOption('maxEventBytes', options.maxEventBytes, 65_536, { min: 1 }),
       deadLetterMaxBytes: numberOption('deadLetterMaxBytes', options.deadLetterMaxBytes, 4096, { min: 0 }),
       maxBatch: numberOption('maxBatch', options.maxBatch, 1024, { min: 1 }),
-      batchWaitMs: numberOption('batchWaitMs', options.batchWaitMs, 1, { min: 0 }),
-      maxInFlight: numberOption('maxInFlight', options.maxInFlight, 8192, { min: 1 }),
+      batchWaitMs: numberOption('batchWaitMs', options.batchWaitMs, 0, { min: 0 }),
+      maxInFlight: numberOption('maxInFlight', options.maxInFlight, 1024, { min: 1 }),
       pipeline: options.pipeline,
       trace: options.trace ?? false,
     };

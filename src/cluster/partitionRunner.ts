@@ -40,7 +40,6 @@ export interface PartitionRunnerOptions {
 }
 
 const encoder = new TextEncoder();
-const RETRY_MS = [50, 100, 200, 400, 800, 1600, 2000];
 
 /** Counters of one running partition. */
 export interface PartitionStats {
@@ -64,15 +63,16 @@ export interface PartitionStats {
  *
  * Algorithm:
  * 1. `applied` = the checkpoint's seq (0 without one); the pipeline resumes from its states and
- *    the log is read from `applied + 1`.
- * 2. Each record: skip it if `seq <= applied` (a replay); else `applied = seq`. Oversize or
- *    malformed payloads, and events the pipeline rejects, go to the dead-letter subject with
- *    their code; valid ones step their key.
- * 3. Each output is published with id `<partition>:<seq>`, retried with backoff until stored.
+ *    the log is read from `applied + 1`, in batches of what has arrived.
+ * 2. Each record of a batch: skip it if `seq <= applied` (a replay); else `applied = seq`.
+ *    Oversize or malformed payloads, and events the pipeline rejects, go to the dead-letter
+ *    subject with their code; valid ones are queued, and the batch is stepped as one micro-batch.
+ * 3. Each output is queued on the log with id `<partition>:<seq>` (pipelined, resent until
+ *    stored); reading pauses while more than `maxInFlight` are unacknowledged.
  * 4. Every `checkpointEveryMs` / `checkpointEveryEvents`: capture every key's state with
- *    `offset = applied`, wait until every output and dead letter up to it is stored, commit it
- *    through the fence, then trim the log up to it. A failed fence means another worker owns
- *    the partition: stop at once, write nothing more.
+ *    `offset = applied`, wait until every output and dead letter up to it is stored (reading
+ *    and stepping go on meanwhile), commit it through the fence, then trim the log up to it.
+ *    A failed fence means another worker owns the partition: stop at once, write nothing more.
  *
  * @example
  * ```ts
@@ -94,10 +94,7 @@ export class PartitionRunner {
   private timer: ReturnType<typeof setInterval> | undefined;
   private readonly input = new Subject<KeyedEvent<string>>();
   private readonly control = new KeyedRecurrentControl<string>();
-  private readonly pending = new Set<Promise<void>>();
   private current: PartitionRecord | undefined;
-  /** Resolves the reading loop's wait once the publishes in flight fall to half of `maxInFlight`. */
-  private drained: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   readonly stats: PartitionStats;
 
@@ -135,17 +132,20 @@ export class PartitionRunner {
 
   private async consume(reader: PartitionReader): Promise<void> {
     try {
-      for await (const r of reader.records) {
+      const log = this.o.engine.log;
+      for await (const batch of reader.batches) {
         if (this.stopped) break;
         if (!this.o.leaseFresh()) {
           this.lose('lease expired locally');
           break;
         }
-        this.handle(r);
+        for (const r of batch) this.handle(r);
+        // The pipeline steps the batch in a microtask, as one micro-batch (`batchWaitMs` 0).
         if (this.eventsSinceCheckpoint >= this.o.checkpointEveryEvents) void this.checkpoint();
-        if (this.pending.size >= this.o.maxInFlight && !this.stopped) await new Promise<void>((r) => (this.drained = r));
+        await log.below(this.p, this.o.maxInFlight);
       }
     } catch (e) {
+      if (this.stopped) return; // the log dropped this partition's publishes
       this.lose(`reading the partition failed: ${(e as Error).message}`);
     }
   }
@@ -176,39 +176,14 @@ export class PartitionRunner {
     const seq = out.offset as number;
     const body = encoder.encode(JSON.stringify({ key: out.key, y: Array.from(out.y), p: this.p, seq }));
     this.stats.outputs++;
-    this.track(() => this.o.engine.log.emit(this.p, seq, body));
+    this.o.engine.log.emit(this.p, seq, body);
   }
 
   private deadLetter(r: PartitionRecord | undefined, code: string, reason: string): void {
     if (!r || this.stopped) return;
     this.stats.deadLetters++;
     const data = r.data.length > this.o.deadLetterMaxBytes ? r.data.subarray(0, this.o.deadLetterMaxBytes) : r.data;
-    this.track(() => this.o.engine.log.deadLetter(this.p, r.seq, code, reason, data));
-  }
-
-  /** Runs a publish until it is stored (backoff between tries) or the runner stops. */
-  private track(publish: () => Promise<void>): void {
-    const run = async (): Promise<void> => {
-      for (let attempt = 0; ; attempt++) {
-        if (this.stopped) throw new SeqstreamError('SEQ_CLUSTER_STOPPED', `partition ${this.p} stopped`, {});
-        try {
-          return await publish();
-        } catch {
-          await new Promise((r) => setTimeout(r, RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)]));
-        }
-      }
-    };
-    const p = run();
-    this.pending.add(p);
-    const settle = (): void => {
-      this.pending.delete(p);
-      if (this.drained && (this.pending.size <= this.o.maxInFlight / 2 || this.stopped)) {
-        const wake = this.drained;
-        this.drained = undefined;
-        wake();
-      }
-    };
-    p.then(settle, settle);
+    this.o.engine.log.deadLetter(this.p, r.seq, code, reason, data);
   }
 
   /** Takes a checkpoint now unless one is being written; resolves when it is committed (or skipped). */
@@ -232,7 +207,7 @@ export class PartitionRunner {
     cp.offset = this.applied;
     this.eventsSinceCheckpoint = 0;
     try {
-      await Promise.all([...this.pending]);
+      await this.o.engine.log.stored(this.p); // every output and dead letter up to cp.offset
     } catch {
       return; // stopped while waiting
     }
@@ -267,10 +242,10 @@ export class PartitionRunner {
 
   private halt(): void {
     this.stopped = true;
-    this.drained?.();
     if (this.timer) clearInterval(this.timer);
     this.reader?.stop();
     this.sub?.unsubscribe();
+    this.o.engine.log.drop(this.p);
   }
 
   private lose(reason: string): void {

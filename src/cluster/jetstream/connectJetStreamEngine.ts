@@ -19,13 +19,16 @@ export interface JetStreamEngineOptions extends JetStreamTopologyOptions {
   reconnectTimeWaitMs?: number;
   /** Status lines: connection lost / restored, topology retries. Default none. */
   status?: (line: string) => void;
-  /** Messages a partition's consumer asks for at a time. Default 1024. */
+  /** Messages a partition's consumer asks for at a time. Default 2048. */
   fetchBatch?: number;
 }
 
 /** A {@link ClusterEngine} on JetStream, plus the connection and names. */
 export interface JetStreamEngine extends ClusterEngine {
+  /** The control connection (leases, checkpoints, topology). */
   nc: NatsConnection;
+  /** The data connection (partition reads, outputs, dead letters). */
+  data: NatsConnection;
   names: JetStreamNames;
   nats: NatsModules;
 }
@@ -45,21 +48,32 @@ export async function connectJetStreamEngine(options: JetStreamEngineOptions): P
   const names = jetStreamNames(options.stream);
   const nats = await loadNats();
   const status = options.status ?? (() => undefined);
-  const nc = await nats.transport.connect({
-    servers: options.servers,
-    name: options.name ?? 'seqstream',
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: options.reconnectTimeWaitMs ?? 250,
-    waitOnFirstConnect: true,
-  });
-  void (async () => {
-    for await (const s of nc.status()) {
-      if (s.type === 'disconnect') status(`disconnected from ${'server' in s ? s.server : 'server'}; reconnecting`);
-      else if (s.type === 'reconnect') status(`reconnected to ${'server' in s ? s.server : 'server'}`);
-    }
-  })().catch(() => undefined);
+  const connect = async (role: string): Promise<NatsConnection> => {
+    const c = await nats.transport.connect({
+      servers: options.servers,
+      name: `${options.name ?? 'seqstream'}-${role}`,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: options.reconnectTimeWaitMs ?? 250,
+      waitOnFirstConnect: true,
+      // No stack-trace object per request: a worker makes many, and their errors are handled by code.
+      noAsyncTraces: true,
+    });
+    void (async () => {
+      for await (const s of c.status()) {
+        if (s.type === 'disconnect') status(`${role} connection: disconnected from ${'server' in s ? s.server : 'server'}; reconnecting`);
+        else if (s.type === 'reconnect') status(`${role} connection: reconnected to ${'server' in s ? s.server : 'server'}`);
+      }
+    })().catch(() => undefined);
+    return c;
+  };
+  // Two connections: leases and checkpoint pointers must not queue behind a partition's bulk of
+  // events and outputs (in the client's socket buffer or the server's read loop), or a busy worker
+  // would miss its own lease renewals.
+  const nc = await connect('control');
+  const data = await connect('data');
   const jsm = await nats.jetstream.jetstreamManager(nc);
-  const js = nats.jetstream.jetstream(nc);
+  const js = nats.jetstream.jetstream(data);
+  const dataJsm = await nats.jetstream.jetstreamManager(data);
   let topo;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -68,7 +82,7 @@ export async function connectJetStreamEngine(options: JetStreamEngineOptions): P
     } catch (e) {
       const code = (e as { code?: string }).code;
       if (code === 'SEQ_CLUSTER_PARTITIONS' || code === 'SEQ_INVALID_OPTION' || attempt >= 20) {
-        await nc.close();
+        await Promise.all([nc.close(), data.close()]);
         throw e;
       }
       status(`topology not ready (${(e as Error).message}); retrying`);
@@ -76,17 +90,20 @@ export async function connectJetStreamEngine(options: JetStreamEngineOptions): P
     }
   }
   const leases = await KvLeaseTable.open(topo.group);
+  const log = new JetStreamPartitionLog(nats, data, js, dataJsm, names, { fetchBatch: options.fetchBatch });
   return {
     nc,
+    data,
     names,
     nats,
     partitions: options.partitions,
     leases,
     checkpoints: new JetStreamCheckpointStore(topo.pointers, topo.bodies),
-    log: new JetStreamPartitionLog(nats, js, jsm, names, { fetchBatch: options.fetchBatch }),
+    log,
     close: async () => {
       leases.close();
-      await nc.drain().catch(() => nc.close());
+      log.close();
+      await Promise.all([nc.drain().catch(() => nc.close()), data.drain().catch(() => data.close())]);
     },
   };
 }

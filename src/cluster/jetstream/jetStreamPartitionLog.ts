@@ -1,42 +1,48 @@
-import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
 import type { PartitionLog, PartitionReader, PartitionRecord } from '../clusterEngine.js';
 import type { NatsModules } from './loadNats.js';
 import type { JetStreamNames } from './jetStreamNames.js';
+import { JetStreamPublishWindow } from './jetStreamPublishWindow.js';
+
+const IDLE = Symbol('idle');
 
 /** Settings of {@link JetStreamPartitionLog}. */
 export interface JetStreamPartitionLogOptions {
-  /** Messages a partition's consumer asks for at a time. Default 1024. */
+  /** Messages a partition's consumer asks for at a time (also the largest batch handed on). Default 2048. */
   fetchBatch?: number;
-  /** Publish acknowledgement timeout, in ms (then the publish is retried). Default 5000. */
+  /** An output or dead letter with no acknowledgement after this many ms is sent again. Default 5000. */
   publishTimeoutMs?: number;
 }
 
 /**
  * A {@link PartitionLog} on JetStream: partition p is the stream `<stream>-p<p>`, read by an
  * ordered consumer starting at a sequence (no server-side acks: where to resume is the
- * checkpoint's business, see nats-server#4786); outputs and dead letters are published with
+ * checkpoint's business, see nats-server#4786) and handed on in batches of what has arrived;
+ * outputs and dead letters go through a {@link JetStreamPublishWindow} with
  * `Nats-Msg-Id = <p>:<seq>` into streams that drop repeats within their duplicate window; trim
  * purges a partition stream below a checkpointed sequence.
  *
  * @example
  * ```ts
- * const log = new JetStreamPartitionLog(nats, js, jsm, jetStreamNames('sensors'));
+ * const log = new JetStreamPartitionLog(nats, nc, js, jsm, jetStreamNames('sensors'));
  * const reader = await log.read(0, 1);
  * ```
  */
 export class JetStreamPartitionLog implements PartitionLog {
   private readonly fetchBatch: number;
-  private readonly timeout: number;
+  private readonly window: JetStreamPublishWindow;
 
   constructor(
     private readonly nats: NatsModules,
+    nc: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     private readonly names: JetStreamNames,
     options: JetStreamPartitionLogOptions = {},
   ) {
-    this.fetchBatch = options.fetchBatch ?? 1024;
-    this.timeout = options.publishTimeoutMs ?? 5000;
+    this.fetchBatch = options.fetchBatch ?? 2048;
+    this.window = new JetStreamPublishWindow(nats, nc, { ackTimeoutMs: options.publishTimeoutMs ?? 5000 });
   }
 
   async read(partition: number, fromSeq: number): Promise<PartitionReader> {
@@ -47,29 +53,69 @@ export class JetStreamPartitionLog implements PartitionLog {
     // Short pulls with heartbeats: when the server holding the ordered consumer dies, the client
     // notices within seconds (the default 30 s pull would stall the partition that long) and recreates it.
     const messages = await consumer.consume({ max_messages: this.fetchBatch, expires: 5000, idle_heartbeat: 1000 });
-    async function* records(): AsyncGenerator<PartitionRecord> {
-      for await (const m of messages) {
+    const max = this.fetchBatch;
+    const idleTurn = (): Promise<typeof IDLE> => new Promise((r) => setImmediate(() => r(IDLE)));
+    async function* batches(): AsyncGenerator<PartitionRecord[]> {
+      const it = messages[Symbol.asyncIterator]();
+      let next = it.next();
+      let batch: PartitionRecord[] = [];
+      let idle: Promise<typeof IDLE> | undefined;
+      for (;;) {
+        // Hand on what has arrived: a batch ends when the iterator holds nothing more now. Its
+        // pending count can overstate (pull requests queued in it are counted), so an event-loop
+        // turn without a message ends the batch too.
+        let r: IteratorResult<JsMsg> | typeof IDLE;
+        if (batch.length === 0) r = await next;
+        else if (batch.length >= max || messages.getPending() === 0) r = IDLE;
+        else r = await Promise.race([next, (idle ??= idleTurn())]);
+        if (r === IDLE) {
+          yield batch;
+          batch = [];
+          idle = undefined;
+          continue;
+        }
+        if (r.done) break;
+        const m = r.value;
         const dot = m.subject.indexOf('.', m.subject.indexOf('.in.') + 4);
-        yield { seq: m.seq, subject: m.subject, data: m.data, subjectKey: dot > 0 ? m.subject.slice(dot + 1) : undefined };
+        batch.push({ seq: m.seq, subject: m.subject, data: m.data, subjectKey: dot > 0 ? m.subject.slice(dot + 1) : undefined });
+        next = it.next();
       }
+      if (batch.length > 0) yield batch;
     }
-    return { records: records(), stop: () => void messages.stop() };
+    return { batches: batches(), stop: () => void messages.stop() };
   }
 
-  async emit(partition: number, seq: number, payload: Uint8Array): Promise<void> {
-    await this.js.publish(this.names.outputSubject(partition), payload, { msgID: `${partition}:${seq}`, timeout: this.timeout });
+  emit(partition: number, seq: number, payload: Uint8Array): void {
+    this.window.publish(partition, this.names.outputSubject(partition), payload, `${partition}:${seq}`);
   }
 
-  async deadLetter(partition: number, seq: number, code: string, reason: string, payload: Uint8Array): Promise<void> {
-    const h = this.nats.transport.headers();
-    h.set('Seqstream-Code', code);
-    h.set('Seqstream-Reason', reason.replace(/[\r\n]+/g, ' ').slice(0, 512));
-    h.set('Seqstream-Partition', String(partition));
-    h.set('Seqstream-Seq', String(seq));
-    await this.js.publish(this.names.deadSubject(partition), payload, { msgID: `${partition}:${seq}`, headers: h, timeout: this.timeout });
+  deadLetter(partition: number, seq: number, code: string, reason: string, payload: Uint8Array): void {
+    this.window.publish(partition, this.names.deadSubject(partition), payload, `${partition}:${seq}`, {
+      'Seqstream-Code': code,
+      'Seqstream-Reason': reason.replace(/[\r\n]+/g, ' ').slice(0, 512),
+      'Seqstream-Partition': String(partition),
+      'Seqstream-Seq': String(seq),
+    });
+  }
+
+  stored(partition: number): Promise<void> {
+    return this.window.stored(partition);
+  }
+
+  below(partition: number, atMost: number): Promise<void> {
+    return this.window.below(partition, atMost);
+  }
+
+  drop(partition: number): void {
+    this.window.drop(partition);
   }
 
   async trim(partition: number, uptoSeq: number): Promise<void> {
     await this.jsm.streams.purge(this.names.partitionStream(partition), { seq: uptoSeq + 1 });
+  }
+
+  /** Stops resending outputs and dead letters. */
+  close(): void {
+    this.window.close();
   }
 }

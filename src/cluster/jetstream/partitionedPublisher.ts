@@ -46,6 +46,8 @@ const encoder = new TextEncoder();
 export class PartitionedPublisher {
   private readonly names: JetStreamNames;
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Every publish not settled yet, including those still waiting for room: what `flush` waits for. */
+  private readonly unsettled = new Set<Promise<unknown>>();
   private n = 0;
   private readonly o: Required<PartitionedPublisherOptions>;
 
@@ -85,7 +87,15 @@ export class PartitionedPublisher {
    * it is stored. Waits first while `maxInFlight` publishes are unacknowledged. Events of one key
    * keep their order as long as no acknowledgement is lost; a retried one may land after later ones.
    */
-  async publish(event: { key: string | number; x?: unknown; reset?: boolean } | string, key?: string | number): Promise<PublishedEvent> {
+  publish(event: { key: string | number; x?: unknown; reset?: boolean } | string, key?: string | number): Promise<PublishedEvent> {
+    const p = this.publishOne(event, key);
+    this.unsettled.add(p);
+    const done = (): void => void this.unsettled.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  private async publishOne(event: { key: string | number; x?: unknown; reset?: boolean } | string, key?: string | number): Promise<PublishedEvent> {
     const k = typeof event === 'string' ? key : event.key;
     if (k === undefined || k === null || k === '') throw new SeqstreamError('SEQ_CLUSTER_MALFORMED', "event has no 'key'", {});
     const data = encoder.encode(typeof event === 'string' ? event : JSON.stringify(event));
@@ -122,7 +132,7 @@ export class PartitionedPublisher {
 
   /** Waits for every publish in flight. */
   async flush(): Promise<void> {
-    await Promise.allSettled([...this.inFlight]);
+    while (this.unsettled.size > 0) await Promise.allSettled([...this.unsettled]);
   }
 
   /** Flushes, then closes the connection this publisher opened (if any). */
