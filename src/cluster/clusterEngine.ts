@@ -76,8 +76,13 @@ export interface ClaimedCheckpoint {
 export interface PartitionCheckpointStore {
   /** Loads the newest checkpoint and takes the fence for `owner`. */
   claim(partition: number, owner: string): Promise<ClaimedCheckpoint>;
-  /** Durably stores `checkpoint` if `fence` is still current; resolves to the new fence. */
-  commit(partition: number, fence: number, checkpoint: KeyedCheckpoint<string>): Promise<number>;
+  /**
+   * Durably stores `checkpoint` if `fence` is still current; resolves to the new fence. `owned`,
+   * if given, is asked again right before the commit point (after the body is written, which can
+   * take long): false fails with `SEQ_CLUSTER_FENCED`, so a worker stalled mid-commit past its
+   * lease does not commit once it runs again.
+   */
+  commit(partition: number, fence: number, checkpoint: KeyedCheckpoint<string>, owned?: () => boolean): Promise<number>;
 }
 
 /** One entry of a {@link LeaseTable}, as the local watcher last saw it. */
@@ -112,6 +117,8 @@ export interface LeaseTable {
   put(key: string, value: string): Promise<number>;
   /** Deletes `key` if its revision is still `revision`. */
   remove(key: string, revision: number): Promise<void>;
+  /** Reads `key` directly into the view (after a lost compare-and-set, so a lagging watcher cannot keep a stale revision in use). */
+  refresh(key: string): Promise<void>;
 }
 
 /** Everything a worker needs from an engine. */

@@ -203,7 +203,10 @@ export class PartitionOwnership {
       try {
         revision = seenRevision === undefined ? await this.table.create(LEASE(p), value) : await this.table.update(LEASE(p), value, seenRevision);
       } catch {
-        return; // someone else won, or the engine is unreachable: next tick looks again
+        // Someone else won, or the view is stale (a lagging watcher): read the lease itself, so the
+        // next tick does not repeat a compare-and-set on a revision that is long gone.
+        await this.table.refresh(LEASE(p)).catch(() => undefined);
+        return;
       }
       if (this.stopped) return;
       this.held.set(p, { revision, renewedAt: sentAt });

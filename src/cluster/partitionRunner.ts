@@ -215,7 +215,7 @@ export class PartitionRunner {
     if (!this.o.leaseFresh()) return this.lose('lease expired locally');
     if (this.o.trace) this.o.status(`partition ${this.p}: checkpoint seq ${cp.offset} writing (${cp.keys.length} keys)`);
     try {
-      this.fence = await this.o.engine.checkpoints.commit(this.p, this.fence, cp);
+      this.fence = await this.o.engine.checkpoints.commit(this.p, this.fence, cp, () => !this.stopped && this.o.leaseFresh());
     } catch (e) {
       if ((e as SeqstreamError).code === 'SEQ_CLUSTER_FENCED') return this.lose('checkpoint fenced: another worker took the partition');
       this.o.status(`partition ${this.p}: checkpoint failed (${(e as Error).message}); retrying`);

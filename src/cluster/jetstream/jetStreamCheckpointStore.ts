@@ -80,13 +80,17 @@ export class JetStreamCheckpointStore implements PartitionCheckpointStore {
     }
   }
 
-  async commit(partition: number, fence: number, checkpoint: KeyedCheckpoint<string>): Promise<number> {
+  async commit(partition: number, fence: number, checkpoint: KeyedCheckpoint<string>, owned?: () => boolean): Promise<number> {
     const prev = this.mine.get(partition);
     const owner = prev?.owner ?? 'unknown';
     const seq = checkpoint.offset ?? 0;
     const name = `p${partition}-${seq}-${owner}-${Math.random().toString(36).slice(2, 8)}`;
     await this.bodies.putBlob({ name }, encodeCheckpoint(checkpoint));
     const next: Pointer = { owner, object: name, seq };
+    if (owned && !owned()) {
+      void this.bodies.delete(name).catch(() => undefined);
+      throw fencedError(`checkpoint of partition ${partition} (lease expired while its body was written)`);
+    }
     let revision: number;
     try {
       revision = await this.pointers.update(`p${partition}`, JSON.stringify(next), fence);
