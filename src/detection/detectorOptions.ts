@@ -1,6 +1,7 @@
 import type { CellKind } from '../cells/types.js';
 import { InvalidOptionError } from '../errors.js';
-import { integerOption, numberOption } from '../options.js';
+import { booleanOption, integerOption, numberOption, oneOfOption } from '../options.js';
+import type { RecurrentForecasterOptions } from './recurrentForecaster.js';
 
 /** The known value range of a stream (NAB's rules allow a file's min and max). */
 export interface ValueRange {
@@ -8,24 +9,17 @@ export interface ValueRange {
   max: number;
 }
 
-/** Parameters of one stream's detector (one set for every key). */
-export interface DetectorOptions {
+/**
+ * Parameters of one stream's detector (one set for every key). The forecaster's own
+ * (`cell`, `hiddenSize`, `window`, `learningRate`, `clipGradNorm`, `seed`) are
+ * {@link RecurrentForecasterOptions}, with the same defaults; the same seed on the same input
+ * gives the same scores.
+ */
+export interface DetectorOptions extends Omit<RecurrentForecasterOptions, 'inputSize'> {
   /** Known value range; values are normalised with it. Default none: the range seen so far. */
   range?: ValueRange;
   /** Readings scored 0 while the detector learns (NAB: 15% of the file, at most 750). Default 300. */
   learningPeriod?: number;
-  /** Recurrent cell of the forecaster. Default `'gru'`. */
-  cell?: CellKind;
-  /** Hidden size of the forecaster. Default 8. */
-  hiddenSize?: number;
-  /** TBPTT window (k1 = k2). Default 16. */
-  window?: number;
-  /** Adam learning rate. Default 0.01. */
-  learningRate?: number;
-  /** Gradient-norm clip. Default 1. */
-  clipGradNorm?: number;
-  /** Weight seed (same seed, same input: same scores). Default 1. */
-  seed?: number;
   /** Feed time-of-day and day-of-week phases of the timestamp (ms since the epoch) to the forecaster. Default true. */
   calendar?: boolean;
   /** Raw scores averaged by the likelihood (Numenta uses 10; 1 scores better here, see README). Default 1. */
@@ -108,21 +102,17 @@ export function resolveDetectorOptions(options: DetectorOptions = {}): ResolvedD
       throw new InvalidOptionError('range', '{ min, max } with finite min <= max', range);
     }
   }
-  const cell = options.cell ?? d.cell;
-  if (cell !== 'gru' && cell !== 'lstm' && cell !== 'rnn_tanh' && cell !== 'rnn_relu') throw new InvalidOptionError('cell', "'gru' | 'lstm' | 'rnn_tanh' | 'rnn_relu'", cell);
-  const calendar = options.calendar ?? d.calendar;
-  if (typeof calendar !== 'boolean') throw new InvalidOptionError('calendar', 'a boolean', calendar);
   return {
     resolved: true,
     range: range ? { min: range.min, max: range.max } : undefined,
     learningPeriod: integerOption('learningPeriod', options.learningPeriod, d.learningPeriod, 0),
-    cell,
+    cell: oneOfOption('cell', options.cell, ['gru', 'lstm', 'rnn_tanh', 'rnn_relu'] as const, d.cell),
     hiddenSize: integerOption('hiddenSize', options.hiddenSize, d.hiddenSize, 1),
     window: integerOption('window', options.window, d.window, 1),
     learningRate: numberOption('learningRate', options.learningRate, d.learningRate, { above: 0 }),
     clipGradNorm: numberOption('clipGradNorm', options.clipGradNorm, d.clipGradNorm, { above: 0 }),
     seed: integerOption('seed', options.seed, d.seed, 0),
-    calendar,
+    calendar: booleanOption('calendar', options.calendar, d.calendar),
     averageWindow: integerOption('averageWindow', options.averageWindow, d.averageWindow, 1),
     historyWindow: integerOption('historyWindow', options.historyWindow, d.historyWindow, 1),
     minStd: numberOption('minStd', options.minStd, d.minStd, { above: 0 }),
@@ -135,7 +125,7 @@ export function resolveDetectorOptions(options: DetectorOptions = {}): ResolvedD
     seasonalBins: integerOption('seasonalBins', options.seasonalBins, d.seasonalBins, 1),
     seasonalRate: numberOption('seasonalRate', options.seasonalRate, d.seasonalRate, { above: 0 }),
     seasonalAverage: integerOption('seasonalAverage', options.seasonalAverage, d.seasonalAverage, 1),
-    seasonalGate: options.seasonalGate === true,
+    seasonalGate: booleanOption('seasonalGate', options.seasonalGate, d.seasonalGate),
     halfPoint: numberOption('halfPoint', options.halfPoint, d.halfPoint, { above: 0 }),
   };
 }
