@@ -188,6 +188,11 @@ export class ResidentRows {
     return (this.hasC ? 2 : 1) * this.L * this.Hp * 4 * this.capacity + this.o.maxBatch * (this.I + 1) * 4;
   }
 
+  /** Bytes of the WebAssembly memory that holds the rows (all of it: rows, weights, batch areas). Not counted in `process.memoryUsage().arrayBuffers`. */
+  memoryBytes(): number {
+    return this.kernel.f32.byteLength;
+  }
+
   /** Forgets every row (teardown; the memory goes with this object). */
   release(): void {
     this.capacity = 0;

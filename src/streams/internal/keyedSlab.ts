@@ -50,6 +50,8 @@ export interface KeyedStats {
   /** With `profile: true`: milliseconds stepping sub-batches (kernel, head, copying the new top rows out), and in whole flushes. */
   stepMs: number;
   flushMs: number;
+  /** Bytes of the WebAssembly memory the rows live in (with the kernel's weights and batch areas; 0 with plain-array state): outside `process.memoryUsage().arrayBuffers`. */
+  kernelMemoryBytes: number;
   /** Engine of the last sub-batch: `'wasm-simd'` (state in kernel memory, stepped by index), `'onnxruntime'`, or with plain-array state `'js'`/`'wasm-simd'`/`'wasm-simd+onnxruntime'`. */
   engine: string;
 }
@@ -335,6 +337,7 @@ export class KeyedSlab<K> {
       evicted: { ...table.evicted },
       stepMs: this.st.stepMs,
       flushMs: this.st.flushMs,
+      kernelMemoryBytes: this.step.kernelMemoryBytes(),
       engine: this.step.kind,
     };
   }

@@ -69,6 +69,11 @@ export class KeyedStep {
     }
   }
 
+  /** Bytes of WebAssembly memory holding the rows (0 with plain-array state). */
+  kernelMemoryBytes(): number {
+    return this.resident ? this.resident.memoryBytes() : 0;
+  }
+
   /** `'wasm-simd'`, `'onnxruntime'` (the engine of the last resident batch) or the plain stepper's kind. */
   get kind(): string {
     return this.resident ? this.resident.kind : (this.stepper as FusedStepper).kind;
