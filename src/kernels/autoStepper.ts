@@ -1,6 +1,7 @@
 import type { RecurrentModel } from '../cells/model.js';
 import { InvalidOptionError } from '../errors.js';
 import type { FusedStepper } from './fusedStepperType.js';
+import { gatesKernelVariant } from './gatesKernel.js';
 import { createOnnxStepper } from './onnxEngine.js';
 import { onnxRuntimeStatus } from './onnxRuntime.js';
 import { stepThreads } from './stepPool.js';
@@ -98,7 +99,7 @@ export function createAutoStepper(model: RecurrentModel, small: FusedStepper, th
  * ```
  */
 export function describeStepEngine(wasmAvailable: boolean, engine: StepEngine = resolveEngine(undefined)): string {
-  const small = wasmAvailable ? 'wasm-simd' : 'js';
+  const small = wasmAvailable ? (gatesKernelVariant() === 'relaxed-simd' ? 'wasm-simd (relaxed-SIMD build: fused multiply-add)' : 'wasm-simd') : 'js';
   const ort = onnxRuntimeStatus();
   const threads = stepThreads();
   const nativeText = ort.available ? `onnxruntime-node ${ort.version}` : `no native engine: ${ort.reason}`;

@@ -138,6 +138,18 @@ __attribute__((export_name("pack"))) void pack(int kind, int kx, int H, const fl
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
 /*
+ * acc + a * b. Built with -DRELAXED_MADD (the gatesKernelRelaxed variant, relaxed SIMD), this is
+ * f32x4.relaxed_madd: one fused multiply-add where the CPU has FMA (rounded once), which the
+ * runtime picks once per process, so a row's result is still the same in every batch within
+ * that variant. Without it, a multiply and an add (rounded twice), exactly as before.
+ */
+#ifdef RELAXED_MADD
+#define MADD(acc, a, b) ((v128_t)__builtin_wasm_relaxed_madd_f32x4((__f32x4)(a), (__f32x4)(b), (__f32x4)(acc)))
+#else
+#define MADD(acc, a, b) wasm_f32x4_add(acc, wasm_f32x4_mul(a, b))
+#endif
+
+/*
  * R rows x V vectors (4V columns) of one column block: out[r] = bias + sum_k in[r][k] * w[k].
  * Row r reads its inputs at xr[r] (kx values) and hr[r] (kh values): rows are addressed by
  * pointer, so a batch can be any set of rows of a larger state slab (stepped by index).
@@ -153,7 +165,7 @@ ALWAYS_INLINE void micro(const int R, const int V, const float *const *xr, int k
     for (int v = 0; v < V; v++) wv[v] = wasm_v128_load(w + 4 * v);
     for (int r = 0; r < R; r++) {
       v128_t s = wasm_v128_load32_splat(xr[r] + k);
-      for (int v = 0; v < V; v++) acc[r][v] = wasm_f32x4_add(acc[r][v], wasm_f32x4_mul(s, wv[v]));
+      for (int v = 0; v < V; v++) acc[r][v] = MADD(acc[r][v], s, wv[v]);
     }
   }
   for (int k = 0; k < kh; k++, w += ws) {
@@ -161,7 +173,7 @@ ALWAYS_INLINE void micro(const int R, const int V, const float *const *xr, int k
     for (int v = 0; v < V; v++) wv[v] = wasm_v128_load(w + 4 * v);
     for (int r = 0; r < R; r++) {
       v128_t s = wasm_v128_load32_splat(hr[r] + k);
-      for (int v = 0; v < V; v++) acc[r][v] = wasm_f32x4_add(acc[r][v], wasm_f32x4_mul(s, wv[v]));
+      for (int v = 0; v < V; v++) acc[r][v] = MADD(acc[r][v], s, wv[v]);
     }
   }
   for (int r = 0; r < R; r++)

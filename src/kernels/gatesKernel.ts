@@ -1,4 +1,5 @@
 import { gatesKernelBase64 } from './gatesKernel.wasm.js';
+import { gatesKernelRelaxedBase64 } from './gatesKernelRelaxed.wasm.js';
 import { kernelModule } from './kernelModule.js';
 
 /**
@@ -51,10 +52,20 @@ export interface GatesKernelWeights {
   readonly biasHh: Float32Array;
 }
 
+/** Which build of the step kernel runs: `'relaxed-simd'` (fused multiply-add) or `'simd'`. */
+export type GatesKernelVariant = 'relaxed-simd' | 'simd';
+
+let chosen: { module: WebAssembly.Module | null; variant: GatesKernelVariant | null } | undefined;
+
 /**
  * The compiled step kernel, or `null` when this runtime cannot compile it (no WebAssembly, or no
- * SIMD128). Compiled synchronously once per process. Browsers refuse synchronous compilation of
- * modules over 4 KB on their main thread; there this returns `null` and the JavaScript loops run.
+ * SIMD128). Two builds of `gatesKernel.c` are embedded: the relaxed-SIMD one (`f32x4.relaxed_madd`,
+ * a fused multiply-add on CPUs with FMA; Node 22+ by default, Node 20 with
+ * `--experimental-wasm-relaxed-simd`) runs where it compiles, else the SIMD128 one. Chosen once
+ * per process at the first call (the step worker gets the same module), so every row is stepped
+ * by one variant; `SEQSTREAM_KERNEL_VARIANT=simd` (read then) keeps the SIMD128 build. Browsers
+ * refuse synchronous compilation of modules over 4 KB on their main thread; there this returns
+ * `null` and the JavaScript loops run.
  *
  * @example
  * ```ts
@@ -62,7 +73,26 @@ export interface GatesKernelWeights {
  * ```
  */
 export function gatesKernelModule(): WebAssembly.Module | null {
-  return kernelModule(gatesKernelBase64);
+  if (chosen) return chosen.module;
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
+  const relaxed = env.SEQSTREAM_KERNEL_VARIANT === 'simd' ? null : kernelModule(gatesKernelRelaxedBase64);
+  const module = relaxed ?? kernelModule(gatesKernelBase64);
+  chosen = { module, variant: relaxed ? 'relaxed-simd' : module ? 'simd' : null };
+  return module;
+}
+
+/**
+ * The variant {@link gatesKernelModule} runs (choosing it if nothing has yet), or `null` without
+ * a kernel. Crash replay is bit-exact within one variant; across variants the last bits differ.
+ *
+ * @example
+ * ```ts
+ * gatesKernelVariant(); // 'simd' on Node 20 without --experimental-wasm-relaxed-simd
+ * ```
+ */
+export function gatesKernelVariant(): GatesKernelVariant | null {
+  gatesKernelModule();
+  return chosen?.variant ?? null;
 }
 
 const PAGE = 65536;

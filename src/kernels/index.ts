@@ -1,7 +1,7 @@
 export { createFusedStepper, createJsStepper, type FusedStepper } from './fusedStepper.js';
 export { createWasmStepper, gatesKernelShapeOf, type WasmStepperOptions } from './wasmStepper.js';
 export { createResidentRows, ResidentRows, type ResidentRowsOptions } from './residentRows.js';
-export { GatesKernel, GATES_KERNEL_KIND, gatesKernelModule, type GatesKernelShape, type GatesKernelWeights } from './gatesKernel.js';
+export { GatesKernel, GATES_KERNEL_KIND, gatesKernelModule, gatesKernelVariant, type GatesKernelShape, type GatesKernelVariant, type GatesKernelWeights } from './gatesKernel.js';
 export { kernelModule } from './kernelModule.js';
 export { gatesKernelBase64 } from './gatesKernel.wasm.js';
 export { modelStateRows, shutdownStepPool, startStepPool, stepPoolStats, stepSplit, stepThreads, type SplitJob, type StepPoolStats } from './stepPool.js';

@@ -1,27 +1,8 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadStateDict, type CellKind, type HeadActivation } from '../../src/cells/index.js';
 import { createWasmStepper } from '../../src/kernels/index.js';
+import { FORWARD_FIXTURE_DIRS, fixtureStart, forwardFixtures } from '../support/forwardFixtures.js';
 
-type Nested = number | Nested[];
-interface ForwardFixture {
-  case: string;
-  config: { cell: CellKind; input_size: number; hidden_size: number; num_layers: number; batch_size: number; seq_len: number; head_activation?: HeadActivation };
-  params: Record<string, Nested>;
-  x: number[][][];
-  h0: number[][][];
-  c0?: number[][][];
-  output: number[][][];
-  h_n: number[][][];
-  c_n?: number[][][];
-  c_all?: number[][][];
-  y?: number[][][];
-  windows?: unknown;
-}
-
-const DIRS = ['../shared/fixtures/pytorch', 'test/fixtures/pytorch'].filter((d) => existsSync(d));
-const files = DIRS.flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.json')).map((f) => join(d, f)));
+const DIRS = FORWARD_FIXTURE_DIRS;
 if (DIRS.length === 0) console.warn('kernel fixture tests skipped: no ../shared/fixtures/pytorch or test/fixtures/pytorch here');
 
 function expectClose(actual: number, ref: number, what: string): void {
@@ -30,25 +11,18 @@ function expectClose(actual: number, ref: number, what: string): void {
 }
 
 describe.skipIf(DIRS.length === 0)('WebAssembly SIMD kernel against PyTorch forward fixtures', () => {
-  const forward = files
-    .map((f) => [f, JSON.parse(readFileSync(f, 'utf8')) as ForwardFixture] as const)
-    .filter(([, fx]) => fx.windows === undefined && Array.isArray(fx.output));
+  const forward = forwardFixtures();
 
   it('finds forward fixtures', () => expect(forward.length).toBeGreaterThan(0));
 
   it.each(forward.map(([f, fx]) => [f, fx] as const))('%s', (_file, fx) => {
-    const { cell, input_size: I, hidden_size: H, num_layers: L, batch_size: B, seq_len: T } = fx.config;
-    const model = loadStateDict(fx.params, { cell, nonlinearity: cell === 'rnn_relu' ? 'relu' : 'tanh', headActivation: fx.config.head_activation });
+    const { input_size: I, hidden_size: H, num_layers: L, batch_size: B, seq_len: T } = fx.config;
+    const { model, state } = fixtureStart(fx);
     expect(model.config).toMatchObject({ inputSize: I, hiddenSize: H, numLayers: L });
     const O = model.head?.outputSize ?? 0;
     const y = new Float32Array(B * O);
     const stepper = createWasmStepper(model);
     expect(stepper?.kind).toBe('wasm-simd');
-    const state = model.createState(B);
-    for (let k = 0; k < L; k++) {
-      state.h[k].set(fx.h0[k].flat());
-      if (state.c && fx.c0) state.c[k].set(fx.c0[k].flat());
-    }
     const x = new Float32Array(B * I);
     for (let t = 0; t < T; t++) {
       for (let b = 0; b < B; b++) x.set(fx.x[b][t], b * I);
