@@ -1,3 +1,5 @@
+import { ModelFormatError } from '../errors.js';
+
 /** Plain-JSON state of a {@link LevelNovelty}: per bin, 1 if a reading has landed in it. */
 export interface LevelNoveltyJSON {
   visited: number[];
@@ -29,7 +31,7 @@ export class LevelNovelty {
   constructor(bins: number, restored?: LevelNoveltyJSON) {
     this.visited = new Uint8Array(bins);
     if (restored) {
-      if (restored.visited.length !== bins) throw new RangeError(`LevelNovelty state has ${restored.visited.length} bins, expected ${bins}`);
+      if (restored.visited.length !== bins) throw new ModelFormatError('SEQ_STATE_FORMAT', `Level-novelty state has ${restored.visited.length} bins, the detector's option levelBins is ${bins}`, { bins, received: restored.visited.length });
       this.visited.set(restored.visited);
     }
   }

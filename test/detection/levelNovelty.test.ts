@@ -45,7 +45,7 @@ describe('LevelNovelty', () => {
     const copy = new LevelNovelty(8, JSON.parse(JSON.stringify(levels.toJSON())));
     expect(copy.isNovel(0.9)).toBe(false);
     expect(copy.isNovel(0.1)).toBe(true);
-    expect(() => new LevelNovelty(9, levels.toJSON())).toThrow(RangeError);
+    expect(() => new LevelNovelty(9, levels.toJSON())).toThrow(expect.objectContaining({ code: 'SEQ_STATE_FORMAT' }));
   });
 });
 
