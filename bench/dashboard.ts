@@ -110,8 +110,8 @@ export async function run(options: { quick?: boolean } = {}): Promise<void> {
   const browser = await launch();
   if (!browser) console.log(`${CHROMIUM} not found: no page connected (server-side cost only, no frame times)`);
   console.log(`server side, ${keys} keys, recurrentByKey LSTM I=4 -> H -> 4, runs of ~${runMs} ms CPU, ${rounds} rounds (variants back to back, order rotating); median per-round ratio to the plain subscriber, wall clock | main-thread CPU:`);
-  console.log('  | H | events per run | plain µs/event (wall / CPU) | + dashboard, no page | + dashboard, page connected (goal <= 1.2x) |');
-  console.log('  |---|---|---|---|---|');
+  console.log('  | H | events per run | plain µs/event (wall / CPU) | + dashboard, no page: wall | CPU | + dashboard, page connected: wall | CPU (goal <= 1.2x) |');
+  console.log('  |---|---|---|---|---|---|---|');
   for (const hiddenSize of [32, 128]) {
     const model = RecurrentModel.create({ cell: 'lstm', inputSize: 4, hiddenSize, head: { outputSize: 4 }, seed: 1 });
     const lonely = new DashboardServer({ updateIntervalMs: 250 });
