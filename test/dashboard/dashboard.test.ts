@@ -7,6 +7,8 @@ describe('dashboard()', () => {
   it('checks its options when created', () => {
     expect(() => dashboard({ updateIntervalMs: 0 })).toThrow(expect.objectContaining({ code: 'SEQ_INVALID_OPTION' }));
     expect(() => dashboard({ historyPoints: 1 })).toThrow(expect.objectContaining({ code: 'SEQ_INVALID_OPTION' }));
+    expect(() => dashboard({ maxChannels: 65 })).toThrow(expect.objectContaining({ code: 'SEQ_INVALID_OPTION' })); // widths are packed in 8 bits
+    expect(() => dashboard({ maxChannels: 64 })).not.toThrow();
   });
 
   it('passes every event through (bad ones too) and serves the page while subscribed', async () => {
