@@ -170,8 +170,11 @@ def noise(rng, kind, tmp, seconds):
         x = np.fft.irfft(spec, n)
         return x / (np.sqrt(np.mean(x ** 2)) or 1.0)
     elif kind == 'harmonic_sweep':
-        wave_kind = ['square', 'triangle'][rng.randint(2)]
-        run(base + [wave_kind, f'{f1 / 4 + 60:.1f}-{f2 / 4 + 60:.1f}', 'lowpass', f'{rng.uniform(1500, 6000):.0f}'])
+        # sirens, engines, whistles: a harmonic-rich tone gliding linearly, quadratically or exponentially
+        wave_kind = ['square', 'triangle', 'sawtooth'][rng.randint(3)]
+        glide = [':', '+', '/'][rng.randint(3)]
+        top = [1500, 6000][rng.randint(2)]
+        run(base + [wave_kind, f'{rng.uniform(60, top):.1f}{glide}{rng.uniform(60, top):.1f}', 'lowpass', f'{rng.uniform(1500, 7900):.0f}'])
     elif kind == 'melody':
         return melody(rng, seconds)
     elif kind == 'tpdf_hiss':
