@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { lastValueFrom, Subject, toArray } from 'rxjs';
-import { loadOnnx, type RecurrentModel } from 'seqstream/cells';
+import { loadOnnx, RecurrentModel } from 'seqstream/cells';
 import { describeStepEngine, gatesKernelModule, NATIVE_MIN_WORK, onnxRuntimeStatus, rowWork, type StepEngine } from 'seqstream/kernels';
 import { KeyedRecurrentControl, recurrentByKey, type KeyedEvent, type KeyedOutput } from 'seqstream/streams';
 
@@ -22,16 +22,17 @@ const KEYS = 1024;
 const ROUNDS = 20;
 
 /** Every key sends one event per round (a burst, stepped as one batch); returns the outputs and events/s. */
-async function run(m: RecurrentModel, engine: StepEngine): Promise<{ outs: KeyedOutput<number>[]; perSec: number; stepped: string }> {
+async function run(m: RecurrentModel, engine: StepEngine, rounds = ROUNDS): Promise<{ outs: KeyedOutput<number>[]; perSec: number; stepped: string }> {
   const control = new KeyedRecurrentControl<number>();
   const input = new Subject<KeyedEvent<number>>();
   const done = lastValueFrom(input.pipe(recurrentByKey<number>(m, { engine, control, maxBatch: KEYS }), toArray()));
-  const x = new Float32Array(inputSize);
+  const I = m.config.inputSize;
+  const x = new Float32Array(I);
   const t0 = performance.now();
   let stepped = '';
-  for (let r = 0; r < ROUNDS; r++) {
+  for (let r = 0; r < rounds; r++) {
     for (let k = 0; k < KEYS; k++) {
-      for (let i = 0; i < inputSize; i++) x[i] = Math.sin(0.1 * r + 0.37 * k + i);
+      for (let i = 0; i < I; i++) x[i] = Math.sin(0.1 * r + 0.37 * k + i);
       input.next({ key: k, x });
     }
     await Promise.resolve(); // the burst is stepped as one batch here
@@ -56,3 +57,9 @@ if (!ort.available) {
 }
 const work = rowWork(model) * KEYS;
 console.log(`a ${KEYS}-row batch of this model is ${work.toLocaleString('en')} multiply-adds: engine 'auto' steps it on ${work >= NATIVE_MIN_WORK && ort.available ? 'onnxruntime' : 'WebAssembly'} (native from ${NATIVE_MIN_WORK.toLocaleString('en')})`);
+
+// Where the native engine pays: a model whose 1,024-row batches are far past the switch-over.
+const big = RecurrentModel.create({ cell: 'lstm', inputSize: 40, hiddenSize: 128, seed: 1 });
+const bigWasm = await run(big, 'wasm', 5);
+const bigAuto = await run(big, 'auto', 5);
+console.log(`LSTM I=40 H=128, ${KEYS} keys: wasm ${Math.round(bigWasm.perSec).toLocaleString('en')} events/s, auto ${Math.round(bigAuto.perSec).toLocaleString('en')} events/s (stepped on ${bigAuto.stepped})`);

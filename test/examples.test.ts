@@ -52,10 +52,13 @@ const checks: Record<string, () => Promise<void>> = {
       const [diff] = numbers(out, /max \|native - wasm\| = ([\d.e+-]+)/g);
       expect(diff).toBeLessThan(1e-4);
     }
+    const auto = /^LSTM I=40 H=128, 1024 keys: wasm [\d,]+ events\/s, auto [\d,]+ events\/s \(stepped on (\S+)\)$/m.exec(out);
+    expect(auto?.[1]).toBe(/^native: skipped/m.test(out) ? 'wasm-simd' : 'onnxruntime');
     // Without onnxruntime-node the example still runs and says why the native part was skipped.
     const hidden = await run('native-engine.ts', [], ['--require', join(process.cwd(), 'test', 'support', 'hideOnnxRuntime.cjs')]);
     expect(hidden).toMatch(/^wasm: +20480 outputs/m);
     expect(hidden).toMatch(/^native: skipped \(onnxruntime-node is not installed/m);
+    expect(hidden).toMatch(/^LSTM I=40 H=128, 1024 keys: .* \(stepped on wasm-simd\)$/m);
   },
   'train-online.ts': async () => {
     const out = await run('train-online.ts');
