@@ -31,6 +31,8 @@ const I = 40;
 
 interface Result {
   eventsPerSec: number;
+  /** Best ~100 ms slice (how bench/ortBaseline.ts measures onnxruntime's op), for ratios against it. */
+  bestEventsPerSec: number;
   p50: number;
   p99: number;
   outsideStepShare?: number;
@@ -90,6 +92,9 @@ async function measure(runner: Runner, keys: number, budgetMs: number, xs: Float
   const t0 = performance.now();
   let sentCount = 0;
   let round = 0;
+  let sliceStart = t0;
+  let sliceReceived = 0;
+  let best = 0;
   while (performance.now() - t0 < budgetMs || round < 2) {
     // All of a round's events are "there" at its start (a burst of readings): latency counts from
     // then for both contenders, so a per-key baseline pays for the keys stepped before this one.
@@ -103,13 +108,19 @@ async function measure(runner: Runner, keys: number, budgetMs: number, xs: Float
     // Let the keyed operator flush (microtask), then yield to the loop like real I/O would.
     await Promise.resolve();
     if (round % 8 === 0) await new Promise((res) => setImmediate(res));
+    const now = performance.now();
+    if (now - sliceStart >= 100) {
+      best = Math.max(best, ((received - sliceReceived) / (now - sliceStart)) * 1000);
+      sliceStart = now;
+      sliceReceived = received;
+    }
   }
   await new Promise((res) => setImmediate(res));
   const elapsed = performance.now() - t0;
   const stepMs = r.stepMs() - step0;
   r.stop();
   if (received !== sentCount) throw new Error(`lost events: ${received}/${sentCount}`);
-  const res: Result = { eventsPerSec: (received / elapsed) * 1000, p50: percentile(lat, 0.5) * 1000, p99: percentile(lat, 0.99) * 1000 };
+  const res: Result = { eventsPerSec: (received / elapsed) * 1000, bestEventsPerSec: Math.max(best, (received / elapsed) * 1000), p50: percentile(lat, 0.5) * 1000, p99: percentile(lat, 0.99) * 1000 };
   if (!Number.isNaN(stepMs)) {
     res.outsideStepShare = 1 - stepMs / elapsed;
     res.overheadUsPerEvent = ((elapsed - stepMs) / received) * 1000;
@@ -122,19 +133,29 @@ function kernelOnly(model: RecurrentModel, batch: number, budgetMs: number, xs: 
   return stepperOnly(createFusedStepper(model), model, batch, budgetMs, xs);
 }
 
-/** Events/s of `stepper` stepping `batch` rows in place for `budgetMs`. */
-function stepperOnly(stepper: FusedStepper, model: RecurrentModel, batch: number, budgetMs: number, xs: Float32Array[]): number {
+/** Events/s of `stepper` stepping `batch` rows in place for `budgetMs` (over the whole time, or with `bestSlice` the best ~100 ms slice). */
+function stepperOnly(stepper: FusedStepper, model: RecurrentModel, batch: number, budgetMs: number, xs: Float32Array[], bestSlice = false): number {
   const state = model.createState(batch);
   const x = new Float32Array(batch * I);
   for (let b = 0; b < batch; b++) x.set(xs[b % xs.length], b * I);
   stepper.stepInPlace(state, x);
   let steps = 0;
+  let best = 0;
   const t0 = performance.now();
+  let sliceStart = t0;
+  let sliceSteps = 0;
   while (performance.now() - t0 < budgetMs || steps < 2) {
     stepper.stepInPlace(state, x);
     steps++;
+    const now = performance.now();
+    if (now - sliceStart >= 100) {
+      best = Math.max(best, (((steps - sliceSteps) * batch) / (now - sliceStart)) * 1000);
+      sliceStart = now;
+      sliceSteps = steps;
+    }
   }
-  return ((steps * batch) / (performance.now() - t0)) * 1000;
+  const mean = ((steps * batch) / (performance.now() - t0)) * 1000;
+  return bestSlice ? Math.max(best, mean) : mean;
 }
 
 function gcFn(): (() => void) | null {
@@ -204,7 +225,7 @@ function withThreads<T>(threads: number, fn: () => Promise<T>): Promise<T> {
 /** The stepper alone on `batch` rows of onnxruntime (threads), events/s. */
 function nativeKernelOnly(model: RecurrentModel, batch: number, threads: number, budgetMs: number, xs: Float32Array[]): number {
   const stepper = createOnnxStepper(model, { threads });
-  return stepper ? stepperOnly(stepper, model, batch, budgetMs, xs) : NaN;
+  return stepper ? stepperOnly(stepper, model, batch, budgetMs, xs, true) : NaN;
 }
 
 /** Native engine table (exported for a quick run on its own): keyed (wasm vs auto/native), stepper alone, onnxruntime's own op, at 1,024 keys. */
@@ -225,13 +246,13 @@ export async function nativeSection(budget: number, xs: Float32Array[]): Promise
       rows.push([
         H,
         threads,
-        Math.round(wasm.eventsPerSec),
-        Math.round(native.eventsPerSec),
-        (native.eventsPerSec / wasm.eventsPerSec).toFixed(2) + 'x',
+        Math.round(wasm.bestEventsPerSec),
+        Math.round(native.bestEventsPerSec),
+        (native.bestEventsPerSec / wasm.bestEventsPerSec).toFixed(2) + 'x',
         Math.round(alone),
         Math.round(raw),
-        (native.eventsPerSec / raw).toFixed(2) + 'x',
-        (native.eventsPerSec / alone).toFixed(2),
+        (native.bestEventsPerSec / raw).toFixed(2) + 'x',
+        (native.bestEventsPerSec / alone).toFixed(2),
         `${native.p50.toFixed(0)}/${native.p99.toFixed(0)}`,
         // Why keyed trails the raw op: its time outside the step, against the op's whole time per event.
         (native.overheadUsPerEvent ?? NaN).toFixed(2),
@@ -239,7 +260,7 @@ export async function nativeSection(budget: number, xs: Float32Array[]): Promise
       ]);
     }
   }
-  console.log(`\nNative engine, ${keys} keys, LSTM I=${I} (${ortLabel()}; same run): keyed on wasm vs auto (onnxruntime for these batches), the native stepper alone, onnxruntime's own LSTM op (public run(), one step per call)`);
+  console.log(`\nNative engine, ${keys} keys, LSTM I=${I} (${ortLabel()}; same run): keyed on wasm vs auto (onnxruntime for these batches), the native stepper alone, onnxruntime's own LSTM op (public run(), one step per call); events/s are each contender's best ~100 ms slice, as bench/ortBaseline measures the op, so a busy spell of the machine does not favour one side`);
   printTable(['H', 'threads', 'keyed wasm ev/s', 'keyed native ev/s', 'native/wasm', 'native stepper alone', 'ORT op ev/s', 'keyed native/ORT op', 'keyed/stepper', 'native p50/p99 µs', 'keyed outside step µs/ev', 'ORT op µs/ev'], rows);
 }
 
