@@ -19,6 +19,9 @@ Clips are 16 kHz mono 16-bit, `--seconds` long (default 4). Each clip's labels f
 line per speech segment: {"start": s, "end": s, "label": "speech"}; speech-free clips have an
 empty labels file. `conditions.ndjson` in --out lists each clip's condition (noise, snr, ...).
 Needs espeak-ng, sox and numpy (Debian: apt-get install espeak-ng sox python3-numpy).
+flite (apt-get install flite) is a second synthesizer: `--flite-share 0.3` has 30% of the
+utterances spoken by flite's English voices (train: kal, kal16, awb); `--synth flite` has all of
+them spoken by flite (dev/valid: the voices rms, slt, which training never hears).
 """
 import argparse
 import json
@@ -41,7 +44,7 @@ SPLITS = {
                 'band_noise', 'multi_tone', 'sloped_noise', 'harmonic_sweep', 'melody'],
         snr=(-2.0, 25.0),
         layered=0.3, telephone=0.15, modulated=0.5,
-        rates=(110, 230), pitches=(15, 85),
+        rates=(110, 230), pitches=(15, 85), flite_voices=['kal', 'kal16', 'awb'],
     ),
     # for tuning (smoothing, model choice): sources neither `train` nor `valid` use, `valid`'s layout
     'dev': dict(
@@ -51,7 +54,7 @@ SPLITS = {
         snr=None,
         conditions_snr=[None, 20.0, 10.0, 5.0, 0.0],
         layered=0.0, telephone=0.0, modulated=0.0,
-        rates=(100, 240), pitches=(10, 90),
+        rates=(100, 240), pitches=(10, 90), flite_voices=['rms', 'slt'],
     ),
     'valid': dict(
         languages=['tr', 'fi', 'cs', 'el', 'ar', 'vi', 'hu', 'id', 'ko', 'da'],
@@ -60,7 +63,7 @@ SPLITS = {
         snr=None,  # fixed conditions below
         conditions_snr=[None, 20.0, 10.0, 5.0, 0.0],
         layered=0.0, telephone=0.0, modulated=0.0,
-        rates=(100, 240), pitches=(10, 90),
+        rates=(100, 240), pitches=(10, 90), flite_voices=['rms', 'slt'],
     ),
 }
 
@@ -114,7 +117,15 @@ def speech(rng, cfg, tmp, n_samples):
     pitch = rng.randint(*cfg['pitches'])
     raw = os.path.join(tmp, 'say.wav')
     out = os.path.join(tmp, 'say16.wav')
-    run(['espeak-ng', '-v', voice, '-s', str(rate), '-p', str(pitch), '-w', raw, words(rng, rng.randint(3, 9))])
+    share = cfg.get('flite_share', 0.0)
+    if cfg.get('synth') == 'flite' or (share > 0 and rng.rand() < share):
+        # a second synthesizer: flite's English voices (the split's own), stretched and re-pitched
+        voices = cfg['flite_voices']
+        voice = voices[rng.randint(len(voices))]
+        run(['flite', '-voice', voice, '--setf', f'duration_stretch={170 / rate:.2f}', '--setf', f'int_f0_target_mean={60 + 2 * pitch}',
+             '-t', words(rng, rng.randint(3, 9)), '-o', raw])
+    else:
+        run(['espeak-ng', '-v', voice, '-s', str(rate), '-p', str(pitch), '-w', raw, words(rng, rng.randint(3, 9))])
     run(['sox', '-R', raw, '-r', str(RATE), '-b', '16', '-c', '1', out])
     x, _ = read_wav(out)
     x = x[: n_samples]
@@ -344,8 +355,12 @@ def main(argv=None):
     ap.add_argument('--seconds', type=float, default=4.0)
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--out', required=True)
+    ap.add_argument('--synth', choices=['espeak-ng', 'flite'], default='espeak-ng',
+                    help="speech synthesizer (flite: the split's flite voices; apt-get install flite)")
+    ap.add_argument('--flite-share', type=float, default=0.0,
+                    help='share of the utterances spoken by flite instead of espeak-ng (default 0)')
     args = ap.parse_args(argv)
-    cfg = SPLITS[args.split]
+    cfg = dict(SPLITS[args.split], synth=args.synth, flite_share=args.flite_share)
     os.makedirs(args.out, exist_ok=True)
     rng = np.random.RandomState(args.seed)
     conditions = []
