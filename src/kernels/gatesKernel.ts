@@ -52,7 +52,14 @@ export interface GatesKernelWeights {
   readonly biasHh: Float32Array;
 }
 
-/** Which build of the step kernel runs: `'relaxed-simd'` (fused multiply-add) or `'simd'`. */
+/**
+ * Which build of the step kernel runs: `'relaxed-simd'` (fused multiply-add) or `'simd'`.
+ *
+ * @example
+ * ```ts
+ * const variant: GatesKernelVariant | null = gatesKernelVariant();
+ * ```
+ */
 export type GatesKernelVariant = 'relaxed-simd' | 'simd';
 
 let chosen: { module: WebAssembly.Module | null; variant: GatesKernelVariant | null } | undefined;

@@ -182,7 +182,15 @@ function copyState(from: ModelState, to: ModelState, L: number, H: number): void
   }
 }
 
-/** The native stepper: a {@link FusedStepper} that can also write a step's new state into other buffers. */
+/**
+ * The native stepper: a {@link FusedStepper} that can also write a step's new state into other buffers.
+ *
+ * @example
+ * ```ts
+ * const native = createOnnxStepper(model);
+ * native?.stepTo(state, x, next); // onnxruntime writes next.h / next.c; state is unchanged
+ * ```
+ */
 export interface OnnxStepper extends FusedStepper {
   /** Steps `state` and writes the new state into `out` (same batch; onnxruntime writes there directly), leaving `state` as it was unless `out` is `state`. */
   stepTo(state: ModelState, x: ArrayLike<number>, out: ModelState): void;

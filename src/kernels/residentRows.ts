@@ -7,7 +7,14 @@ import { createOnnxStepper, type OnnxStepper } from './onnxEngine.js';
 import { stepSplit, stepThreads, type SplitJob } from './stepPool.js';
 import { gatesKernelShapeOf, SPLIT_MIN_WORK } from './wasmStepper.js';
 
-/** Options of {@link createResidentRows}. */
+/**
+ * Options of {@link createResidentRows}.
+ *
+ * @example
+ * ```ts
+ * const options: ResidentRowsOptions = { maxBatch: 1024, engine: 'auto', threads: 2 };
+ * ```
+ */
 export interface ResidentRowsOptions {
   /** Most rows stepped in one call. */
   readonly maxBatch: number;

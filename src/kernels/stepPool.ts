@@ -32,6 +32,12 @@ interface NodeBits {
  * `n * hiddenSize` of `h` (and, for LSTM, `n * hiddenSize` of `c`), rows unpadded and in batch
  * order. `pack` writes batch rows `[r0, r0 + n)` in that layout, `unpack` reads the stepped state
  * back (its input part is left as it was). See {@link modelStateRows} for rows held in a `ModelState`.
+ *
+ * @example
+ * ```ts
+ * const job: SplitJob = { model, shape: gatesKernelShapeOf(model), module, batch: n, pack: copyRowsOut, unpack: copyRowsIn };
+ * stepSplit(job, 2, (r0, rows) => stepOwnRows(r0, rows));
+ * ```
  */
 export interface SplitJob {
   readonly model: RecurrentModel;

@@ -6,7 +6,15 @@ import type { RecurrentModel } from '../../cells/model.js';
 import type { ModelState } from '../../cells/types.js';
 import { StateRows, type KeyedRowStore } from './stateRows.js';
 
-/** What one keyed sub-batch step produced: fresh buffers, one range per batch row. */
+/**
+ * What one keyed sub-batch step produced: fresh buffers, one range per batch row.
+ *
+ * @example
+ * ```ts
+ * const { y, yLen } = step.run(rows, resets, n, x);
+ * const firstOutput = new Float32Array(y, 0, yLen);
+ * ```
+ */
 export interface KeyedStepResult {
   /** `n * yLen` floats: head outputs, or the top layer's `h` with `emit: 'hidden'`. */
   readonly y: ArrayBuffer;
