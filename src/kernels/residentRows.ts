@@ -56,6 +56,13 @@ export class ResidentRows {
   private readonly hasC: boolean;
   private readonly threads: number;
   private readonly nativeRows: number;
+  private readonly splitRows: number;
+  /** Which engine stepped the last batch: `'wasm-simd'` or `'onnxruntime'`. */
+  kind = 'wasm-simd';
+  /** After a native step: where its top-layer `h` output tensor is in kernel memory (rows in batch order), for {@link top}; -1 otherwise. */
+  private nativeTop = -1;
+  private nativeTopIdx: Int32Array | null = null;
+  private nativeTopN = 0;
   private native: OnnxStepper | null | undefined;
   private version = -1;
   private readonly job: { -readonly [K in keyof SplitJob]: SplitJob[K] } & { idx: Int32Array; x: Float32Array };
@@ -92,13 +99,9 @@ export class ResidentRows {
     };
   }
 
-  private readonly splitRows: number;
-
-  /** Which engine stepped the last batch: `'wasm-simd'` or `'onnxruntime'`. */
-  kind = 'wasm-simd';
-
   /** Grows to `capacity` key rows, keeping every row's contents (new rows are zero). */
   grow(capacity: number): void {
+    this.nativeTop = -1;
     if (capacity <= this.capacity) return;
     this.syncWeights();
     this.kernel.reserveResident(capacity, this.o.maxBatch);
@@ -107,6 +110,7 @@ export class ResidentRows {
 
   /** Zeroes key row `row` (padded lanes included: they stay 0). */
   zero(row: number): void {
+    this.nativeTop = -1;
     const { kernel, Hp } = this;
     const f32 = kernel.f32;
     for (let k = 0; k < this.L; k++) {
@@ -121,6 +125,7 @@ export class ResidentRows {
 
   /** Writes row `srcRow` of `src` into key row `row`. */
   write(row: number, src: ModelState, srcRow: number): void {
+    this.nativeTop = -1;
     const { kernel, H, Hp } = this;
     const f32 = kernel.f32;
     const from = srcRow * H;
@@ -146,6 +151,7 @@ export class ResidentRows {
 
   /** Sets key row `row` from `src` at `offset` (the layout {@link read} writes). */
   load(row: number, src: Float32Array, offset: number): void {
+    this.nativeTop = -1;
     const { kernel, H, Hp, L } = this;
     const f32 = kernel.f32;
     for (let k = 0; k < L; k++) {
@@ -170,6 +176,7 @@ export class ResidentRows {
    * batch is large), or, from the native threshold up, on onnxruntime-node.
    */
   step(idx: Int32Array, n: number, x: Float32Array): void {
+    this.nativeTop = -1;
     if (n === 0) return;
     this.syncWeights();
     if (n >= this.nativeRows && this.stepNative(idx, n, x)) return;
@@ -187,6 +194,11 @@ export class ResidentRows {
   /** Copies the top-layer `h` of key rows `idx[0..n)` into `out` (`n * hiddenSize` floats, batch order). */
   top(idx: Int32Array, n: number, out: Float32Array): void {
     const { kernel, H, Hp } = this;
+    if (this.nativeTop >= 0 && idx === this.nativeTopIdx && n === this.nativeTopN) {
+      // Right after a native step the new top rows are still in onnxruntime's output tensor, in batch order.
+      out.set(kernel.f32.subarray(this.nativeTop, this.nativeTop + n * H));
+      return;
+    }
     gatherRows(kernel.f32, kernel.hAt(this.L - 1), Hp, idx, n, out, H);
   }
 
@@ -252,6 +264,9 @@ export class ResidentRows {
       if (output.c) moveRows(f32, kernel.cAt(k), Hp, idx, n, output.c[k].byteOffset >> 2, H, false);
     }
     this.kind = 'onnxruntime';
+    this.nativeTop = output.h[L - 1].byteOffset >> 2;
+    this.nativeTopIdx = idx;
+    this.nativeTopN = n;
     return true;
   }
 
