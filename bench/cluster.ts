@@ -10,7 +10,7 @@
  * Needs nats-server and the optional @nats-io packages. Workers are real processes
  * (SEQSTREAM_THREADS=1 each); on a shared 2-core machine the scaling figure is noisy.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Subject } from 'rxjs';
@@ -35,16 +35,36 @@ function makeEvents(n: number): { key: string; x: number[] }[] {
   return Array.from({ length: n }, (_, i) => ({ key: `s${i % KEYS}`, x: Array.from({ length: I }, rnd) }));
 }
 
-function inProcess(model: RecurrentModel, events: { key: string; x: number[] }[]): number {
+/** CPU time (user + system) of a process so far, in ms, from /proc (Linux); NaN elsewhere. */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // clock ticks of 10 ms
+  } catch {
+    return NaN;
+  }
+}
+
+interface Rate {
+  /** Events per second. */
+  rate: number;
+  /** CPU µs per event of the workers (sum) and of nats-server: robust to other load, unlike the rate. */
+  workerUs: number;
+  serverUs: number;
+}
+
+function inProcess(model: RecurrentModel, events: { key: string; x: number[] }[]): Rate {
   const input = new Subject<KeyedEvent<string>>();
   let outs = 0;
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const sub = input.pipe(recurrentByKey<string>(model, { maxBatch: 1024 })).subscribe(() => outs++);
   for (const e of events) input.next(e);
   input.complete();
   sub.unsubscribe();
   if (outs !== events.length) throw new Error(`in-process run emitted ${outs} of ${events.length}`);
-  return events.length / ((performance.now() - t0) / 1000);
+  const c = process.cpuUsage(c0);
+  return { rate: events.length / ((performance.now() - t0) / 1000), workerUs: (c.user + c.system) / events.length, serverUs: 0 };
 }
 
 async function outputCount(url: string, stream: string): Promise<number> {
@@ -70,12 +90,14 @@ async function prepublish(url: string, stream: string, events: { key: string; x:
 }
 
 /** Drains a pre-published backlog with `workers` processes; events/s over the window where all of them run. */
-async function drain(server: NatsServer, stream: string, modelFile: string, n: number, workers: number, extra: string[] = []): Promise<number> {
+async function drain(server: NatsServer, stream: string, modelFile: string, n: number, workers: number, extra: string[] = []): Promise<Rate> {
   const args = (id: string): string[] => ['--nats', server.url, '--stream', stream, '--partitions', String(P), '--model', modelFile, '--status-ms', '0', '--id', id, ...extra];
   const procs = Array.from({ length: workers }, (_, i) => new WorkerProcess(args(`${stream}-${i}`)));
   try {
     // The window starts once every worker holds a partition (the group has settled).
     await Promise.all(procs.map((p) => p.waitFor(/partition \d+: acquired/, 120_000, 0)));
+    const cpu0 = procs.reduce((s, p) => s + cpuMs(p.proc.pid), 0);
+    const server0 = cpuMs(server.pid);
     const t1 = performance.now();
     const c1 = await outputCount(server.url, stream);
     let c2 = c1;
@@ -86,7 +108,9 @@ async function drain(server: NatsServer, stream: string, modelFile: string, n: n
       t2 = performance.now();
     }
     if (c2 - c1 < n * 0.3) throw new Error(`only ${c2 - c1} of ${n} events fell in the measured window; use more events`);
-    return (c2 - c1) / ((t2 - t1) / 1000);
+    const events = c2 - c1;
+    const workerUs = ((procs.reduce((s, p) => s + cpuMs(p.proc.pid), 0) - cpu0) * 1000) / events;
+    return { rate: events / ((t2 - t1) / 1000), workerUs, serverUs: ((cpuMs(server.pid) - server0) * 1000) / events };
   } finally {
     await Promise.all(procs.map((p) => p.stop()));
   }
@@ -162,21 +186,33 @@ export async function run({ quick = false }: { quick?: boolean } = {}): Promise<
     const events = makeEvents(n);
     process.env.SEQSTREAM_THREADS = '1';
     inProcess(model, events.slice(0, 5000)); // warm-up
-    const single = inProcess(model, events);
-    for (const s of ['one', 'two', 'nockpt']) await prepublish(server.url, s, events);
-    const one = await drain(server, 'one', modelFile, n, 1);
-    const two = await drain(server, 'two', modelFile, n, 2);
-    const off = await drain(server, 'nockpt', modelFile, n, 1, ['--checkpoint-ms', '3600000', '--checkpoint-events', '100000000']);
+    // Rounds interleave the configurations, so a change in the machine's other load hits each alike.
+    const rounds = quick ? 2 : 3;
+    const off = ['--checkpoint-ms', '3600000', '--checkpoint-events', '100000000'];
+    const runs: { single: Rate; one: Rate; two: Rate; off: Rate }[] = [];
+    for (let r = 0; r < rounds; r++) {
+      for (const s of ['one', 'two', 'nockpt']) await prepublish(server.url, `${s}${r}`, events);
+      const single = inProcess(model, events);
+      const one = await drain(server, `one${r}`, modelFile, n, 1);
+      const two = await drain(server, `two${r}`, modelFile, n, 2);
+      const nockpt = await drain(server, `nockpt${r}`, modelFile, n, 1, off);
+      runs.push({ single, one, two, off: nockpt });
+    }
+    const med = (f: (x: (typeof runs)[number]) => number): number => percentile(runs.map(f), 0.5);
+    const us = (x: Rate): string => (x.serverUs > 0 ? `${x.workerUs.toFixed(1)} + ${x.serverUs.toFixed(1)}` : x.workerUs.toFixed(1));
     printTable(
-      ['run (LSTM H=128, 512 keys, 4 partitions)', 'events/s', 'vs 1 worker'],
+      ['run (LSTM H=128, 512 keys, 4 partitions)', ...runs.map((_, i) => `events/s r${i + 1}`), 'vs 1 worker (median)', 'CPU µs/event worker + server, r1'],
       [
-        ['recurrentByKey in this process (no NATS)', Math.round(single), (single / one).toFixed(2)],
-        ['1 worker, checkpoints every 1 s (default)', Math.round(one), '1.00'],
-        ['2 workers, checkpoints every 1 s', Math.round(two), (two / one).toFixed(2)],
-        ['1 worker, checkpoints off', Math.round(off), (off / one).toFixed(2)],
+        ['recurrentByKey in this process (no NATS)', ...runs.map((x) => Math.round(x.single.rate)), med((x) => x.single.rate / x.one.rate).toFixed(2), us(runs[0].single)],
+        ['1 worker, checkpoints every 1 s (default)', ...runs.map((x) => Math.round(x.one.rate)), '1.00', us(runs[0].one)],
+        ['2 workers, checkpoints every 1 s', ...runs.map((x) => Math.round(x.two.rate)), med((x) => x.two.rate / x.one.rate).toFixed(2), us(runs[0].two)],
+        ['1 worker, checkpoints off', ...runs.map((x) => Math.round(x.off.rate)), med((x) => x.off.rate / x.one.rate).toFixed(2), us(runs[0].off)],
       ],
     );
-    console.log(`checkpoint cost: ${(((off - one) / off) * 100).toFixed(1)}% of throughput (goal <= 10%); 2 workers / 1 worker = ${(two / one).toFixed(2)}x (goal >= 1.6x on 2 otherwise idle cores)`);
+    const cost = med((x) => (x.off.rate - x.one.rate) / x.off.rate) * 100;
+    const cpuCost = med((x) => (x.one.workerUs + x.one.serverUs - x.off.workerUs - x.off.serverUs) / (x.one.workerUs + x.one.serverUs)) * 100;
+    console.log(`checkpoint cost (median of ${rounds} rounds): ${cost.toFixed(1)}% of throughput, ${cpuCost.toFixed(1)}% of CPU per event (worker + server) (goal <= 10%)`);
+    console.log(`2 workers / 1 worker = ${med((x) => x.two.rate / x.one.rate).toFixed(2)}x (goal >= 1.6x on 2 otherwise idle cores); worker CPU per event / recurrentByKey alone = ${med((x) => x.one.workerUs / x.single.workerUs).toFixed(2)}x`);
     const kills = 10; // the takeover figure needs at least 10 kills even in a quick run
     const t = await takeovers(server, modelFile, kills);
     console.log(`takeover times (ms): ${t.map((x) => Math.round(x)).join(', ')}`);

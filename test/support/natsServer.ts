@@ -27,6 +27,10 @@ export class NatsServer {
     readonly config: string,
     readonly dir: string,
   ) {}
+  /** Process id while running. */
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
   get url(): string {
     return `nats://127.0.0.1:${this.port}`;
   }

@@ -98,7 +98,7 @@ export async function connectJetStreamEngine(options: JetStreamEngineOptions): P
     nats,
     partitions: options.partitions,
     leases,
-    checkpoints: new JetStreamCheckpointStore(topo.pointers, topo.bodies),
+    checkpoints: new JetStreamCheckpointStore(topo.pointers, topo.bodies, { jsm, bucket: names.stateStore }),
     log,
     close: async () => {
       leases.close();

@@ -1,3 +1,4 @@
+import type { JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { ObjectStore } from '@nats-io/obj';
 import { SeqstreamError } from '../../errors.js';
@@ -31,15 +32,25 @@ interface Pointer {
 export class JetStreamCheckpointStore implements PartitionCheckpointStore {
   private readonly mine = new Map<number, Pointer>();
 
+  private readonly readTimeoutMs: number;
+  private readonly orphanChunkAgeMs: number;
+
   /**
-   * @param readTimeoutMs longest wait for a checkpoint body or the body listing (object store
-   *   reads wait for chunks without a timeout of their own). Default 10000.
+   * @param options.readTimeoutMs longest wait for a checkpoint body or the body listing (object
+   *   store reads wait for chunks without a timeout of their own). Default 10000.
+   * @param options.jsm with `bucket`, lets a claim also purge chunks no object names (a put cut
+   *   short before its metadata was written leaves them, invisible to the listing).
+   * @param options.orphanChunkAgeMs such chunks are purged once their last one is this old, far
+   *   beyond any put in progress (another worker's, of another partition). Default 600000 (10 min).
    */
   constructor(
     private readonly pointers: KV,
     private readonly bodies: ObjectStore,
-    private readonly readTimeoutMs = 10_000,
-  ) {}
+    private readonly options: { readTimeoutMs?: number; jsm?: JetStreamManager; bucket?: string; orphanChunkAgeMs?: number } = {},
+  ) {
+    this.readTimeoutMs = options.readTimeoutMs ?? 10_000;
+    this.orphanChunkAgeMs = options.orphanChunkAgeMs ?? 600_000;
+  }
 
   async claim(partition: number, owner: string): Promise<ClaimedCheckpoint> {
     const key = `p${partition}`;
@@ -76,6 +87,7 @@ export class JetStreamCheckpointStore implements PartitionCheckpointStore {
       }
       this.mine.set(partition, next);
       const orphansRemoved = await withTimeout(this.removeOrphans(partition, ptr.object), this.readTimeoutMs, 'listing checkpoint bodies').catch(() => 0);
+      await withTimeout(this.removeOrphanChunks(), this.readTimeoutMs, 'listing checkpoint chunks').catch(() => 0);
       return { checkpoint, fence, orphansRemoved };
     }
   }
@@ -102,6 +114,36 @@ export class JetStreamCheckpointStore implements PartitionCheckpointStore {
     this.mine.set(partition, next);
     if (prev?.object) void this.bodies.delete(prev.object).catch(() => undefined);
     return revision;
+  }
+
+  /**
+   * Purges chunk subjects (`$O.<bucket>.C.<nuid>`) that no object names and whose last chunk is
+   * older than `orphanChunkAgeMs`: a SIGKILL between a body's chunks and its metadata. Resolves
+   * to how many were purged; best effort, at most 100 per call.
+   */
+  async removeOrphanChunks(): Promise<number> {
+    const { jsm, bucket } = this.options;
+    if (!jsm || !bucket) return 0;
+    const stream = `OBJ_${bucket}`;
+    const prefix = `$O.${bucket}.C.`;
+    let purged = 0;
+    try {
+      const info = await jsm.streams.info(stream, { subjects_filter: `${prefix}>` });
+      const subjects = Object.keys(info.state.subjects ?? {});
+      if (subjects.length === 0) return 0;
+      const named = new Set((await this.bodies.list()).map((o) => o.nuid));
+      for (const subject of subjects) {
+        if (purged >= 100) break;
+        if (named.has(subject.slice(prefix.length))) continue;
+        const last = await jsm.streams.getMessage(stream, { last_by_subj: subject });
+        if (!last || Date.now() - last.time.getTime() < this.orphanChunkAgeMs) continue;
+        await jsm.streams.purge(stream, { filter: subject });
+        purged++;
+      }
+    } catch {
+      // best effort: the next claim tries again
+    }
+    return purged;
   }
 
   /** Deletes bodies of `partition` that no pointer names (commits cut short by a crash). */

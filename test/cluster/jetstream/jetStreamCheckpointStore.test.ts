@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectJetStreamEngine, type JetStreamEngine } from '../../../src/cluster/jetstream/connectJetStreamEngine.js';
+import { JetStreamCheckpointStore } from '../../../src/cluster/jetstream/jetStreamCheckpointStore.js';
+import { natsSkipReason, startNatsServer, type NatsServer } from '../../support/natsServer.js';
+
+const skip = natsSkipReason();
+if (skip) console.warn(skip);
+
+describe.skipIf(skip !== null)('JetStreamCheckpointStore on a real nats-server', () => {
+  const STREAM = 'ckstore';
+  let server: NatsServer;
+  let engine: JetStreamEngine;
+  beforeAll(async () => {
+    server = await startNatsServer({ stream: STREAM, partitions: 2 });
+    engine = await connectJetStreamEngine({ servers: server.url, stream: STREAM, partitions: 2 });
+  });
+  afterAll(async () => {
+    await engine?.close();
+    await server?.dispose();
+  });
+
+  const chunkSubjects = async (): Promise<string[]> => {
+    const jsm = await engine.nats.jetstream.jetstreamManager(engine.nc);
+    const info = await jsm.streams.info(`OBJ_${engine.names.stateStore}`, { subjects_filter: `$O.${engine.names.stateStore}.C.>` });
+    return Object.keys(info.state.subjects ?? {});
+  };
+
+  it('a claim purges chunks that no object names once they are old enough, and keeps the live body and fresh chunks', async () => {
+    const kvm = new engine.nats.kv.Kvm(engine.nc);
+    const objm = new engine.nats.obj.Objm(engine.nc);
+    const pointers = await kvm.open(engine.names.checkpointBucket);
+    const bodies = await objm.open(engine.names.stateStore);
+    const jsm = await engine.nats.jetstream.jetstreamManager(engine.nc);
+    const js = engine.nats.jetstream.jetstream(engine.nc);
+    const store = new JetStreamCheckpointStore(pointers, bodies, { jsm, bucket: engine.names.stateStore, orphanChunkAgeMs: 300 });
+
+    // A committed checkpoint: its body's chunks are named by its metadata.
+    const { fence } = await store.claim(0, 'w1');
+    const state = Float32Array.from({ length: 2 * 8 }, (_, i) => i / 7);
+    await store.commit(0, fence, { format: 'seqstream-keyed-checkpoint', version: 1, offset: 42, events: 42, cell: 'lstm', hiddenSize: 4, numLayers: 1, keys: ['a', 'b'], state, modelVersion: 0, model: null });
+    const live = await chunkSubjects();
+    expect(live.length).toBe(1);
+
+    // A put cut short (SIGKILL between chunks and metadata): chunks under a nuid nothing names.
+    const orphan = `$O.${engine.names.stateStore}.C.ORPHANORPHANORPHAN0001`;
+    await js.publish(orphan, new Uint8Array(1000));
+    expect((await chunkSubjects()).sort()).toEqual([...live, orphan].sort());
+    expect(await store.removeOrphanChunks()).toBe(0); // too fresh: could be another worker's put in progress
+
+    await new Promise((r) => setTimeout(r, 400));
+    const again = await store.claim(0, 'w2'); // the claim runs the sweep
+    expect(await chunkSubjects()).toEqual(live);
+    expect(again.checkpoint?.offset).toBe(42);
+    expect(Array.from(again.checkpoint!.state)).toEqual(Array.from(state));
+  });
+});
