@@ -71,13 +71,16 @@ export async function connectJetStreamEngine(options: JetStreamEngineOptions): P
   // would miss its own lease renewals.
   const nc = await connect('control');
   const data = await connect('data');
-  const jsm = await nats.jetstream.jetstreamManager(nc);
   const js = nats.jetstream.jetstream(data);
-  const dataJsm = await nats.jetstream.jetstreamManager(data);
-  let topo;
+  // Everything up to the lease table's watcher is retried: a cluster that has just formed times
+  // out JetStream requests until it has elected its leaders.
+  let jsm, dataJsm, topo, leases;
   for (let attempt = 0; ; attempt++) {
     try {
-      topo = await ensureJetStreamTopology(nats, nc, jsm, names, options);
+      jsm ??= await nats.jetstream.jetstreamManager(nc);
+      dataJsm ??= await nats.jetstream.jetstreamManager(data);
+      topo ??= await ensureJetStreamTopology(nats, nc, jsm, names, options);
+      leases = await KvLeaseTable.open(topo.group);
       break;
     } catch (e) {
       const code = (e as { code?: string }).code;
@@ -89,7 +92,6 @@ export async function connectJetStreamEngine(options: JetStreamEngineOptions): P
       await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
     }
   }
-  const leases = await KvLeaseTable.open(topo.group);
   const log = new JetStreamPartitionLog(nats, data, js, dataJsm, names, { fetchBatch: options.fetchBatch });
   return {
     nc,
