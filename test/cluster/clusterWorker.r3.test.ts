@@ -31,7 +31,7 @@ describe.skipIf(skip !== null)('seqstream worker on a 3-node JetStream cluster, 
     const urls = servers.map((s) => s.url);
     const { model, file } = writeModel(dir);
     const events = makeEvents(2000, 40, 12);
-    const args = (id: string, url: string): string[] => ['--nats', url, '--stream', STREAM, '--partitions', String(P), '--replicas', '3', '--model', file, '--lease-ms', '1500', '--checkpoint-ms', '100', '--status-ms', '0', '--id', id];
+    const args = (id: string, url: string): string[] => ['--nats', url, '--stream', STREAM, '--partitions', String(P), '--replicas', '3', '--model', file, '--lease-ms', '1500', '--checkpoint-ms', '100', '--status-ms', '2000', '--trace', '--id', id];
     // Each worker prefers another server; both know all three.
     const a = new WorkerProcess(args('a', [urls[0], urls[1], urls[2]].join(',')));
     await a.waitFor(/partition \d: acquired/, 90_000); // the cluster elects its meta leader, then R3 assets are created
@@ -43,7 +43,9 @@ describe.skipIf(skip !== null)('seqstream worker on a 3-node JetStream cluster, 
     await new Promise((r) => setTimeout(r, 2000));
     await servers[0].start();
     const ids = await publishing;
-    await until(() => caughtUp(urls, STREAM, ids, events.length), 90_000, 'outputs and checkpoints');
+    await until(() => caughtUp(urls, STREAM, ids, events.length), 90_000, 'outputs and checkpoints').catch((e: Error) => {
+      throw new Error(`${e.message}\n--- a:\n${a.lines.slice(-40).join('\n')}\n--- b:\n${b.lines.slice(-40).join('\n')}`);
+    });
     await Promise.all([a.stop(), b.stop()]);
     // One process over the same events in the order the streams stored them (a publish in flight
     // when its stream leader died is retried and can land after later ones).
