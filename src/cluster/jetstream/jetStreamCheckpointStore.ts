@@ -86,8 +86,10 @@ export class JetStreamCheckpointStore implements PartitionCheckpointStore {
         checkpoint = decodeCheckpoint(bytes);
       }
       this.mine.set(partition, next);
+      // Cleanup is best effort and must not hold up the takeover (on a degraded cluster the listings
+      // can take seconds): the bodies are removed now, the chunks in the background.
       const orphansRemoved = await withTimeout(this.removeOrphans(partition, ptr.object), this.readTimeoutMs, 'listing checkpoint bodies').catch(() => 0);
-      await withTimeout(this.removeOrphanChunks(), this.readTimeoutMs, 'listing checkpoint chunks').catch(() => 0);
+      void withTimeout(this.removeOrphanChunks(), this.readTimeoutMs, 'listing checkpoint chunks').catch(() => 0);
       return { checkpoint, fence, orphansRemoved };
     }
   }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectJetStreamEngine, type JetStreamEngine } from '../../../src/cluster/jetstream/connectJetStreamEngine.js';
 import { JetStreamCheckpointStore } from '../../../src/cluster/jetstream/jetStreamCheckpointStore.js';
 import { natsSkipReason, startNatsServer, type NatsServer } from '../../support/natsServer.js';
+import { until } from '../clusterHarness.js';
 
 const skip = natsSkipReason();
 if (skip) console.warn(skip);
@@ -48,7 +49,8 @@ describe.skipIf(skip !== null)('JetStreamCheckpointStore on a real nats-server',
     expect(await store.removeOrphanChunks()).toBe(0); // too fresh: could be another worker's put in progress
 
     await new Promise((r) => setTimeout(r, 400));
-    const again = await store.claim(0, 'w2'); // the claim runs the sweep
+    const again = await store.claim(0, 'w2'); // the claim starts the sweep (in the background)
+    await until(async () => (await chunkSubjects()).length === live.length, 10_000, 'the orphan chunks to be purged');
     expect(await chunkSubjects()).toEqual(live);
     expect(again.checkpoint?.offset).toBe(42);
     expect(Array.from(again.checkpoint!.state)).toEqual(Array.from(state));
