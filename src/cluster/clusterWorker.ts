@@ -1,5 +1,5 @@
 import type { RecurrentModel } from '../cells/model.js';
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError, SeqstreamError } from '../errors.js';
 import type { ClusterEngine } from './clusterEngine.js';
 import { PartitionOwnership } from './partitionOwnership.js';
 import { PartitionRunner, type PartitionPipeline, type PartitionStats } from './partitionRunner.js';
@@ -105,6 +105,9 @@ export class ClusterWorker {
   private async acquire(p: number, owner: string): Promise<void> {
     const t0 = performance.now();
     const claimed = await this.engine.checkpoints.claim(p, owner);
+    // A claim slower than the start timeout: the lease was given back meanwhile (and may be held
+    // by a newer start here), so this one must not run the partition.
+    if (!this.ownership.isFresh(p) || this.runners.has(p)) throw new SeqstreamError('SEQ_CLUSTER_STOPPED', `partition ${p}: its lease was given up while the checkpoint was claimed`, { partition: p });
     const runner = new PartitionRunner({
       ...this.settings,
       partition: p,

@@ -66,6 +66,8 @@ export class PartitionOwnership {
   private unreachable = false;
   private beating = false;
   private readonly renewing = new Set<number>();
+  /** Last reason a lease could not be taken, per partition: reported once, not every tick. */
+  private readonly lastAcquireError = new Map<number, string>();
 
   constructor(
     private readonly table: LeaseTable,
@@ -202,12 +204,16 @@ export class PartitionOwnership {
       let revision: number;
       try {
         revision = seenRevision === undefined ? await this.table.create(LEASE(p), value) : await this.table.update(LEASE(p), value, seenRevision);
-      } catch {
+      } catch (e) {
         // Someone else won, or the view is stale (a lagging watcher): read the lease itself, so the
         // next tick does not repeat a compare-and-set on a revision that is long gone.
+        const why = (e as Error).message;
+        if (this.lastAcquireError.get(p) !== why) this.o.status?.(`partition ${p}: taking the lease failed (${why}); retrying`);
+        this.lastAcquireError.set(p, why);
         await this.table.refresh(LEASE(p)).catch(() => undefined);
         return;
       }
+      this.lastAcquireError.delete(p);
       if (this.stopped) return;
       this.held.set(p, { revision, renewedAt: sentAt });
       try {

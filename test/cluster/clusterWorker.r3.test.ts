@@ -45,7 +45,8 @@ describe.skipIf(skip !== null)('seqstream worker on a 3-node JetStream cluster, 
     await servers[0].start();
     const ids = await publishing;
     await until(() => caughtUp(urls, STREAM, ids, events.length), 90_000, 'outputs and checkpoints').catch((e: Error) => {
-      throw new Error(`${e.message}\n--- a:\n${a.lines.slice(-40).join('\n')}\n--- b:\n${b.lines.slice(-40).join('\n')}`);
+      const tail = (w: WorkerProcess): string => [...w.lines.filter((l) => !/checkpoint seq|partitions \[/.test(l)).slice(-30), ...w.lines.slice(-2)].join('\n');
+      throw new Error(`${e.message}\n--- a:\n${tail(a)}\n--- b:\n${tail(b)}`);
     });
     await Promise.all([a.stop(), b.stop()]);
     // One process over the same events in the order the streams stored them (a publish in flight
