@@ -54,6 +54,8 @@ export class ClusterWorker {
   private readonly settings;
   private readonly status: (line: string) => void;
   private readonly finished: PartitionStats[] = [];
+  /** Runners still stopping, by partition: a new runner of the partition waits for its predecessor to halt (it shares the partition's output lane). */
+  private readonly stopping = new Map<number, Promise<void>>();
 
   constructor(
     private readonly engine: ClusterEngine,
@@ -85,7 +87,9 @@ export class ClusterWorker {
         const r = this.runners.get(p);
         this.runners.delete(p);
         if (r) {
-          await r.stop(true);
+          const stopped = r.stop(true);
+          void this.retire(p, stopped);
+          await stopped;
           this.finished.push(r.stats);
           this.status(`partition ${p}: released at seq ${r.stats.checkpointSeq}`);
         }
@@ -94,7 +98,7 @@ export class ClusterWorker {
         const r = this.runners.get(p);
         this.runners.delete(p);
         if (r) {
-          void r.stop(false);
+          void this.retire(p, r.stop(false));
           this.finished.push(r.stats);
         }
         this.status(`partition ${p}: lost (${reason}); stopped writing`);
@@ -102,8 +106,23 @@ export class ClusterWorker {
     });
   }
 
+  /** Remembers a stopping runner until it has halted, so `acquire` of the same partition waits for it. */
+  private retire(p: number, stopped: Promise<unknown>): Promise<void> {
+    const done: Promise<void> = stopped.then(
+      () => undefined,
+      () => undefined,
+    ).finally(() => {
+      if (this.stopping.get(p) === done) this.stopping.delete(p);
+    });
+    this.stopping.set(p, done);
+    return done;
+  }
+
   private async acquire(p: number, owner: string): Promise<void> {
     const t0 = performance.now();
+    // A runner of p released or lost a moment ago may still be halting; it drops p's output lane
+    // when it does, which must not happen under a new runner (its unsent outputs would be lost).
+    await this.stopping.get(p);
     const claimed = await this.engine.checkpoints.claim(p, owner);
     // A claim slower than the start timeout: the lease was given back meanwhile (and may be held
     // by a newer start here), so this one must not run the partition.
