@@ -1,4 +1,6 @@
 import type { RecurrentModel } from '../cells/model.js';
+import { InvalidInputError } from '../errors.js';
+import { integerOption, oneOfOption } from '../options.js';
 import type { StateSnapshot } from '../cells/stateSnapshot.js';
 import type { ModelState } from '../cells/types.js';
 import { NATIVE_MIN_WORK, rowWork, type StepEngine } from './autoStepper.js';
@@ -178,6 +180,7 @@ export class ResidentRows {
   step(idx: Int32Array, n: number, x: Float32Array): void {
     this.nativeTop = -1;
     if (n === 0) return;
+    this.checkBatch(idx, n, x);
     this.syncWeights();
     if (n >= this.nativeRows && this.stepNative(idx, n, x)) return;
     this.kind = 'wasm-simd';
@@ -189,6 +192,22 @@ export class ResidentRows {
       if (stepSplit(job, this.threads, this.ownRows)) return;
     }
     this.kernel.stepResident(idx, n, x, 0);
+  }
+
+  /** A batch the kernel would read or write out of bounds is refused before it touches memory. */
+  private checkBatch(idx: Int32Array, n: number, x: Float32Array): void {
+    if (!Number.isInteger(n) || n < 0 || n > this.o.maxBatch || n > idx.length) {
+      throw new InvalidInputError('SEQ_INPUT_SHAPE', `ResidentRows.step: ${n} rows, at most maxBatch (${this.o.maxBatch}) and the ${idx.length} indices given`, { rows: n, maxBatch: this.o.maxBatch });
+    }
+    if (x.length < n * this.I) {
+      throw new InvalidInputError('SEQ_INPUT_SHAPE', `ResidentRows.step: ${n} rows of inputSize ${this.I} need ${n * this.I} inputs, received ${x.length}`, { expected: [n, this.I], received: [x.length] });
+    }
+    for (let j = 0; j < n; j++) {
+      const row = idx[j];
+      if (row < 0 || row >= this.capacity) {
+        throw new InvalidInputError('SEQ_INPUT_SHAPE', `ResidentRows.step: row index ${row} (batch row ${j}) is outside the ${this.capacity} rows grown`, { row, capacity: this.capacity });
+      }
+    }
   }
 
   /** Copies the top-layer `h` of key rows `idx[0..n)` into `out` (`n * hiddenSize` floats, batch order). */
@@ -347,7 +366,10 @@ function moveRows(f32: Float32Array, base: number, Hp: number, idx: Int32Array, 
  * ```
  */
 export function createResidentRows(model: RecurrentModel, options: ResidentRowsOptions): ResidentRows | null {
+  const maxBatch = integerOption('maxBatch', options?.maxBatch, undefined, 1);
+  const engine = oneOfOption('engine', options.engine, ['auto', 'wasm', 'native'] as const, 'auto');
+  const threads = integerOption('threads', options.threads, stepThreads(), 1);
   const module = gatesKernelModule();
   if (!module) return null;
-  return new ResidentRows(model, module, { maxBatch: options.maxBatch, engine: options.engine ?? 'auto', threads: options.threads ?? stepThreads() });
+  return new ResidentRows(model, module, { maxBatch, engine, threads });
 }

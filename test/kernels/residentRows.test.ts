@@ -137,3 +137,23 @@ describe('ResidentRows (keyed state in kernel memory, stepped by index)', () => 
     }
   });
 });
+
+describe('ResidentRows refuses what the kernel would read or write out of bounds', () => {
+  it('rows past the grown capacity, batches past maxBatch and short inputs are SEQ_INPUT_SHAPE; bad options SEQ_INVALID_OPTION', () => {
+    const model = RecurrentModel.create({ cell: 'gru', inputSize: 3, hiddenSize: 4, seed: 1 });
+    expect(() => createResidentRows(model, { maxBatch: 0, engine: 'wasm' })).toThrow(expect.objectContaining({ code: 'SEQ_INVALID_OPTION' }));
+    expect(() => createResidentRows(model, { maxBatch: 4, engine: 'gpu' as never })).toThrow(expect.objectContaining({ code: 'SEQ_INVALID_OPTION' }));
+    const slab = createResidentRows(model, { maxBatch: 4, engine: 'wasm', threads: 1 }) as ResidentRows;
+    slab.grow(2);
+    const before = [rowOf(slab, 0), rowOf(slab, 1)].map(bits);
+    const shape = expect.objectContaining({ code: 'SEQ_INPUT_SHAPE' });
+    expect(() => slab.step(Int32Array.of(0, 2), 2, inputs(6, 1))).toThrow(shape);
+    expect(() => slab.step(Int32Array.of(0, -1), 2, inputs(6, 1))).toThrow(shape);
+    expect(() => slab.step(Int32Array.of(0, 1, 0, 1, 0), 5, inputs(15, 1))).toThrow(shape);
+    expect(() => slab.step(Int32Array.of(0, 1), 2, inputs(5, 1))).toThrow(shape);
+    expect([rowOf(slab, 0), rowOf(slab, 1)].map(bits)).toEqual(before);
+    slab.step(Int32Array.of(1, 0), 2, inputs(6, 1));
+    expect(bits(rowOf(slab, 0))).not.toEqual(before[0]);
+    slab.release();
+  });
+});
