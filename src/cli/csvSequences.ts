@@ -46,8 +46,12 @@ export function readCsvSequences(text: string, where: string, options: CsvSequen
     throw new SeqstreamError('SEQ_TRAIN_CSV', `${where}: ${message}`, { path: where, ...details });
   };
   let records: string[][];
+  let lineOf: number[];
   try {
-    records = parseCsvSync(text, { trim: true, skip_empty_lines: true, bom: true }) as string[][];
+    // info: each record's own line in the file (blank lines are skipped, quoted fields may span lines).
+    const parsed = parseCsvSync(text, { trim: true, skip_empty_lines: true, bom: true, info: true }) as unknown as Array<{ record: string[]; info: { lines: number } }>;
+    records = parsed.map((p) => p.record);
+    lineOf = parsed.map((p) => p.info.lines);
   } catch (e) {
     const line = (e as { lines?: number }).lines;
     return fail(`${line ? `line ${line}: ` : ''}not CSV with one field per header column (${(e as Error).message})`, { line });
@@ -67,7 +71,7 @@ export function readCsvSequences(text: string, where: string, options: CsvSequen
   const sequences = new Map<string, { x: number[][]; labels: string[]; lines: number[] }>();
   for (let r = 1; r < records.length; r++) {
     const fields = records[r];
-    const line = r + 1;
+    const line = lineOf[r];
     const x = featureAt.map((i, k) => {
       const cell = fields[i];
       const v = cell === '' ? NaN : Number(cell);

@@ -1,4 +1,5 @@
 import { ModelFormatError } from '../errors.js';
+import { integerOption } from '../options.js';
 
 /** Plain-JSON state of a {@link LevelNovelty}: per bin, 1 if a reading has landed in it. */
 export interface LevelNoveltyJSON {
@@ -29,8 +30,9 @@ export class LevelNovelty {
 
   /** `bins`: how finely the range [0, 1] is cut (integer >= 1). */
   constructor(bins: number, restored?: LevelNoveltyJSON) {
-    this.visited = new Uint8Array(bins);
+    this.visited = new Uint8Array(integerOption('levelBins', bins, undefined, 1));
     if (restored) {
+      if (!Array.isArray(restored.visited)) throw new ModelFormatError('SEQ_STATE_FORMAT', 'Level-novelty state has no visited array', {});
       if (restored.visited.length !== bins) throw new ModelFormatError('SEQ_STATE_FORMAT', `Level-novelty state has ${restored.visited.length} bins, the detector's option levelBins is ${bins}`, { bins, received: restored.visited.length });
       this.visited.set(restored.visited);
     }

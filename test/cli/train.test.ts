@@ -129,6 +129,7 @@ describe('seqstream train on CSV sequences', () => {
     ['a row with a missing field', 'sequence,x,label\na,1,up\na,2\n', /line 3/],
     ['a non-numeric feature', 'sequence,x,label\na,1,up\na,abc,up\n', /line 3, column 'x': expected a finite number, received 'abc'/],
     ['an empty feature', 'sequence,x,label\na,,up\n', /line 2, column 'x'/],
+    ['a bad feature after a blank line', 'sequence,x,label\na,1,up\n\na,abc,up\n', /line 4, column 'x'/],
     ['no label column', 'sequence,x,y\na,1,2\n', /no label column 'label'/],
     ['two labels in one classified sequence', 'sequence,x,label\na,1,up\na,2,down\n', /sequence 'a' \(first on line 2\).*\[up, down\]/],
     ['an unclosed quote', 'sequence,x,label\n"a,1,up\n', /not CSV/],

@@ -46,6 +46,8 @@ describe('LevelNovelty', () => {
     expect(copy.isNovel(0.9)).toBe(false);
     expect(copy.isNovel(0.1)).toBe(true);
     expect(() => new LevelNovelty(9, levels.toJSON())).toThrow(expect.objectContaining({ code: 'SEQ_STATE_FORMAT' }));
+    expect(() => new LevelNovelty(9, { visited: 'all' } as never)).toThrow(expect.objectContaining({ code: 'SEQ_STATE_FORMAT' }));
+    expect(() => new LevelNovelty(1.5)).toThrow(expect.objectContaining({ code: 'SEQ_INVALID_OPTION' }));
   });
 });
 
