@@ -25,6 +25,7 @@ import { startStepPool } from '../src/kernels/index.js';
 import { createWasmStepper } from '../src/kernels/wasmStepper.js';
 import { createOnnxStepper } from '../src/kernels/onnxEngine.js';
 import { ortLabel, ortLatencyP50, ortThroughput } from './ortBaseline.js';
+import { bestSliceRate } from './stats.js';
 
 type Cell = 'lstm' | 'gru';
 
@@ -64,26 +65,15 @@ function latency(stepper: FusedStepper, model: RecurrentModel, seconds: number):
   return { p50: percentile(times, 0.5), p99: percentile(times, 0.99) };
 }
 
-/** Events/s of the best of several ~100 ms slices: the machine is shared, the best slice is the least disturbed. */
+/** Events/s of `batch` rows stepped in place: the best ~100 ms slice (see `bestSliceRate`). */
 function throughput(stepper: FusedStepper, model: RecurrentModel, batch: number, seconds: number): number {
   const I = model.config.inputSize;
   const state = model.createState(batch);
   const x = Float32Array.from({ length: batch * I }, () => Math.random() * 2 - 1);
-  stepper.stepInPlace(state, x);
-  let best = 0;
-  const end = performance.now() + seconds * 1000;
-  do {
-    let steps = 0;
-    const t0 = performance.now();
-    let t = t0;
-    while (steps < 1 || t - t0 < 100) {
-      stepper.stepInPlace(state, x);
-      steps++;
-      t = performance.now();
-    }
-    best = Math.max(best, (steps * batch) / ((t - t0) / 1000));
-  } while (performance.now() < end);
-  return best;
+  return bestSliceRate(seconds, () => {
+    stepper.stepInPlace(state, x);
+    return batch;
+  });
 }
 
 const TORCH_SCRIPT = fileURLToPath(new URL('./kernelTorch.py', import.meta.url));

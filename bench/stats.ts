@@ -25,3 +25,25 @@ export function printTable(header: string[], rows: Array<Array<string | number>>
     if (n === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   }
 }
+
+/**
+ * Rate of the best of several ~100 ms slices over `seconds` (the machine is shared: the best slice
+ * is the least disturbed), after 3 warm-up calls. `slice` does some work and returns how many
+ * units (events, steps) it did.
+ */
+export function bestSliceRate(seconds: number, slice: () => number): number {
+  for (let i = 0; i < 3; i++) slice();
+  let best = 0;
+  const end = performance.now() + seconds * 1000;
+  do {
+    let n = 0;
+    const t0 = performance.now();
+    let t = t0;
+    while (n === 0 || t - t0 < 100) {
+      n += slice();
+      t = performance.now();
+    }
+    best = Math.max(best, n / ((t - t0) / 1000));
+  } while (performance.now() < end);
+  return best;
+}

@@ -19,28 +19,12 @@ import { createFusedStepper } from '../src/kernels/index.js';
 import { RecurrentModel } from '../src/cells/index.js';
 import { trainOnline } from '../src/streams/index.js';
 import { initBackend } from '../src/tensors/backend.js';
+import { bestSliceRate } from './stats.js';
 
 const I = 40;
 const K = 32;
 /** PyTorch 1.13 (OpenBLAS, one thread) doing this loop on this machine, quoted in the issue. */
 const TORCH_REFERENCE: Record<number, number> = { 32: 6700, 128: 4500 };
-
-function bestRate(seconds: number, slice: () => number): number {
-  for (let i = 0; i < 3; i++) slice(); // warm up
-  let best = 0;
-  const end = performance.now() + seconds * 1000;
-  do {
-    let n = 0;
-    const t0 = performance.now();
-    let t = t0;
-    while (n === 0 || t - t0 < 100) {
-      n += slice();
-      t = performance.now();
-    }
-    best = Math.max(best, n / ((t - t0) / 1000));
-  } while (performance.now() < end);
-  return best;
-}
 
 function data(n: number): { xs: Float32Array[]; ts: Float32Array[] } {
   let s = 12345;
@@ -58,7 +42,7 @@ function operatorRate(H: number, seconds: number, engine: 'fused' | 'tfjs' = 'fu
     if (e.kind === 'prediction') sink += e.y[0];
   });
   let i = 0;
-  const rate = bestRate(seconds, () => {
+  const rate = bestSliceRate(seconds, () => {
     for (let j = 0; j < K; j++, i++) input.next({ x: xs[i & 1023], target: ts[i & 1023] });
     return K;
   });
@@ -77,7 +61,7 @@ function engineRate(H: number, seconds: number): number {
   const { xs, ts } = data(1024);
   const y = new Float32Array(1);
   let i = 0;
-  return bestRate(seconds, () => {
+  return bestSliceRate(seconds, () => {
     for (let j = 0; j < K; j++, i++) {
       engine.step(xs[i & 1023], ts[i & 1023], y);
       if (engine.windowDue()) learnWindow(model, engine, grads, { optimizer: opt, clipGradNorm: null });
@@ -94,7 +78,7 @@ function inferenceRate(H: number, seconds: number): { rate: number; kind: string
   const y = new Float32Array(1);
   const { xs } = data(1024);
   let i = 0;
-  const rate = bestRate(seconds, () => {
+  const rate = bestSliceRate(seconds, () => {
     for (let j = 0; j < K; j++, i++) {
       stepper.stepInPlace(state, xs[i & 1023]);
       stepper.headInPlace(state, y);
