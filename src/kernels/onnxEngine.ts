@@ -1,6 +1,7 @@
 import type { RecurrentModel } from '../cells/model.js';
 import type { ModelState } from '../cells/types.js';
-import { InvalidOptionError, SeqstreamError } from '../errors.js';
+import { SeqstreamError } from '../errors.js';
+import { integerOption } from '../options.js';
 import type { FusedStepper } from './fusedStepperType.js';
 import { stepGraph, stepGraphNames } from './onnxGraph.js';
 import { loadOnnxRuntime, onnxRuntimeStatus, type OnnxRuntime, type OrtNativeSession, type OrtTensor } from './onnxRuntime.js';
@@ -216,8 +217,7 @@ const released =
  * ```
  */
 export function createOnnxStepper(model: RecurrentModel, options: OnnxStepperOptions = {}): OnnxStepper | null {
-  const threads = options.threads ?? stepThreads();
-  if (!Number.isInteger(threads) || threads < 1) throw new InvalidOptionError('threads', 'an integer >= 1', threads);
+  const threads = integerOption('threads', options.threads, stepThreads(), 1);
   const ort = loadOnnxRuntime();
   if (!ort) return null;
   let byThreads = contexts.get(model);

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '../errors.js';
+import { integerOption } from '../options.js';
 import type { RecurrentModel } from '../cells/model.js';
 import type { ModelState } from '../cells/types.js';
 import type { FusedStepper } from './fusedStepperType.js';
@@ -108,8 +108,7 @@ const contexts = new WeakMap<RecurrentModel, ModelKernel>();
  * ```
  */
 export function createWasmStepper(model: RecurrentModel, options: WasmStepperOptions = {}): FusedStepper | null {
-  const threads = options.threads ?? stepThreads();
-  if (!Number.isInteger(threads) || threads < 1) throw new InvalidOptionError('threads', 'an integer >= 1', threads);
+  const threads = integerOption('threads', options.threads, stepThreads(), 1);
   const module = gatesKernelModule();
   if (!module) return null;
   let ctx = contexts.get(model);
