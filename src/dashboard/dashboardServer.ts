@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { InvalidOptionError, SeqstreamError } from '../errors.js';
-import { DashboardStore, type DashboardEvent, type DashboardStoreOptions } from './dashboardStore.js';
+import { DashboardStore, resolveStoreOptions, type DashboardEvent, type DashboardStoreOptions } from './dashboardStore.js';
 import { DashboardClient } from './internal/dashboardClient.js';
 import { loadPageFiles, type PageFile } from './internal/pageFiles.js';
 import { checkRequest, isLoopbackAddress, LOOPBACK_HOSTS, requestToken, TOKEN_COOKIE, type DashboardGatePolicy } from './internal/requestGate.js';
@@ -267,9 +267,7 @@ export function resolveOptions(options: DashboardOptions): ResolvedOptions {
   int('maxClients', o.maxClients, 1);
   int('maxBufferedBytes', o.maxBufferedBytes, 1024);
   int('maxRows', o.maxRows, 1);
-  for (const [name, v, min, max] of [['historyPoints', options.historyPoints, 2, 1 << 20], ['maxChannels', options.maxChannels, 1, 64], ['maxKeys', options.maxKeys, 1, 1 << 24], ['maxAlerts', options.maxAlerts, 1, 1 << 20], ['maxKeyLength', options.maxKeyLength, 1, 1 << 16]] as const) {
-    if (v !== undefined) int(name, v, min, max);
-  }
+  resolveStoreOptions(options);
   if (typeof o.host !== 'string' || o.host === '') throw new InvalidOptionError('host', 'an address string', o.host);
   if (o.token !== null && (typeof o.token !== 'string' || o.token.length < 8)) throw new InvalidOptionError('token', 'a string of at least 8 characters', o.token);
   if (!isLoopbackAddress(o.host) && o.token === null) throw new InvalidOptionError('token', `a secret when host is not loopback (host ${o.host})`, o.token);

@@ -1,4 +1,5 @@
 import { SeqstreamError } from '../errors.js';
+import { integerOption } from '../options.js';
 import { PendingPoints } from './internal/pendingPoints.js';
 import { RingSlab } from './internal/ringSlab.js';
 import { StreamHistory } from './streamHistory.js';
@@ -81,6 +82,28 @@ export interface DashboardStoreOptions {
 }
 
 /**
+ * {@link DashboardStoreOptions} with their defaults filled in, each checked against its range:
+ * `historyPoints` 2..2^20, `maxChannels` 1..64 (a point's width is packed in 8 bits), `maxKeys`
+ * 1..2^24, `maxAlerts` 1..2^20, `maxKeyLength` 1..2^16. Both the store and `dashboard()` call it,
+ * so a bad option fails when it is given, with `SEQ_INVALID_OPTION` naming it.
+ *
+ * @example
+ * ```ts
+ * resolveStoreOptions({ maxKeys: 100 }).historyPoints; // 300
+ * resolveStoreOptions({ maxChannels: 65 }); // throws SEQ_INVALID_OPTION
+ * ```
+ */
+export function resolveStoreOptions(options: DashboardStoreOptions): Required<DashboardStoreOptions> {
+  return {
+    historyPoints: integerOption('historyPoints', options.historyPoints, 300, 2, 1 << 20),
+    maxChannels: integerOption('maxChannels', options.maxChannels, 4, 1, 64),
+    maxKeys: integerOption('maxKeys', options.maxKeys, 20_000, 1, 1 << 24),
+    maxAlerts: integerOption('maxAlerts', options.maxAlerts, 200, 1, 1 << 20),
+    maxKeyLength: integerOption('maxKeyLength', options.maxKeyLength, 256, 1, 1 << 16),
+  };
+}
+
+/**
  * Everything the dashboard knows, bounded: one {@link StreamHistory} per key (at most `maxKeys`;
  * beyond, a key not seen since the eviction clock last passed it leaves), the newest `maxAlerts` alerts, and counters. Pushing an event is
  * O(channels) and allocates nothing once its key exists.
@@ -129,12 +152,14 @@ export class DashboardStore {
   private rateAt = 0;
   private sorted: { order: StreamSort; desc: boolean; at: number; keys: StreamHistory[] } | null = null;
 
+  /** @throws {InvalidOptionError} `SEQ_INVALID_OPTION` for an option out of its range (see {@link resolveStoreOptions}). */
   constructor(options: DashboardStoreOptions = {}) {
-    this.historyPoints = options.historyPoints ?? 300;
-    this.maxChannels = options.maxChannels ?? 4;
-    this.maxKeys = options.maxKeys ?? 20_000;
-    this.maxAlerts = options.maxAlerts ?? 200;
-    this.maxKeyLength = options.maxKeyLength ?? 256;
+    const o = resolveStoreOptions(options);
+    this.historyPoints = o.historyPoints;
+    this.maxChannels = o.maxChannels;
+    this.maxKeys = o.maxKeys;
+    this.maxAlerts = o.maxAlerts;
+    this.maxKeyLength = o.maxKeyLength;
     this.pending = new PendingPoints(PENDING_POINTS, this.maxChannels);
     this.targets = new Int32Array(PENDING_POINTS);
     this.slab = new RingSlab(this.historyPoints, this.maxChannels, this.maxKeys);

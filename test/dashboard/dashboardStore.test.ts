@@ -80,6 +80,13 @@ describe('DashboardStore', () => {
     expect(store.snapshotCounters()).toMatchObject({ events: 5, keys: 3, evictedKeys: 1 });
   });
 
+  it('refuses out-of-range options when built directly, naming the option', () => {
+    for (const [name, value] of [['maxChannels', 65], ['maxChannels', 0], ['historyPoints', 1], ['maxKeys', 1.5], ['maxAlerts', -1], ['maxKeyLength', 'long']] as const) {
+      expect(() => new DashboardStore({ [name]: value } as never)).toThrow(expect.objectContaining({ code: 'SEQ_INVALID_OPTION', message: expect.stringContaining(name) }));
+    }
+    expect(new DashboardStore({ maxChannels: 64, maxKeys: 1 }).maxChannels).toBe(64);
+  });
+
   it('reuses an evicted key\'s ring for the next key without showing its points, even within one batch', () => {
     const store = new DashboardStore({ maxKeys: 2, historyPoints: 8, maxChannels: 1 });
     // One synchronous burst: every event is in the same pending batch.
