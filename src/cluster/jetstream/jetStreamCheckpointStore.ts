@@ -1,13 +1,14 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { ObjectStore } from '@nats-io/obj';
-import { SeqstreamError } from '../../errors.js';
+import { InvalidOptionError, SeqstreamError } from '../../errors.js';
 import type { KeyedCheckpoint } from '../../streams/stateStore.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../checkpointCodec.js';
 import type { ClaimedCheckpoint, PartitionCheckpointStore } from '../clusterEngine.js';
 import { fencedError } from '../partitionOwnership.js';
 import { isWrongLastSequence } from './kvLeaseTable.js';
 import { withTimeout } from '../internal/withTimeout.js';
+import { numberOption } from '../../options.js';
 
 interface Pointer {
   owner: string;
@@ -42,14 +43,19 @@ export class JetStreamCheckpointStore implements PartitionCheckpointStore {
    *   short before its metadata was written leaves them, invisible to the listing).
    * @param options.orphanChunkAgeMs such chunks are purged once their last one is this old, far
    *   beyond any put in progress (another worker's, of another partition). Default 600000 (10 min).
+   * @throws `SEQ_INVALID_OPTION` when `options` is not an object: the old positional call
+   *   `new JetStreamCheckpointStore(kv, obj, readTimeoutMs)` must become `{ readTimeoutMs }`
+   *   (taking the number silently would drop the timeout).
    */
   constructor(
     private readonly pointers: KV,
     private readonly bodies: ObjectStore,
     private readonly options: { readTimeoutMs?: number; jsm?: JetStreamManager; bucket?: string; orphanChunkAgeMs?: number } = {},
   ) {
-    this.readTimeoutMs = options.readTimeoutMs ?? 10_000;
-    this.orphanChunkAgeMs = options.orphanChunkAgeMs ?? 600_000;
+    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('JetStreamCheckpointStore options', 'an object { readTimeoutMs?, jsm?, bucket?, orphanChunkAgeMs? } (the positional readTimeoutMs argument is gone)', options);
+    if (typeof pointers?.update !== 'function' || typeof bodies?.putBlob !== 'function') throw new InvalidOptionError('JetStreamCheckpointStore(pointers, bodies)', 'a KV bucket and an object store', typeof pointers?.update !== 'function' ? pointers : bodies);
+    this.readTimeoutMs = numberOption('readTimeoutMs', options.readTimeoutMs, 10_000, { min: 1 });
+    this.orphanChunkAgeMs = numberOption('orphanChunkAgeMs', options.orphanChunkAgeMs, 600_000, { min: 0 });
   }
 
   async claim(partition: number, owner: string): Promise<ClaimedCheckpoint> {

@@ -1,5 +1,7 @@
 import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
+import { InvalidOptionError } from '../../errors.js';
+import { integerOption, numberOption } from '../../options.js';
 import type { PartitionLog, PartitionReader, PartitionRecord } from '../clusterEngine.js';
 import type { NatsModules } from './loadNats.js';
 import type { JetStreamNames } from './jetStreamNames.js';
@@ -28,6 +30,10 @@ export interface JetStreamPartitionLogOptions {
  * const log = new JetStreamPartitionLog(nats, nc, js, jsm, jetStreamNames('sensors'));
  * const reader = await log.read(0, 1);
  * ```
+ *
+ * The constructor throws `SEQ_INVALID_OPTION` on the old call without the connection,
+ * `new JetStreamPartitionLog(nats, js, jsm, names, options)`: every argument would land one place
+ * off and fail later, far from the call.
  */
 export class JetStreamPartitionLog implements PartitionLog {
   private readonly fetchBatch: number;
@@ -41,8 +47,14 @@ export class JetStreamPartitionLog implements PartitionLog {
     private readonly names: JetStreamNames,
     options: JetStreamPartitionLogOptions = {},
   ) {
-    this.fetchBatch = options.fetchBatch ?? 2048;
-    this.window = new JetStreamPublishWindow(nats, nc, { ackTimeoutMs: options.publishTimeoutMs ?? 5000 });
+    const c = nc as Partial<NatsConnection> | undefined;
+    if (typeof c?.subscribe !== 'function' || typeof c.isClosed !== 'function') {
+      throw new InvalidOptionError('JetStreamPartitionLog(nats, nc, js, jsm, names, options)', 'a NatsConnection as the second argument (the old call without it is gone)', nc);
+    }
+    if (typeof (names as Partial<JetStreamNames> | undefined)?.partitionStream !== 'function') throw new InvalidOptionError('names', 'jetStreamNames(stream)', names);
+    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('JetStreamPartitionLog options', 'an object', options);
+    this.fetchBatch = integerOption('fetchBatch', options.fetchBatch, 2048, 1);
+    this.window = new JetStreamPublishWindow(nats, nc, { ackTimeoutMs: numberOption('publishTimeoutMs', options.publishTimeoutMs, 5000, { min: 1 }) });
   }
 
   async read(partition: number, fromSeq: number): Promise<PartitionReader> {

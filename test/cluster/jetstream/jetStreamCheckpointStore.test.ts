@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectJetStreamEngine, type JetStreamEngine } from '../../../src/cluster/jetstream/connectJetStreamEngine.js';
 import { JetStreamCheckpointStore } from '../../../src/cluster/jetstream/jetStreamCheckpointStore.js';
+import { JetStreamPartitionLog } from '../../../src/cluster/jetstream/jetStreamPartitionLog.js';
 import { natsSkipReason, startNatsServer, type NatsServer } from '../../support/natsServer.js';
 import { until } from '../clusterHarness.js';
 
 const skip = natsSkipReason();
 if (skip) console.warn(skip);
 
-describe.skipIf(skip !== null)('JetStreamCheckpointStore on a real nats-server', () => {
+describe.skipIf(skip !== null)('JetStreamCheckpointStore (and JetStreamPartitionLog construction) on a real nats-server', () => {
   const STREAM = 'ckstore';
   let server: NatsServer;
   let engine: JetStreamEngine;
@@ -54,5 +55,28 @@ describe.skipIf(skip !== null)('JetStreamCheckpointStore on a real nats-server',
     expect(await chunkSubjects()).toEqual(live);
     expect(again.checkpoint?.offset).toBe(42);
     expect(Array.from(again.checkpoint!.state)).toEqual(Array.from(state));
+  });
+
+  it('refuses the old positional call (kv, obj, readTimeoutMs) and bad option values with SEQ_INVALID_OPTION', async () => {
+    const pointers = await new engine.nats.kv.Kvm(engine.nc).open(engine.names.checkpointBucket);
+    const bodies = await new engine.nats.obj.Objm(engine.nc).open(engine.names.stateStore);
+    const make = (...args: unknown[]) => () => new (JetStreamCheckpointStore as unknown as new (...a: unknown[]) => unknown)(...args);
+    expect(make(pointers, bodies, 5000)).toThrow(expect.objectContaining({ code: 'SEQ_INVALID_OPTION' }));
+    expect(make(pointers, bodies, null)).toThrow(expect.objectContaining({ code: 'SEQ_INVALID_OPTION' }));
+    expect(make(bodies, pointers)).toThrow(expect.objectContaining({ code: 'SEQ_INVALID_OPTION' }));
+    expect(make(pointers, bodies, { readTimeoutMs: -1 })).toThrow(expect.objectContaining({ code: 'SEQ_INVALID_OPTION' }));
+    expect(make(pointers, bodies, { readTimeoutMs: 5000 })).not.toThrow();
+  });
+
+  it('JetStreamPartitionLog refuses the old call without the connection (nats, js, jsm, names) with SEQ_INVALID_OPTION', async () => {
+    const js = engine.nats.jetstream.jetstream(engine.data);
+    const jsm = await engine.nats.jetstream.jetstreamManager(engine.data);
+    const make = (...args: unknown[]) => () => new (JetStreamPartitionLog as unknown as new (...a: unknown[]) => { close(): void })(...args);
+    expect(make(engine.nats, js, jsm, engine.names, {})).toThrow(expect.objectContaining({ code: 'SEQ_INVALID_OPTION' }));
+    expect(make(engine.nats, js, jsm, engine.names)).toThrow(expect.objectContaining({ code: 'SEQ_INVALID_OPTION' }));
+    expect(make(engine.nats, engine.data, js, jsm, engine.names, 2048)).toThrow(expect.objectContaining({ code: 'SEQ_INVALID_OPTION' }));
+    expect(make(engine.nats, engine.data, js, jsm, engine.names, { fetchBatch: 0 })).toThrow(expect.objectContaining({ code: 'SEQ_INVALID_OPTION' }));
+    const log = make(engine.nats, engine.data, js, jsm, engine.names, { fetchBatch: 16 })();
+    log.close();
   });
 });
