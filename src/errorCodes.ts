@@ -80,6 +80,7 @@ export const errorCodes = {
   SEQ_CLUSTER_OVERSIZE: { meaning: 'An event is over maxEventBytes; refused by the publisher, dead-lettered (truncated) by the worker.', raisedBy: 'PartitionedPublisher, seqstream worker, seqstream publish' },
   SEQ_CLUSTER_PARTITIONS: { meaning: 'A topology exists with another partition count; the count is fixed at creation (re-partition by replay into a new name).', raisedBy: 'connectJetStreamEngine, seqstream worker, seqstream publish' },
   SEQ_CLUSTER_PUBLISH: { meaning: 'Publishing an event failed on every retry.', raisedBy: 'PartitionedPublisher, seqstream publish' },
+  SEQ_CLUSTER_REFUSED: { meaning: "The server refused a worker's output or dead-letter publish (stream full with discard new, no stream for the subject, no stream leader); reported once per reason, and after maxPublishRefusals refusals of one message the partition is given up without a checkpoint and replayed by its next owner.", raisedBy: 'JetStreamPublishWindow, JetStreamPartitionLog, seqstream worker (status lines)' },
   SEQ_CLUSTER_STOPPED: { meaning: 'A partition stopped (lost or released) while one of its outputs was still being published, or its lease was given up while its checkpoint was being claimed; the next owner carries on.', raisedBy: 'PartitionRunner, JetStreamPublishWindow, ClusterWorker (internal)' },
 
   // Anomaly detection (detectAnomalies).

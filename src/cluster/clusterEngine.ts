@@ -1,4 +1,8 @@
+import type { DetectorCheckpoint } from '../detection/detectorCheckpoint.js';
 import type { KeyedCheckpoint } from '../streams/stateStore.js';
+
+/** A partition's checkpoint: every key's state and the last seq applied (`offset`), of `recurrentByKey` or of the anomaly detector. */
+export type PartitionCheckpoint = KeyedCheckpoint<string> | DetectorCheckpoint<string>;
 
 /** One record of a partition's log, in log order: `seq` grows by at least 1 from record to record. */
 export interface PartitionRecord {
@@ -43,9 +47,14 @@ export interface PartitionLog {
   emit(partition: number, seq: number, payload: Uint8Array): void;
   /** Queues a rejected record with its error code and reason, id `<partition>:<seq>`, sent again until stored. */
   deadLetter(partition: number, seq: number, code: string, reason: string, payload: Uint8Array): void;
-  /** Resolves once every output and dead letter of `partition` queued before the call is stored; rejects (`SEQ_CLUSTER_STOPPED`) if {@link PartitionLog.drop} comes first. */
+  /**
+   * Resolves once every output and dead letter of `partition` queued before the call is stored;
+   * rejects (`SEQ_CLUSTER_STOPPED`) if {@link PartitionLog.drop} comes first, or
+   * (`SEQ_CLUSTER_REFUSED`) once the engine gave up on a refused publish of the partition, and
+   * then again on every call until `drop`.
+   */
   stored(partition: number): Promise<void>;
-  /** Resolves once at most `atMost` outputs and dead letters of `partition` are not yet stored (back-pressure). */
+  /** Resolves once at most `atMost` outputs and dead letters of `partition` are not yet stored (back-pressure); rejects like `stored`. */
   below(partition: number, atMost: number): Promise<void>;
   /** Forgets `partition`'s queued publishes: the partition stopped here, nothing more of it is sent. */
   drop(partition: number): void;
@@ -56,7 +65,7 @@ export interface PartitionLog {
 /** What {@link PartitionCheckpointStore.claim} returns: the newest checkpoint and the fence that guards the next commit. */
 export interface ClaimedCheckpoint {
   /** The partition's last committed checkpoint (its `offset` is the last seq applied), or undefined. */
-  checkpoint: KeyedCheckpoint<string> | undefined;
+  checkpoint: PartitionCheckpoint | undefined;
   /** Opaque fence: a commit with an older fence fails with `SEQ_CLUSTER_FENCED`. */
   fence: number;
   /** Checkpoint bodies no pointer named (commits cut short by a crash), removed by this claim. */
@@ -70,7 +79,7 @@ export interface ClaimedCheckpoint {
  * @example
  * ```ts
  * let { checkpoint, fence } = await store.claim(3, 'worker-a');
- * fence = await store.commit(3, fence, control.capture({ includeModel: false })); // SEQ_CLUSTER_FENCED if taken over
+ * fence = await store.commit(3, fence, job.capture()); // SEQ_CLUSTER_FENCED if taken over
  * ```
  */
 export interface PartitionCheckpointStore {
@@ -82,7 +91,7 @@ export interface PartitionCheckpointStore {
    * take long): false fails with `SEQ_CLUSTER_FENCED`, so a worker stalled mid-commit past its
    * lease does not commit once it runs again.
    */
-  commit(partition: number, fence: number, checkpoint: KeyedCheckpoint<string>, owned?: () => boolean): Promise<number>;
+  commit(partition: number, fence: number, checkpoint: PartitionCheckpoint, owned?: () => boolean): Promise<number>;
 }
 
 /** One entry of a {@link LeaseTable}, as the local watcher last saw it. */

@@ -2,7 +2,9 @@ import type { RecurrentModel } from '../cells/model.js';
 import { InvalidOptionError, SeqstreamError } from '../errors.js';
 import type { ClusterEngine } from './clusterEngine.js';
 import { PartitionOwnership } from './partitionOwnership.js';
-import { PartitionRunner, type PartitionPipeline, type PartitionStats } from './partitionRunner.js';
+import type { PartitionJobFactory } from './partitionJob.js';
+import { PartitionRunner, type PartitionStats } from './partitionRunner.js';
+import { recurrentJob } from './recurrentJob.js';
 import { numberOption } from '../options.js';
 
 /** Options of {@link ClusterWorker}, with defaults. */
@@ -27,8 +29,6 @@ export interface ClusterWorkerOptions {
   batchWaitMs?: number;
   /** Most unacknowledged output publishes per partition before reading pauses. Default 1024. */
   maxInFlight?: number;
-  /** The keyed pipeline; default `recurrentByKey(model)`. */
-  pipeline?: PartitionPipeline;
   /** Status lines (acquired, released, lost, unreachable). Default none. */
   status?: (line: string) => void;
   /** Also report each checkpoint. Default false. */
@@ -37,13 +37,16 @@ export interface ClusterWorkerOptions {
 
 /**
  * One member of a worker group: holds leases on some partitions of a {@link ClusterEngine} and
- * runs a {@link PartitionRunner} (keyed pipeline + checkpoints) on each. Partitions move to it
+ * runs a {@link PartitionRunner} (keyed job + checkpoints) on each. The job is `recurrentByKey`
+ * over a model (pass the `RecurrentModel`, or `recurrentJob(model)`) or the anomaly detector
+ * (`detectorJob(options)`); every worker of a group must run the same job with the same settings. Partitions move to it
  * when another worker dies, stalls or leaves, and away from it when a new one joins.
  *
  * @example
  * ```ts
  * const engine = await connectJetStreamEngine({ servers: 'nats://127.0.0.1:4222', stream: 'sensors', partitions: 8 });
  * const worker = new ClusterWorker(engine, model, { id: 'w1', status: console.error });
+ * // or: new ClusterWorker(engine, detectorJob({ threshold: 0.7 }), { id: 'w1' })
  * worker.start();
  * process.on('SIGTERM', () => worker.stop().then(() => engine.close()));
  * ```
@@ -56,12 +59,14 @@ export class ClusterWorker {
   private readonly finished: PartitionStats[] = [];
   /** Runners still stopping, by partition: a new runner of the partition waits for its predecessor to halt (it shares the partition's output lane). */
   private readonly stopping = new Map<number, Promise<void>>();
+  private readonly job: PartitionJobFactory;
 
   constructor(
     private readonly engine: ClusterEngine,
-    private readonly model: RecurrentModel,
+    work: RecurrentModel | PartitionJobFactory,
     options: ClusterWorkerOptions,
   ) {
+    this.job = typeof work === 'function' ? work : recurrentJob(work);
     if (!options || typeof options.id !== 'string' || !/^[-\w]+$/.test(options.id)) throw new InvalidOptionError('id', 'letters, digits, - or _', options?.id);
     const leaseMs = numberOption('leaseMs', options.leaseMs, 1500, { min: 50 });
     this.settings = {
@@ -72,7 +77,6 @@ export class ClusterWorker {
       maxBatch: numberOption('maxBatch', options.maxBatch, 1024, { min: 1 }),
       batchWaitMs: numberOption('batchWaitMs', options.batchWaitMs, 0, { min: 0 }),
       maxInFlight: numberOption('maxInFlight', options.maxInFlight, 1024, { min: 1 }),
-      pipeline: options.pipeline,
       trace: options.trace ?? false,
     };
     this.status = options.status ?? (() => undefined);
@@ -130,7 +134,7 @@ export class ClusterWorker {
     const runner = new PartitionRunner({
       ...this.settings,
       partition: p,
-      model: this.model,
+      job: this.job,
       engine: this.engine,
       claimed,
       status: this.status,

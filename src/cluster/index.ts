@@ -1,7 +1,10 @@
 export { fnv1a32, partitionOf } from './partitionOf.js';
-export type { ClaimedCheckpoint, ClusterEngine, LeaseEntry, LeaseTable, PartitionCheckpointStore, PartitionLog, PartitionReader, PartitionRecord } from './clusterEngine.js';
+export type { ClaimedCheckpoint, ClusterEngine, PartitionCheckpoint, LeaseEntry, LeaseTable, PartitionCheckpointStore, PartitionLog, PartitionReader, PartitionRecord } from './clusterEngine.js';
 export { ClusterWorker, type ClusterWorkerOptions } from './clusterWorker.js';
 export { PartitionOwnership, fencedError, type PartitionOwnershipOptions } from './partitionOwnership.js';
-export { PartitionRunner, type PartitionPipeline, type PartitionRunnerOptions, type PartitionStats } from './partitionRunner.js';
-export { encodeCheckpoint, decodeCheckpoint } from './checkpointCodec.js';
+export { PartitionRunner, type PartitionRunnerOptions, type PartitionStats } from './partitionRunner.js';
+export type { PartitionEvent, PartitionJob, PartitionJobArgs, PartitionJobFactory, PartitionOutput } from './partitionJob.js';
+export { recurrentJob, wrongCheckpointKind } from './recurrentJob.js';
+export { detectorJob, type DetectorJobOptions } from './detectorJob.js';
+export { encodeCheckpoint, decodeCheckpoint, decodePartitionCheckpoint } from './checkpointCodec.js';
 export { parseClusterEvent, type ClusterEvent, type ClusterEventError } from './parseClusterEvent.js';

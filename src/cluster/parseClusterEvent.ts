@@ -3,6 +3,8 @@ export interface ClusterEvent {
   key: string;
   x: unknown;
   reset: boolean;
+  /** The payload's `timestamp`, unchecked (the anomaly detector checks it); undefined without one. */
+  timestamp?: unknown;
 }
 
 /** Why a payload was rejected: a stable code and a reason. */
@@ -14,7 +16,7 @@ export interface ClusterEventError {
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * Decodes one event of the cluster's wire format: JSON `{"key": "...", "x": [...], "reset"?: true}`,
+ * Decodes one event of the cluster's wire format: JSON `{"key": "...", "x": [...], "reset"?: true, "timestamp"?: ms}`,
  * or `{"x": [...]}` / a bare `[...]` when the subject carries the key (MQTT sensors). Number keys
  * become strings. The vector itself is checked later by `recurrentByKey` (shape, finiteness).
  *
@@ -32,12 +34,12 @@ export function parseClusterEvent(data: Uint8Array, subjectKey?: string): Cluste
   }
   if (Array.isArray(value)) value = { x: value };
   if (value === null || typeof value !== 'object') return { code: 'SEQ_CLUSTER_MALFORMED', message: `payload must be a JSON object, received ${value === null ? 'null' : typeof value}` };
-  const ev = value as { key?: unknown; x?: unknown; reset?: unknown };
+  const ev = value as { key?: unknown; x?: unknown; reset?: unknown; timestamp?: unknown };
   let key: string;
   if (typeof ev.key === 'string' && ev.key !== '') key = ev.key;
   else if (typeof ev.key === 'number' && Number.isFinite(ev.key)) key = String(ev.key);
   else if (ev.key === undefined && subjectKey) key = subjectKey;
   else return { code: 'SEQ_CLUSTER_MALFORMED', message: `'key' must be a non-empty string or a number, received ${JSON.stringify(ev.key) ?? 'nothing'}` };
   if (ev.reset !== undefined && typeof ev.reset !== 'boolean') return { code: 'SEQ_CLUSTER_MALFORMED', message: "'reset' must be a boolean" };
-  return { key, x: ev.x, reset: ev.reset === true };
+  return ev.timestamp === undefined ? { key, x: ev.x, reset: ev.reset === true } : { key, x: ev.x, reset: ev.reset === true, timestamp: ev.timestamp };
 }

@@ -1,25 +1,14 @@
-import { Subject, type OperatorFunction, type Subscription } from 'rxjs';
-import type { RecurrentModel } from '../cells/model.js';
-import { SeqstreamError, type InvalidInputError } from '../errors.js';
-import { KeyedRecurrentControl } from '../streams/keyedRecurrentControl.js';
-import { recurrentByKey, type KeyedEvent, type KeyedOutput } from '../streams/recurrentByKey.js';
-import type { KeyedCheckpoint } from '../streams/stateStore.js';
-import type { ClaimedCheckpoint, ClusterEngine, PartitionReader, PartitionRecord } from './clusterEngine.js';
+import { Subject, type Subscription } from 'rxjs';
+import type { SeqstreamError } from '../errors.js';
+import type { ClaimedCheckpoint, ClusterEngine, PartitionCheckpoint, PartitionReader, PartitionRecord } from './clusterEngine.js';
+import type { PartitionEvent, PartitionJob, PartitionJobFactory, PartitionOutput } from './partitionJob.js';
 import { parseClusterEvent } from './parseClusterEvent.js';
-
-/** Builds the keyed pipeline a partition runs; the default is `recurrentByKey(model, ...)`. The hook for other operators (e.g. an anomaly detector over `recurrentByKey`). */
-export type PartitionPipeline = (args: {
-  resumeFrom: KeyedCheckpoint<string> | undefined;
-  control: KeyedRecurrentControl<string>;
-  onError: (error: InvalidInputError, event: unknown) => void;
-  maxBatch: number;
-  batchWaitMs: number;
-}) => OperatorFunction<KeyedEvent<string>, KeyedOutput<string>>;
 
 /** Options of {@link PartitionRunner} (defaults are set by `ClusterWorker`). */
 export interface PartitionRunnerOptions {
   partition: number;
-  model: RecurrentModel;
+  /** What the partition runs (`recurrentJob(model)`, `detectorJob(options)`). */
+  job: PartitionJobFactory;
   engine: ClusterEngine;
   claimed: ClaimedCheckpoint;
   /** Whether this worker still holds the partition's lease (checked before every write). */
@@ -33,13 +22,10 @@ export interface PartitionRunnerOptions {
   maxBatch: number;
   batchWaitMs: number;
   maxInFlight: number;
-  pipeline?: PartitionPipeline;
   /** Status lines; `trace` adds one per checkpoint. */
   status: (line: string) => void;
   trace: boolean;
 }
-
-const encoder = new TextEncoder();
 
 /** Counters of one running partition. */
 export interface PartitionStats {
@@ -59,16 +45,18 @@ export interface PartitionStats {
 
 /**
  * Runs one owned partition: resume from its checkpoint, read the log after it, feed the keyed
- * pipeline, publish outputs and dead letters by id, checkpoint, trim.
+ * job (`recurrentByKey`, or the anomaly detector), publish outputs and dead letters by id,
+ * checkpoint, trim.
  *
  * Algorithm:
- * 1. `applied` = the checkpoint's seq (0 without one); the pipeline resumes from its states and
+ * 1. `applied` = the checkpoint's seq (0 without one); the job resumes from its states and
  *    the log is read from `applied + 1`, in batches of what has arrived.
  * 2. Each record of a batch: skip it if `seq <= applied` (a replay); else `applied = seq`.
- *    Oversize or malformed payloads, and events the pipeline rejects, go to the dead-letter
+ *    Oversize or malformed payloads, and events the job rejects, go to the dead-letter
  *    subject with their code; valid ones are queued, and the batch is stepped as one micro-batch.
  * 3. Each output is queued on the log with id `<partition>:<seq>` (pipelined, resent until
- *    stored); reading pauses while more than `maxInFlight` are unacknowledged.
+ *    stored); reading pauses while more than `maxInFlight` are unacknowledged. If the log gives
+ *    up on a refused publish (`SEQ_CLUSTER_REFUSED`), the partition stops without a commit.
  * 4. Every `checkpointEveryMs` / `checkpointEveryEvents`: capture every key's state with
  *    `offset = applied`, wait until every output and dead letter up to it is stored (reading
  *    and stepping go on meanwhile), commit it through the fence, then trim the log up to it.
@@ -76,7 +64,7 @@ export interface PartitionStats {
  *
  * @example
  * ```ts
- * const runner = new PartitionRunner({ partition: 3, model, engine, claimed, leaseFresh, onLost, ...settings });
+ * const runner = new PartitionRunner({ partition: 3, job: recurrentJob(model), engine, claimed, leaseFresh, onLost, ...settings });
  * await runner.start();
  * await runner.stop(true); // final checkpoint
  * ```
@@ -92,8 +80,8 @@ export class PartitionRunner {
   private reader: PartitionReader | undefined;
   private sub: Subscription | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
-  private readonly input = new Subject<KeyedEvent<string>>();
-  private readonly control = new KeyedRecurrentControl<string>();
+  private readonly input = new Subject<PartitionEvent>();
+  private job: PartitionJob | undefined;
   private current: PartitionRecord | undefined;
   private loop: Promise<void> | undefined;
   readonly stats: PartitionStats;
@@ -105,22 +93,18 @@ export class PartitionRunner {
     this.stats = { partition: this.p, applied: 0, skipped: 0, deadLetters: 0, outputs: 0, checkpoints: 0, checkpointMs: 0, checkpointSeq: this.lastCommitted };
   }
 
-  /** Subscribes the pipeline and starts reading after the checkpoint. */
+  /** Builds the job, subscribes it and starts reading after the checkpoint; throws if the job refuses the checkpoint. */
   async start(): Promise<void> {
     const o = this.o;
-    // The engine is pinned: replay after a takeover must give the same bits whatever the batching
-    // ('auto' may hand large flushes to onnxruntime-node).
-    const pipeline: PartitionPipeline =
-      o.pipeline ??
-      ((a) => recurrentByKey<string>(o.model, { resumeFrom: a.resumeFrom, control: a.control, onError: a.onError, maxBatch: a.maxBatch, maxWaitMs: a.batchWaitMs, maxKeys: 1_000_000, engine: 'wasm' }));
-    const op = pipeline({
+    const job = o.job({
+      partition: this.p,
       resumeFrom: o.claimed.checkpoint,
-      control: this.control,
       onError: (error) => this.deadLetter(this.current, error.code, error.message),
       maxBatch: o.maxBatch,
       batchWaitMs: o.batchWaitMs,
     });
-    this.sub = this.input.pipe(op).subscribe({
+    this.job = job;
+    this.sub = this.input.pipe(job.operator).subscribe({
       next: (out) => this.emit(out),
       error: (e: Error) => this.lose(`pipeline failed: ${(e as SeqstreamError).code ?? ''} ${e.message}`),
     });
@@ -146,7 +130,8 @@ export class PartitionRunner {
       }
     } catch (e) {
       if (this.stopped) return; // the log dropped this partition's publishes
-      this.lose(`reading the partition failed: ${(e as Error).message}`);
+      const code = (e as SeqstreamError).code;
+      this.lose(code === 'SEQ_CLUSTER_REFUSED' ? `${code}: ${(e as Error).message}` : `reading the partition failed: ${(e as Error).message}`);
     }
   }
 
@@ -168,15 +153,13 @@ export class PartitionRunner {
       this.deadLetter(r, parsed.code, parsed.message);
       return;
     }
-    this.input.next({ key: parsed.key, x: parsed.x as ArrayLike<number>, reset: parsed.reset, offset: r.seq });
+    this.input.next({ key: parsed.key, x: parsed.x, reset: parsed.reset, timestamp: parsed.timestamp, offset: r.seq });
   }
 
-  private emit(out: KeyedOutput<string>): void {
+  private emit(out: PartitionOutput): void {
     if (this.stopped) return;
-    const seq = out.offset as number;
-    const body = encoder.encode(JSON.stringify({ key: out.key, y: Array.from(out.y), p: this.p, seq }));
     this.stats.outputs++;
-    this.o.engine.log.emit(this.p, seq, body);
+    this.o.engine.log.emit(this.p, out.seq, out.body);
   }
 
   private deadLetter(r: PartitionRecord | undefined, code: string, reason: string): void {
@@ -198,18 +181,21 @@ export class PartitionRunner {
 
   private async save(): Promise<void> {
     const t0 = performance.now();
-    let cp: KeyedCheckpoint<string>;
+    let cp: PartitionCheckpoint;
     try {
-      cp = this.control.capture({ includeModel: false }); // steps what is queued first
+      cp = this.job!.capture(); // steps what is queued first
     } catch {
-      return; // pipeline already stopped
+      return; // job already stopped
     }
     cp.offset = this.applied;
     this.eventsSinceCheckpoint = 0;
     try {
       await this.o.engine.log.stored(this.p); // every output and dead letter up to cp.offset
-    } catch {
-      return; // stopped while waiting
+    } catch (e) {
+      // Outputs refused until the log gave up: this checkpoint can never cover them, so the
+      // partition is given up (no commit) and its next owner replays from the last checkpoint.
+      if ((e as SeqstreamError).code === 'SEQ_CLUSTER_REFUSED') this.lose(`SEQ_CLUSTER_REFUSED: ${(e as Error).message}`);
+      return; // else: stopped while waiting
     }
     if (this.stopped) return;
     if (!this.o.leaseFresh()) return this.lose('lease expired locally');

@@ -188,6 +188,7 @@ export function detectAnomalies<K = string | number, E extends SensorReading<K> 
         },
         keys: () => [...slots.keys()],
         stats: () => ({ keys: slots.size, events, rejected, evicted }),
+        capture,
         checkpoint: save,
       };
       options.control?.bind(binding);

@@ -21,12 +21,13 @@ export interface DetectorBinding<K> {
   delete(key: K): boolean;
   keys(): K[];
   stats(): DetectorStats;
+  capture(): DetectorCheckpoint<K>;
   checkpoint(): Promise<DetectorCheckpoint<K>>;
 }
 
 /**
  * A handle on the per-key detectors of a running `detectAnomalies` subscription: snapshot,
- * restore or delete one key, list keys, read counters, take a durable checkpoint now. It binds
+ * restore or delete one key, list keys, read counters, capture every key or take a durable checkpoint now. It binds
  * on subscribe and unbinds on teardown; one subscription at a time (`SEQ_DETECT_CONTROL_IN_USE`),
  * calls while none runs throw `SEQ_DETECT_NOT_RUNNING`.
  *
@@ -80,6 +81,14 @@ export class DetectorControl<K = string | number> {
   /** Counters. */
   stats(): DetectorStats {
     return this.live.stats();
+  }
+
+  /**
+   * Every key's state now, after the last event scored, as a new JSON-safe object (nothing is
+   * saved: for a caller that stores checkpoints itself, e.g. the cluster worker).
+   */
+  capture(): DetectorCheckpoint<K> {
+    return this.live.capture();
   }
 
   /** Captures every key now and saves it to the configured store (resolves once durable). */

@@ -119,15 +119,19 @@ export async function caughtUp(url: string | string[], stream: string, ids: stri
   }
 }
 
-/** Reads the whole output stream: outputs by msg id, and how many ids came more than once. */
-export async function readOutputs(url: string | string[], stream: string): Promise<{ byId: Map<string, number[]>; duplicates: number; total: number }> {
+/** Reads the whole output stream: outputs by msg id (`pick` of each body; default its `y`), and how many ids came more than once. */
+export async function readOutputs<T = number[]>(
+  url: string | string[],
+  stream: string,
+  pick: (body: Record<string, unknown>) => T = (body) => body.y as T,
+): Promise<{ byId: Map<string, T>; duplicates: number; total: number }> {
   const nats = await loadNats();
   const nc = await nats.transport.connect({ servers: url });
   const js = nats.jetstream.jetstream(nc);
   const jsm = await nats.jetstream.jetstreamManager(nc);
   const names = jetStreamNames(stream);
   const info = await jsm.streams.info(names.outputStream);
-  const byId = new Map<string, number[]>();
+  const byId = new Map<string, T>();
   let duplicates = 0;
   let total = 0;
   if (info.state.messages > 0) {
@@ -136,10 +140,10 @@ export async function readOutputs(url: string | string[], stream: string): Promi
     for await (const m of it) {
       total++;
       const id = m.headers?.get('Nats-Msg-Id') ?? '';
-      const body = m.json<{ y: number[]; p: number; seq: number }>();
+      const body = m.json<{ p: number; seq: number }>();
       if (id !== `${body.p}:${body.seq}`) throw new Error(`output id ${id} does not match its body ${body.p}:${body.seq}`);
       if (byId.has(id)) duplicates++;
-      byId.set(id, body.y);
+      byId.set(id, pick(body));
       if (m.info.pending === 0) break;
     }
   }

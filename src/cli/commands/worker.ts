@@ -1,12 +1,15 @@
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { ClusterWorker } from '../../cluster/clusterWorker.js';
+import { detectorJob } from '../../cluster/detectorJob.js';
 import { connectJetStreamEngine } from '../../cluster/jetstream/connectJetStreamEngine.js';
-import { type CliContext, parseInteger } from '../cliContext.js';
+import { type CliContext, parseInteger, UsageError } from '../cliContext.js';
 import { type TopologyFlags, withTopologyOptions } from '../clusterOptions.js';
+import { detectorOptionsFromFlags, type DetectorFlags, withDetectorOptions } from '../detectorFlags.js';
 import { type ModelFlags, modelFromFlags, withModelOptions } from '../modelOptions.js';
 
-interface WorkerFlags extends ModelFlags, TopologyFlags {
+interface WorkerFlags extends ModelFlags, TopologyFlags, DetectorFlags {
+  detect?: boolean;
   id?: string;
   leaseMs: number;
   checkpointMs: number;
@@ -17,9 +20,11 @@ interface WorkerFlags extends ModelFlags, TopologyFlags {
 }
 
 /**
- * `seqstream worker --nats URL --stream NAME --partitions P --model FILE`: joins the worker group
- * of a JetStream topology, runs `recurrentByKey` over the partitions it owns, publishes outputs to
- * `<stream>.out.<p>`; status lines on stderr; SIGTERM/SIGINT leave the group with a final checkpoint.
+ * `seqstream worker --nats URL --stream NAME --partitions P --model FILE` (or `--detect`): joins
+ * the worker group of a JetStream topology, runs `recurrentByKey` (with `--detect`: the anomaly
+ * detector, options from `--detector-options FILE` and the detector flags) over the partitions it
+ * owns, publishes outputs to `<stream>.out.<p>`; status lines on stderr; SIGTERM/SIGINT leave the
+ * group with a final checkpoint.
  *
  * @example
  * ```ts
@@ -36,14 +41,19 @@ export function registerWorker(program: Command, ctx: CliContext): void {
     .option('--checkpoint-events <n>', '... or after this many events', parseInteger(1), 20_000)
     .option('--max-event-bytes <n>', 'larger events go to the dead-letter subject', parseInteger(1), 65_536)
     .option('--status-ms <ms>', 'print a status line this often (0: never)', parseInteger(0), 5000)
-    .option('--trace', 'also print a line per checkpoint');
-  withModelOptions(cmd, true).action(async (opts: WorkerFlags) => {
-    const model = modelFromFlags(opts)!;
+    .option('--trace', 'also print a line per checkpoint')
+    .option('--detect', "run the anomaly detector (one online-learning detector per key) instead of --model's recurrentByKey");
+  withDetectorOptions(withModelOptions(cmd, false)).action(async (opts: WorkerFlags) => {
+    if (opts.detect && opts.model) throw new UsageError('give either --model (recurrentByKey) or --detect (the anomaly detector learns its own model), not both');
+    if (!opts.detect && !opts.model) throw new UsageError("give --model <file> (recurrentByKey) or --detect (the anomaly detector)");
+    if (!opts.detect && detectorFlagsGiven(opts)) throw new UsageError('--detector-options, --threshold, --learning-period and --range need --detect');
+    // Built before connecting: a bad model or detector option fails at once, not per partition.
+    const work = opts.detect ? detectorJob(detectorOptionsFromFlags(opts)) : modelFromFlags(opts)!;
     const id = opts.id ?? `${hostname().replace(/[^-\w]/g, '_')}-${process.pid}`;
     const say = (line: string): void => ctx.err(`seqstream worker ${id}: ${line}`);
     const engine = await connectJetStreamEngine({ servers: opts.nats, stream: opts.stream, partitions: opts.partitions, replicas: opts.replicas, name: `seqstream-worker-${id}`, status: say });
-    say(`connected to ${opts.nats.join(',')}, stream ${opts.stream}, ${opts.partitions} partitions, lease ${opts.leaseMs} ms`);
-    const worker = new ClusterWorker(engine, model, {
+    say(`connected to ${opts.nats.join(',')}, stream ${opts.stream}, ${opts.partitions} partitions, lease ${opts.leaseMs} ms${opts.detect ? ', anomaly detector' : ''}`);
+    const worker = new ClusterWorker(engine, work, {
       id,
       leaseMs: opts.leaseMs,
       checkpointEveryMs: opts.checkpointMs,
@@ -77,4 +87,8 @@ export function registerWorker(program: Command, ctx: CliContext): void {
     await engine.close();
     say('stopped');
   });
+}
+
+function detectorFlagsGiven(f: DetectorFlags): boolean {
+  return f.detectorOptions !== undefined || f.threshold !== undefined || f.learningPeriod !== undefined || f.range !== undefined;
 }

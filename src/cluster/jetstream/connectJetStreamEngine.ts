@@ -21,6 +21,8 @@ export interface JetStreamEngineOptions extends JetStreamTopologyOptions {
   status?: (line: string) => void;
   /** Messages a partition's consumer asks for at a time. Default 2048. */
   fetchBatch?: number;
+  /** Refusals of one output or dead-letter publish before its partition fails (`SEQ_CLUSTER_REFUSED`) and is given up, to be replayed by its next owner. Default 20. */
+  maxPublishRefusals?: number;
 }
 
 /** A {@link ClusterEngine} on JetStream, plus the connection and names. */
@@ -92,7 +94,7 @@ export async function connectJetStreamEngine(options: JetStreamEngineOptions): P
       await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
     }
   }
-  const log = new JetStreamPartitionLog(nats, data, js, dataJsm, names, { fetchBatch: options.fetchBatch });
+  const log = new JetStreamPartitionLog(nats, data, js, dataJsm, names, { fetchBatch: options.fetchBatch, maxPublishRefusals: options.maxPublishRefusals, status });
   return {
     nc,
     data,

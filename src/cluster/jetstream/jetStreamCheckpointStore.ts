@@ -2,9 +2,8 @@ import type { JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { ObjectStore } from '@nats-io/obj';
 import { InvalidOptionError, SeqstreamError } from '../../errors.js';
-import type { KeyedCheckpoint } from '../../streams/stateStore.js';
-import { decodeCheckpoint, encodeCheckpoint } from '../checkpointCodec.js';
-import type { ClaimedCheckpoint, PartitionCheckpointStore } from '../clusterEngine.js';
+import { decodePartitionCheckpoint, encodeCheckpoint } from '../checkpointCodec.js';
+import type { ClaimedCheckpoint, PartitionCheckpoint, PartitionCheckpointStore } from '../clusterEngine.js';
 import { fencedError } from '../partitionOwnership.js';
 import { isWrongLastSequence } from './kvLeaseTable.js';
 import { withTimeout } from '../internal/withTimeout.js';
@@ -85,11 +84,11 @@ export class JetStreamCheckpointStore implements PartitionCheckpointStore {
         if (isWrongLastSequence(e)) continue;
         throw e;
       }
-      let checkpoint: KeyedCheckpoint<string> | undefined;
+      let checkpoint: PartitionCheckpoint | undefined;
       if (ptr.object) {
         const bytes = await withTimeout(this.bodies.getBlob(ptr.object), this.readTimeoutMs, `reading checkpoint body '${ptr.object}'`);
         if (!bytes) throw new SeqstreamError('SEQ_CLUSTER_CHECKPOINT', `checkpoint body '${ptr.object}' of partition ${partition} is missing`, { partition });
-        checkpoint = decodeCheckpoint(bytes);
+        checkpoint = decodePartitionCheckpoint(bytes);
       }
       this.mine.set(partition, next);
       // Cleanup is best effort and must not hold up the takeover (on a degraded cluster the listings
@@ -100,7 +99,7 @@ export class JetStreamCheckpointStore implements PartitionCheckpointStore {
     }
   }
 
-  async commit(partition: number, fence: number, checkpoint: KeyedCheckpoint<string>, owned?: () => boolean): Promise<number> {
+  async commit(partition: number, fence: number, checkpoint: PartitionCheckpoint, owned?: () => boolean): Promise<number> {
     const prev = this.mine.get(partition);
     const owner = prev?.owner ?? 'unknown';
     const seq = checkpoint.offset ?? 0;

@@ -15,6 +15,10 @@ export interface JetStreamPartitionLogOptions {
   fetchBatch?: number;
   /** An output or dead letter with no acknowledgement after this many ms is sent again. Default 5000. */
   publishTimeoutMs?: number;
+  /** Refusals of one output or dead letter (stream full with discard new, no stream, no leader) before its partition fails with `SEQ_CLUSTER_REFUSED` and is given up. Default 20. */
+  maxPublishRefusals?: number;
+  /** Status lines (each refusal reason once). Default none. */
+  status?: (line: string) => void;
 }
 
 /**
@@ -54,7 +58,11 @@ export class JetStreamPartitionLog implements PartitionLog {
     if (typeof (names as Partial<JetStreamNames> | undefined)?.partitionStream !== 'function') throw new InvalidOptionError('names', 'jetStreamNames(stream)', names);
     if (typeof options !== 'object' || options === null) throw new InvalidOptionError('JetStreamPartitionLog options', 'an object', options);
     this.fetchBatch = integerOption('fetchBatch', options.fetchBatch, 2048, 1);
-    this.window = new JetStreamPublishWindow(nats, nc, { ackTimeoutMs: numberOption('publishTimeoutMs', options.publishTimeoutMs, 5000, { min: 1 }) });
+    this.window = new JetStreamPublishWindow(nats, nc, {
+      ackTimeoutMs: numberOption('publishTimeoutMs', options.publishTimeoutMs, 5000, { min: 1 }),
+      maxRefusals: integerOption('maxPublishRefusals', options.maxPublishRefusals, 20, 1),
+      status: options.status,
+    });
   }
 
   async read(partition: number, fromSeq: number): Promise<PartitionReader> {

@@ -4,6 +4,7 @@ import { JetStreamCheckpointStore } from '../../../src/cluster/jetstream/jetStre
 import { JetStreamPartitionLog } from '../../../src/cluster/jetstream/jetStreamPartitionLog.js';
 import { natsSkipReason, startNatsServer, type NatsServer } from '../../support/natsServer.js';
 import { until } from '../clusterHarness.js';
+import type { KeyedCheckpoint } from '../../../src/streams/stateStore.js';
 
 const skip = natsSkipReason();
 if (skip) console.warn(skip);
@@ -54,7 +55,8 @@ describe.skipIf(skip !== null)('JetStreamCheckpointStore (and JetStreamPartition
     await until(async () => (await chunkSubjects()).length === live.length, 10_000, 'the orphan chunks to be purged');
     expect(await chunkSubjects()).toEqual(live);
     expect(again.checkpoint?.offset).toBe(42);
-    expect(Array.from(again.checkpoint!.state)).toEqual(Array.from(state));
+    expect(again.checkpoint?.format).toBe('seqstream-keyed-checkpoint');
+    expect(Array.from((again.checkpoint as KeyedCheckpoint<string>).state)).toEqual(Array.from(state));
   });
 
   it('refuses the old positional call (kv, obj, readTimeoutMs) and bad option values with SEQ_INVALID_OPTION', async () => {
