@@ -185,4 +185,26 @@ describe('batch invariance', () => {
       }
     }
   });
+
+  // A row stepped alone takes the one-row path (pairs of column blocks, then a single block and
+  // narrow blocks: H=50 pads to 52 lanes, so every kind of block occurs); in a batch of 1,027 it
+  // is in a 4-row tile, or one of the 3 rows after the last tile. Bit-identical either way.
+  it.each(['lstm', 'gru', 'rnn_tanh'] as const)('%s: H=50 and H=128, alone or at any position of 1,027 rows', (cell) => {
+    for (const H of [50, 128]) {
+      const I = 40;
+      const model = RecurrentModel.create({ cell, inputSize: I, hiddenSize: H, seed: H });
+      const stepper = createWasmStepper(model, { threads: 1 })!;
+      const B = 1027;
+      const x = randomInputs(B * I, 2, H);
+      const all = model.createState(B);
+      for (let t = 0; t < 2; t++) stepper.stepInPlace(all, x);
+      for (const pos of [0, 1, 514, 1023, 1024, 1026]) {
+        const one = model.createState(1);
+        for (let t = 0; t < 2; t++) stepper.stepInPlace(one, x.subarray(pos * I, (pos + 1) * I));
+        const bits = (f: Float32Array): number[] => Array.from(new Uint32Array(f.slice().buffer));
+        expect(bits(all.h[0].subarray(pos * H, (pos + 1) * H)), `${cell} H=${H} row ${pos} h`).toEqual(bits(one.h[0]));
+        if (all.c && one.c) expect(bits(all.c[0].subarray(pos * H, (pos + 1) * H)), `${cell} H=${H} row ${pos} c`).toEqual(bits(one.c[0]));
+      }
+    }
+  });
 });
