@@ -9,7 +9,7 @@
  * onnxruntime-node is installed): recurrentByKey at 1,024 keys with SEQSTREAM_ENGINE=wasm and with
  * the default (auto: onnxruntime for these batches), the native stepper alone on the same 1,024
  * rows, and onnxruntime's own LSTM operator through its public API (bench/ortBaseline.ts), 1 and
- * 2 threads, same run.
+ * 2 threads, same run; and recurrentByKeyBatch (one block of 1,024 rows per round) on wasm and auto.
  *
  *   npx tsx bench/keyed.ts [--quick]          (node --expose-gc --import tsx bench/keyed.ts for exact memory)
  */
@@ -19,7 +19,7 @@ import { groupBy, map, mergeMap, Subject } from 'rxjs';
 import { createFusedStepper, type FusedStepper } from '../src/kernels/index.js';
 import { RecurrentModel, seededRandom } from '../src/cells/index.js';
 import { startStepPool } from '../src/kernels/index.js';
-import { KeyedRecurrentControl, recurrent, recurrentByKey, type KeyedEvent } from '../src/streams/index.js';
+import { KeyedRecurrentControl, recurrent, recurrentByKey, recurrentByKeyBatch, type KeyedBlock, type KeyedEvent } from '../src/streams/index.js';
 import { percentile, printTable } from './stats.js';
 import { createOnnxStepper } from '../src/kernels/onnxEngine.js';
 import { onnxRuntimeStatus } from '../src/kernels/onnxRuntime.js';
@@ -39,50 +39,75 @@ interface Result {
   overheadUsPerEvent?: number;
 }
 
-type Runner = (input: Subject<KeyedEvent<number>>, onOut: (key: number) => void) => { stop(): void; stepMs(): number };
+/** One contender of {@link measure}: sends round `r` (one event per key), reports each output's row count to `onOut`. */
+interface Contender {
+  sendRound(round: number): void;
+  stop(): void;
+  stepMs(): number;
+}
+type Runner = (keys: number, xs: Float32Array[], onOut: (rows: number) => void) => Contender;
+
+/** Round `r`'s events as recurrentByKey events on `input`. */
+const sendEvents = (input: Subject<KeyedEvent<number>>, keys: number, xs: Float32Array[], round: number): void => {
+  for (let k = 0; k < keys; k++) input.next({ key: k, x: xs[(k + round) % xs.length] });
+};
 
 const keyedRunner =
   (model: RecurrentModel): Runner =>
-  (input, onOut) => {
+  (keys, xs, onOut) => {
     const control = new KeyedRecurrentControl<number>();
-    const sub = input.pipe(recurrentByKey<number>(model, { control, profile: true, maxBatch: 1024, emit: 'hidden' })).subscribe((o) => onOut(o.key));
-    return {
-      stop: () => sub.unsubscribe(),
-      stepMs: () => control.stats().stepMs,
-    };
+    const input = new Subject<KeyedEvent<number>>();
+    const sub = input.pipe(recurrentByKey<number>(model, { control, profile: true, maxBatch: 1024, emit: 'hidden' })).subscribe(() => onOut(1));
+    return { sendRound: (r) => sendEvents(input, keys, xs, r), stop: () => sub.unsubscribe(), stepMs: () => control.stats().stepMs };
+  };
+
+/**
+ * recurrentByKeyBatch: each round is one block of `keys` rows holding the same inputs the
+ * per-event run sends (8 variants built before the clock starts, as the per-event run's vectors are).
+ */
+const batchRunner =
+  (model: RecurrentModel): Runner =>
+  (keys, xs, onOut) => {
+    const ids = Array.from({ length: keys }, (_, k) => k);
+    const blocks: KeyedBlock<number>[] = Array.from({ length: 8 }, (_, r) => {
+      const x = new Float32Array(keys * I);
+      for (let k = 0; k < keys; k++) x.set(xs[(k + r) % xs.length], k * I);
+      return { keys: ids, x };
+    });
+    const control = new KeyedRecurrentControl<number>();
+    const input = new Subject<KeyedBlock<number>>();
+    const sub = input.pipe(recurrentByKeyBatch<number>(model, { control, profile: true, maxBatch: 1024, emit: 'hidden' })).subscribe((o) => onOut(o.rows));
+    return { sendRound: (r) => input.next(blocks[r % blocks.length]), stop: () => sub.unsubscribe(), stepMs: () => control.stats().stepMs };
   };
 
 const perKeyRunner =
   (model: RecurrentModel): Runner =>
-  (input, onOut) => {
+  (keys, xs, onOut) => {
+    const input = new Subject<KeyedEvent<number>>();
     const sub = input
       .pipe(
         groupBy((e) => e.key),
-        mergeMap((g) =>
-          g.pipe(
-            map((e) => e.x),
-            recurrent(model, { emit: 'hidden' }),
-            map(() => g.key),
-          ),
-        ),
+        mergeMap((g) => g.pipe(map((e) => e.x), recurrent(model, { emit: 'hidden' }))),
       )
-      .subscribe(onOut);
-    return { stop: () => sub.unsubscribe(), stepMs: () => NaN };
+      .subscribe(() => onOut(1));
+    return { sendRound: (r) => sendEvents(input, keys, xs, r), stop: () => sub.unsubscribe(), stepMs: () => NaN };
   };
 
 /** Rounds of one event per key until `budgetMs` is spent; returns throughput and latency. */
 async function measure(runner: Runner, keys: number, budgetMs: number, xs: Float32Array[]): Promise<Result> {
-  const input = new Subject<KeyedEvent<number>>();
-  const sent = new Float64Array(keys);
   const lat: number[] = [];
   let received = 0;
-  const r = runner(input, (key) => {
-    lat.push(performance.now() - sent[key]);
-    received++;
+  // All of a round's events are "there" at its start (a burst of readings): latency counts from
+  // then for every contender, so a per-key baseline pays for the keys stepped before this one.
+  let roundStart = 0;
+  const r = runner(keys, xs, (rows) => {
+    const l = performance.now() - roundStart;
+    for (let j = 0; j < rows; j++) lat.push(l);
+    received += rows;
   });
   // Warm-up: a few rounds, not counted.
   for (let w = 0; w < 3; w++) {
-    for (let k = 0; k < keys; k++) input.next({ key: k, x: xs[(k + w) % xs.length] });
+    r.sendRound(w);
     await Promise.resolve();
     await new Promise((res) => setImmediate(res));
   }
@@ -96,13 +121,8 @@ async function measure(runner: Runner, keys: number, budgetMs: number, xs: Float
   let sliceReceived = 0;
   let best = 0;
   while (performance.now() - t0 < budgetMs || round < 2) {
-    // All of a round's events are "there" at its start (a burst of readings): latency counts from
-    // then for both contenders, so a per-key baseline pays for the keys stepped before this one.
-    const roundStart = performance.now();
-    for (let k = 0; k < keys; k++) {
-      sent[k] = roundStart;
-      input.next({ key: k, x: xs[(k + round) % xs.length] });
-    }
+    roundStart = performance.now();
+    r.sendRound(round);
     sentCount += keys;
     round++;
     // Let the keyed operator flush (microtask), then yield to the loop like real I/O would.
@@ -236,32 +256,46 @@ export async function nativeSection(budget: number, xs: Float32Array[]): Promise
   }
   const rows: Array<Array<string | number>> = [];
   const keys = 1024;
+  const fmt = (v: number): string => (v >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : `${Math.round(v / 1e3)}k`);
   for (const H of [32, 128]) {
     const model = RecurrentModel.create({ cell: 'lstm', inputSize: I, hiddenSize: H, seed: 1 });
     for (const threads of [1, 2]) {
-      const wasm = await withThreads(threads, () => withEnv('SEQSTREAM_ENGINE', 'wasm', () => measure(keyedRunner(model), keys, budget, xs)));
-      const native = await withThreads(threads, () => withEnv('SEQSTREAM_ENGINE', 'auto', () => measure(keyedRunner(model), keys, budget, xs)));
+      const onWasm = <T>(fn: () => Promise<T>) => withThreads(threads, () => withEnv('SEQSTREAM_ENGINE', 'wasm', fn));
+      const onAuto = <T>(fn: () => Promise<T>) => withThreads(threads, () => withEnv('SEQSTREAM_ENGINE', 'auto', fn));
+      const wasm = await onWasm(() => measure(keyedRunner(model), keys, budget, xs));
+      const batchWasm = await onWasm(() => measure(batchRunner(model), keys, budget, xs));
+      const native = await onAuto(() => measure(keyedRunner(model), keys, budget, xs));
+      const batch = await onAuto(() => measure(batchRunner(model), keys, budget, xs));
       const alone = nativeKernelOnly(model, keys, threads, budget / 2, xs);
       const raw = (await ortThroughput('lstm', I, H, keys, threads, budget / 1000)) ?? NaN;
       rows.push([
         H,
         threads,
-        Math.round(wasm.bestEventsPerSec),
-        Math.round(native.bestEventsPerSec),
-        (native.bestEventsPerSec / wasm.bestEventsPerSec).toFixed(2) + 'x',
-        Math.round(alone),
-        Math.round(raw),
+        fmt(wasm.bestEventsPerSec),
+        fmt(batchWasm.bestEventsPerSec),
+        (batchWasm.bestEventsPerSec / wasm.bestEventsPerSec).toFixed(2) + 'x',
+        fmt(native.bestEventsPerSec),
+        fmt(batch.bestEventsPerSec),
+        fmt(alone),
+        fmt(raw),
         (native.bestEventsPerSec / raw).toFixed(2) + 'x',
+        (batch.bestEventsPerSec / raw).toFixed(2) + 'x',
         (native.bestEventsPerSec / alone).toFixed(2),
-        `${native.p50.toFixed(0)}/${native.p99.toFixed(0)}`,
+        (batch.bestEventsPerSec / alone).toFixed(2),
+        `${batch.p50.toFixed(0)}/${batch.p99.toFixed(0)}`,
         // Why keyed trails the raw op: its time outside the step, against the op's whole time per event.
-        (native.overheadUsPerEvent ?? NaN).toFixed(2),
+        `${(native.overheadUsPerEvent ?? NaN).toFixed(2)} / ${(batch.overheadUsPerEvent ?? NaN).toFixed(2)}`,
         (1e6 / raw).toFixed(2),
       ]);
     }
   }
-  console.log(`\nNative engine, ${keys} keys, LSTM I=${I} (${ortLabel()}; same run): keyed on wasm vs auto (onnxruntime for these batches), the native stepper alone, onnxruntime's own LSTM op (public run(), one step per call); events/s are each contender's best ~100 ms slice, as bench/ortBaseline measures the op, so a busy spell of the machine does not favour one side`);
-  printTable(['H', 'threads', 'keyed wasm ev/s', 'keyed native ev/s', 'native/wasm', 'native stepper alone', 'ORT op ev/s', 'keyed native/ORT op', 'keyed/stepper', 'native p50/p99 µs', 'keyed outside step µs/ev', 'ORT op µs/ev'], rows);
+  console.log(
+    `\nNative engine, ${keys} keys, LSTM I=${I} (${ortLabel()}; same run): per-event recurrentByKey ("keyed") and recurrentByKeyBatch (one block of ${keys} rows per round, "batch") on wasm (SEQSTREAM_ENGINE=wasm) and on auto (onnxruntime for these batches), the native stepper alone, onnxruntime's own LSTM op (public run(), one step per call); events/s are each contender's best ~100 ms slice, as bench/ortBaseline measures the op, so a busy spell of the machine does not favour one side`,
+  );
+  printTable(
+    ['H', 'threads', 'keyed wasm', 'batch wasm', 'batch/keyed wasm', 'keyed native', 'batch native', 'native stepper alone', 'ORT op', 'keyed native/ORT op', 'batch native/ORT op', 'keyed/stepper', 'batch/stepper', 'batch native p50/p99 µs', 'outside step µs/ev keyed / batch', 'ORT op µs/ev'],
+    rows,
+  );
 }
 
 /** Runs the keyed benchmark and prints its tables. */

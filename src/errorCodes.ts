@@ -25,9 +25,9 @@
  */
 export const errorCodes = {
   // Bad event input, wherever a vector reaches a model.
-  SEQ_INPUT_NON_FINITE: { meaning: 'An input vector holds NaN or ±Infinity.', raisedBy: 'validateInput, recurrent, recurrentByKey, trainOnline, standardize, websocketServer' },
-  SEQ_INPUT_SHAPE: { meaning: 'An input vector (or a sequence, or an output buffer) has the wrong length.', raisedBy: 'validateInput, runSequence, Embedding.lookup, recurrent, recurrentByKey, trainOnline, standardize, websocketServer' },
-  SEQ_INPUT_TYPE: { meaning: 'An input is not what the API takes: not a numeric vector, a non-number element, or a non-string text.', raisedBy: 'validateInput, recurrent, recurrentByKey, trainOnline, standardize, websocketServer, CharTokenizer/WordTokenizer.encode' },
+  SEQ_INPUT_NON_FINITE: { meaning: 'An input vector holds NaN or ±Infinity.', raisedBy: 'validateInput, recurrent, recurrentByKey, recurrentByKeyBatch, trainOnline, standardize, websocketServer' },
+  SEQ_INPUT_SHAPE: { meaning: 'An input vector (or a sequence, or an output buffer) has the wrong length.', raisedBy: 'validateInput, runSequence, Embedding.lookup, recurrent, recurrentByKey, recurrentByKeyBatch, trainOnline, standardize, websocketServer' },
+  SEQ_INPUT_TYPE: { meaning: 'An input is not what the API takes: not a numeric vector, a non-number element, or a non-string text.', raisedBy: 'validateInput, recurrent, recurrentByKey, recurrentByKeyBatch, trainOnline, standardize, websocketServer, CharTokenizer/WordTokenizer.encode' },
 
   // Options and environment.
   SEQ_BACKEND_UNAVAILABLE: { meaning: 'The requested TensorFlow.js backend (argument or SEQSTREAM_BACKEND) cannot load on this machine.', raisedBy: 'initBackend' },
@@ -95,12 +95,13 @@ export const errorCodes = {
   // Keyed state (recurrentByKey).
   SEQ_KEYED_CHECKPOINT: { meaning: 'Taking a keyed checkpoint failed.', raisedBy: 'recurrentByKey checkpointing (interval or KeyedRecurrentControl.checkpoint)' },
   SEQ_KEYED_CONTROL_IN_USE: { meaning: 'A KeyedRecurrentControl is already bound to a running recurrentByKey subscription.', raisedBy: 'recurrentByKey' },
-  SEQ_KEYED_FULL: { meaning: 'Every one of maxKeys rows has queued events, so no row can be evicted for a new key.', raisedBy: 'recurrentByKey' },
-  SEQ_KEYED_INITIAL_STATE: { meaning: "The initialState(key) callback threw or returned a state that does not fit; the event is rejected.", raisedBy: 'recurrentByKey' },
-  SEQ_KEYED_MISSING_KEY: { meaning: "A keyed event has no 'key'.", raisedBy: 'recurrentByKey' },
+  SEQ_KEYED_FULL: { meaning: 'Every one of maxKeys rows has queued events, so no row can be evicted for a new key.', raisedBy: 'recurrentByKey, recurrentByKeyBatch' },
+  SEQ_KEYED_INITIAL_STATE: { meaning: "The initialState(key) callback threw or returned a state that does not fit; the event is rejected.", raisedBy: 'recurrentByKey, recurrentByKeyBatch' },
+  SEQ_KEYED_MISSING_KEY: { meaning: "A keyed event has no 'key'.", raisedBy: 'recurrentByKey, recurrentByKeyBatch' },
   SEQ_KEYED_NO_STORE: { meaning: "A checkpoint was requested but recurrentByKey has no 'checkpoint.store'.", raisedBy: 'KeyedRecurrentControl.checkpoint' },
   SEQ_KEYED_NOT_RUNNING: { meaning: 'A KeyedRecurrentControl was used with no running recurrentByKey subscription (including after it completed).', raisedBy: 'KeyedRecurrentControl' },
-  SEQ_KEYED_OFFSET: { meaning: "A keyed event's 'offset' is not a finite number.", raisedBy: 'recurrentByKey' },
+  SEQ_KEYED_OFFSET: { meaning: "A keyed event's 'offset' (or a block's 'offsets') is not a finite number.", raisedBy: 'recurrentByKey, recurrentByKeyBatch' },
+  SEQ_KEYED_UNKNOWN_KEY: { meaning: "An event's key is new and not one of the operator's 'knownKeys' (a closed key set); the event is rejected.", raisedBy: 'recurrentByKey, recurrentByKeyBatch' },
 
   // State stores and checkpoint files.
   SEQ_CHECKPOINT_READ: { meaning: 'A training checkpoint file cannot be read.', raisedBy: 'loadCheckpoint' },

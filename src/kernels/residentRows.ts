@@ -271,11 +271,19 @@ export class ResidentRows {
       }
       return s;
     };
-    const input = tensors();
+    // Rows that follow each other in memory (a steady set of keys sent in the same order gets
+    // consecutive rows) already are onnxruntime's input tensor: no gather at all.
+    const inPlace = Hp === H && isRun(idx, n);
+    const first = idx[0] * H;
+    const input: ModelState = inPlace
+      ? { batch: n, h: Array.from({ length: L }, (_, k) => f32.subarray(kernel.hAt(k) + first, kernel.hAt(k) + first + n * H)), c: hasC ? Array.from({ length: L }, (_, k) => f32.subarray(kernel.cAt(k) + first, kernel.cAt(k) + first + n * H)) : null }
+      : tensors();
     const output = tensors();
-    for (let k = 0; k < L; k++) {
-      moveRows(f32, kernel.hAt(k), Hp, idx, n, input.h[k].byteOffset >> 2, H, true);
-      if (input.c) moveRows(f32, kernel.cAt(k), Hp, idx, n, input.c[k].byteOffset >> 2, H, true);
+    if (!inPlace) {
+      for (let k = 0; k < L; k++) {
+        moveRows(f32, kernel.hAt(k), Hp, idx, n, input.h[k].byteOffset >> 2, H, true);
+        if (input.c) moveRows(f32, kernel.cAt(k), Hp, idx, n, input.c[k].byteOffset >> 2, H, true);
+      }
     }
     native.stepTo(input, x.length === n * this.I ? x : x.subarray(0, n * this.I), output);
     for (let k = 0; k < L; k++) {
@@ -346,8 +354,35 @@ function scatterRows(src: Float32Array, H: number, f32: Float32Array, base: numb
   }
 }
 
-/** Rows `idx[0..n)` (stride Hp from `base`) to contiguous rows at `at` (`gather`), or back; both in `f32`. */
+/** Whether `idx[0..n)` are consecutive rows (`idx[j] === idx[0] + j`). */
+function isRun(idx: Int32Array, n: number): boolean {
+  const r0 = idx[0];
+  for (let j = 1; j < n; j++) if (idx[j] !== r0 + j) return false;
+  return true;
+}
+
+/**
+ * Rows `idx[0..n)` (stride Hp from `base`) to contiguous rows at `at` (`gather`), or back; both in
+ * `f32`. Unpadded rows that follow each other move as one span (one `copyWithin` per run of
+ * consecutive rows); short rows otherwise element by element (a call per 32 floats costs more).
+ */
 function moveRows(f32: Float32Array, base: number, Hp: number, idx: Int32Array, n: number, at: number, H: number, gather: boolean): void {
+  if (Hp === H) {
+    for (let j = 0; j < n; ) {
+      let e = j + 1;
+      while (e < n && idx[e] === idx[e - 1] + 1) e++;
+      const row = base + idx[j] * H;
+      const dense = at + j * H;
+      const len = (e - j) * H;
+      if (len < LOOP_BELOW) {
+        if (gather) for (let i = 0; i < len; i++) f32[dense + i] = f32[row + i];
+        else for (let i = 0; i < len; i++) f32[row + i] = f32[dense + i];
+      } else if (gather) f32.copyWithin(dense, row, row + len);
+      else f32.copyWithin(row, dense, dense + len);
+      j = e;
+    }
+    return;
+  }
   for (let j = 0; j < n; j++) {
     const row = base + idx[j] * Hp;
     const dense = at + j * H;

@@ -8,6 +8,7 @@ export {
 } from './recurrent.js';
 export { RecurrentControl } from './recurrentControl.js';
 export { recurrentByKey, type RecurrentByKeyOptions, type KeyedEvent, type KeyedCheckpointOptions, type KeyedOutput, type Eviction, type EvictionReason, type KeyedStats } from './recurrentByKey.js';
+export { recurrentByKeyBatch, type RecurrentByKeyBatchOptions, type KeyedBlock, type KeyedOutputBlock, type KeyedBlockRow } from './recurrentByKeyBatch.js';
 export { KeyedRecurrentControl } from './keyedRecurrentControl.js';
 export { MemoryStateStore } from './memoryStateStore.js';
 export type { StateStore } from './stateStore.js';

@@ -5,12 +5,14 @@ import type { ModelState } from '../../cells/types.js';
 import { validateInput } from '../../cells/validateInput.js';
 import { InvalidInputError } from '../../errors.js';
 import { captureKeyed, loadKeyed, type KeyedCheckpoint } from './keyedCheckpoint.js';
-import { KeyTable, type Eviction, type EvictionReason } from './keyTable.js';
-import { PendingQueue } from './pendingQueue.js';
+import { KeyTable, type Eviction } from './keyTable.js';
+import { PendingQueue, type StepSubBatch } from './pendingQueue.js';
 import { KeyedStep } from './keyedStep.js';
+import type { KeyedStats } from './keyedStats.js';
 import type { KeyedRowStore } from './stateRows.js';
 
 export type { Eviction, EvictionReason } from './keyTable.js';
+export type { KeyedStats } from './keyedStats.js';
 
 /** One output of the keyed step, in the order its event arrived. */
 export interface KeyedOutput<K> {
@@ -29,33 +31,6 @@ export interface KeyedOutput<K> {
   modelVersion: number;
 }
 
-/** Counters and sizes of a keyed table, see `KeyedRecurrentControl.stats`. */
-export interface KeyedStats {
-  /** Keys held now. */
-  keys: number;
-  /** Rows allocated in the state slab (grows by 1.5x up to `maxKeys`). */
-  capacity: number;
-  /** Bytes of hidden state per key (`(1 or 2) * numLayers * hiddenSize * 4`). */
-  stateBytesPerKey: number;
-  /** Bytes held by the slab (key rows plus the maxBatch-row batch area) and the per-row bookkeeping arrays (excludes the key Map). */
-  slabBytes: number;
-  /** Events stepped. */
-  events: number;
-  /** Calls to the fused stepper (sub-batches). */
-  steps: number;
-  /** Events rejected as bad input. */
-  rejected: number;
-  /** Keys evicted, by reason. */
-  evicted: Record<EvictionReason, number>;
-  /** With `profile: true`: milliseconds stepping sub-batches (kernel, head, copying the new top rows out), and in whole flushes. */
-  stepMs: number;
-  flushMs: number;
-  /** Bytes of the WebAssembly memory the rows live in (with the kernel's weights and batch areas; 0 with plain-array state): outside `process.memoryUsage().arrayBuffers`. */
-  kernelMemoryBytes: number;
-  /** Engine of the last sub-batch: `'wasm-simd'` (state in kernel memory, stepped by index), `'onnxruntime'`, or with plain-array state `'js'`/`'wasm-simd'`/`'wasm-simd+onnxruntime'`. */
-  engine: string;
-}
-
 /** Options of {@link KeyedSlab} (already validated by the operator). */
 export interface KeyedSlabOptions<K> {
   maxKeys: number;
@@ -67,6 +42,8 @@ export interface KeyedSlabOptions<K> {
   /** Step engine; undefined = `SEQSTREAM_ENGINE`, else auto. */
   engine?: StepEngine;
   initialState?: (key: K) => StateSnapshot | undefined;
+  /** Closed key set: a new key outside it is rejected (`SEQ_KEYED_UNKNOWN_KEY`). */
+  knownKeys?: ReadonlySet<K>;
   onEvict?: (eviction: Eviction<K>) => void;
   onInvalid: (error: InvalidInputError, event: unknown) => void;
   output: (out: KeyedOutput<K>) => void;
@@ -127,6 +104,11 @@ export class KeyedSlab<K> {
     return this.table.size;
   }
 
+  /** Events stepped so far (with those of a resumed checkpoint). */
+  get events(): number {
+    return this.st.events;
+  }
+
   /** Events waiting for {@link flush}. */
   get pending(): number {
     return this.queue.length;
@@ -149,48 +131,74 @@ export class KeyedSlab<K> {
   add(event: unknown): boolean {
     const ev = event as { key?: K; x?: unknown; reset?: unknown; offset?: unknown } | null;
     if (ev === null || typeof ev !== 'object') {
-      return this.reject(new InvalidInputError('SEQ_INPUT_TYPE', `Keyed event must be an object { key, x }, received ${ev === null ? 'null' : typeof ev}`, { received: typeof ev }), event);
+      return this.rejectInput(new InvalidInputError('SEQ_INPUT_TYPE', `Keyed event must be an object { key, x }, received ${ev === null ? 'null' : typeof ev}`, { received: typeof ev }), event);
     }
-    const key = ev.key;
-    if (key === undefined || key === null) {
-      return this.reject(new InvalidInputError('SEQ_KEYED_MISSING_KEY', `Keyed event has no 'key' (received ${String(key)})`, {}), event);
-    }
+    const key = ev.key as K;
+    const off = ev.offset as number | undefined;
+    if (!this.checkKeyAndOffset(key, off, event, -1)) return false;
     const x = ev.x as ArrayLike<number> | undefined;
-    const I = this.I;
-    const off = ev.offset;
+    const vector = x !== undefined && x !== null && x.length === this.I && (ArrayBuffer.isView(x) || Array.isArray(x));
+    if (!this.queueInput(vector ? (x as ArrayLike<number>) : null, 0, ArrayBuffer.isView(x), x, key, event, -1)) return false;
+    return this.admit(key, ev.reset === true, off, event, -1) && this.queue.length >= this.o.maxBatch;
+  }
+
+  /**
+   * Checks an input's key (not null/undefined: `SEQ_KEYED_MISSING_KEY`) and offset (a finite number
+   * or undefined: `SEQ_KEYED_OFFSET`); a bad one is rejected. `blockRow` >= 0 names the row of a block.
+   */
+  checkKeyAndOffset(key: K | undefined | null, off: unknown, input: unknown, blockRow: number): boolean {
+    if (key === undefined || key === null) {
+      return this.rejectInput(new InvalidInputError('SEQ_KEYED_MISSING_KEY', `Keyed event has no 'key' (received ${String(key)})${rowNote(blockRow)}`, blockRow >= 0 ? { row: blockRow } : {}), input, blockRow);
+    }
     if (off !== undefined && (typeof off !== 'number' || !Number.isFinite(off))) {
-      return this.reject(new InvalidInputError('SEQ_KEYED_OFFSET', `Keyed event 'offset' must be a finite number, received ${String(off)}`, { key }), event);
+      return this.rejectInput(new InvalidInputError('SEQ_KEYED_OFFSET', `Keyed event 'offset' must be a finite number, received ${String(off)}${rowNote(blockRow)}`, rowDetails(key, blockRow)), input, blockRow);
     }
-    // Copy the input into the pending queue while checking it: one pass, no allocation.
-    const p = this.queue.reserve();
-    const base = p * I;
-    const px = this.queue.x;
-    let ok = x !== undefined && x !== null && x.length === I && (ArrayBuffer.isView(x) || Array.isArray(x));
-    if (ok) {
-      const typed = ArrayBuffer.isView(x);
-      for (let i = 0; i < I; i++) {
-        const v = (x as ArrayLike<number>)[i];
-        if ((!typed && typeof v !== 'number') || v - v !== 0) {
-          ok = false;
-          break;
-        }
-        px[base + i] = v;
+    return true;
+  }
+
+  /**
+   * Copies `inputSize` values of `src` from `from` into the next queue slot while checking them
+   * (one pass, no allocation); `src` null, or a value that is not a finite number, rejects the
+   * input with the code `validateInput` gives `original` (`SEQ_INPUT_SHAPE`, `SEQ_INPUT_NON_FINITE`,
+   * `SEQ_INPUT_TYPE`; undefined: the `inputSize` values of `src` from `from`), naming the key. The
+   * slot is used only once {@link admit} commits it.
+   */
+  queueInput(src: ArrayLike<number> | null, from: number, typed: boolean, original: unknown, key: K, input: unknown, blockRow: number): boolean {
+    if (src !== null) {
+      const base = this.queue.reserve() * this.I; // may grow the queue: take its x after
+      // Separate loops per source kind keep each one's element access monomorphic.
+      const ok = src instanceof Float32Array ? copyFiniteF32(src, from, this.queue.x, base, this.I) : copyFinite(src, from, typed, this.queue.x, base, this.I);
+      if (ok) return true;
+    }
+    return this.rejectVector(src, from, original, key, input, blockRow);
+  }
+
+  /** Rejects a vector {@link queueInput} could not take, with the code `validateInput` gives it. */
+  private rejectVector(src: ArrayLike<number> | null, from: number, original: unknown, key: K, input: unknown, blockRow: number): false {
+    try {
+      validateInput(original === undefined && src !== null ? Array.prototype.slice.call(src, from, from + this.I) : original, this.I, 'x');
+    } catch (e) {
+      if (e instanceof InvalidInputError) {
+        // Name the key: the side channel is per key.
+        return this.rejectInput(new InvalidInputError(e.code, `${e.message} (key ${String(key)}${blockRow >= 0 ? `, block row ${blockRow}` : ''})`, { ...e.details, ...rowDetails(key, blockRow) }), input, blockRow);
       }
+      throw e;
     }
-    if (!ok) {
-      try {
-        validateInput(x, I, 'x');
-      } catch (e) {
-        if (e instanceof InvalidInputError) {
-          // Name the key: the side channel is per key.
-          return this.reject(new InvalidInputError(e.code, `${e.message} (key ${String(key)})`, { ...e.details, key }), event);
-        }
-        throw e;
-      }
-      return this.reject(new InvalidInputError('SEQ_INPUT_TYPE', `Input 'x' is not a numeric vector (key ${String(key)})`, { key }), event);
-    }
+    return this.rejectInput(new InvalidInputError('SEQ_INPUT_TYPE', `Input 'x' is not a numeric vector (key ${String(key)}${blockRow >= 0 ? `, block row ${blockRow}` : ''})`, rowDetails(key, blockRow)), input, blockRow);
+  }
+
+  /**
+   * Queues the input {@link queueInput} wrote for `key`: finds or creates its row (a new key gets
+   * `initialState`, or is rejected with `SEQ_KEYED_INITIAL_STATE`), marks it most recently used.
+   * Returns whether it was queued.
+   */
+  admit(key: K, reset: boolean, off: number | undefined, input: unknown, blockRow: number): boolean {
     let row = this.table.rowOf(key);
     if (row === undefined) {
+      const known = this.o.knownKeys;
+      if (known !== undefined && !known.has(key)) {
+        return this.rejectInput(new InvalidInputError('SEQ_KEYED_UNKNOWN_KEY', `Key ${String(key)} is not one of the ${known.size} knownKeys${rowNote(blockRow)}`, rowDetails(key, blockRow)), input, blockRow);
+      }
       // Resolve the new key's initial state before touching the table: a bad one is this key's
       // problem only, reported on the side channel; the table and every other key are untouched.
       let init: ModelState | null;
@@ -198,15 +206,20 @@ export class KeyedSlab<K> {
         init = this.initialStateOf(key);
       } catch (e) {
         const why = e instanceof Error ? e.message : String(e);
-        return this.reject(new InvalidInputError('SEQ_KEYED_INITIAL_STATE', `initialState(${String(key)}) failed: ${why}`, { key, cause: e }), event);
+        return this.rejectInput(new InvalidInputError('SEQ_KEYED_INITIAL_STATE', `initialState(${String(key)}) failed: ${why}${rowNote(blockRow)}`, { ...rowDetails(key, blockRow), cause: e }), input, blockRow);
       }
       row = this.table.insert(key);
       if (init) this.rows.write(row, init, 0);
     }
     this.table.touch(row);
     const waitingReset = this.table.queued(row);
-    this.queue.commit(row, ev.reset === true || waitingReset, off as number | undefined);
-    return this.queue.length >= this.o.maxBatch;
+    this.queue.commit(row, reset || waitingReset, off);
+    return true;
+  }
+
+  /** Floats per output row (`y`). */
+  get yLen(): number {
+    return this.step.yLen;
   }
 
   /**
@@ -218,14 +231,9 @@ export class KeyedSlab<K> {
     if (this.emitting) return;
     const queue = this.queue;
     while (queue.length > 0) {
-      const t0 = this.o.profile ? performance.now() : 0;
-      this.table.evictIdle();
       const m = Math.min(queue.length, this.o.maxBatch);
       if (this.outs.length < m) this.outs.length = m;
-      queue.forEachSubBatch(m, this.rows.capacity, this.stepSubBatch);
-      // Drop the chunk from the queue before emitting: emissions may queue more events.
-      queue.drop(m);
-      if (this.o.profile) this.st.flushMs += performance.now() - t0;
+      this.stepQueue(m, this.stepSubBatch);
       this.emitting = true;
       try {
         const outs = this.outs;
@@ -242,39 +250,44 @@ export class KeyedSlab<K> {
     }
   }
 
-  /** Steps the rows of queued events `idx[0..n)` (distinct), builds their outputs. */
-  private stepRows(n: number, idx: Int32Array, x: Float32Array): void {
-    const { H, table, batchRows, batchReset } = this;
+  /**
+   * Steps the first `m` (at most `maxBatch`) queued events, `sub` building the outputs of each
+   * sub-batch (each key once per sub-batch, in per-key order; see `PendingQueue.forEachSubBatch`),
+   * then drops them from the queue. Keys idle past `idleTtlMs` leave first.
+   */
+  stepQueue(m: number, sub: StepSubBatch): void {
+    const t0 = this.o.profile ? performance.now() : 0;
+    this.table.evictIdle();
+    this.queue.forEachSubBatch(m, this.rows.capacity, sub);
+    // Drop the chunk from the queue before emitting: emissions may queue more events.
+    this.queue.drop(m);
+    if (this.o.profile) this.st.flushMs += performance.now() - t0;
+  }
+
+  /** Frees the rows of keys deleted while they had queued events, once those have stepped (call after emitting them). */
+  releaseDeleted(): void {
+    this.table.releaseDeleted();
+  }
+
+  /**
+   * Steps the rows of queued events `idx[0..n)` (distinct rows, inputs `x`), writing their outputs
+   * into `y` (`n * yLen`) and `h` (`n * hiddenSize`, only with `emit: 'all'`), and books them as
+   * stepped (counters, the key table, the checkpoint offset).
+   */
+  stepQueued(n: number, idx: Int32Array, x: Float32Array, y: Float32Array, h: Float32Array | null): void {
+    const { table, batchRows, batchReset } = this;
     const { row: qRow, reset: qReset, offset: qOffset } = this.queue;
     for (let j = 0; j < n; j++) {
       const i = idx[j];
       batchRows[j] = qRow[i];
       batchReset[j] = qReset[i];
     }
-    // One fused step for the whole sub-batch; outputs in fresh buffers, each output a view of its
-    // own range (far cheaper than an allocation per output; nothing writes these buffers again).
     const t0 = this.o.profile ? performance.now() : 0;
-    const { y: yBuf, yLen, h: hBuf } = this.step.run(batchRows, batchReset, n, x);
+    this.step.run(batchRows, batchReset, n, x, y, h);
     if (this.o.profile) this.st.stepMs += performance.now() - t0;
     this.st.steps++;
     this.st.events += n;
-    const version = this.model.version;
-    const outs = this.outs;
-    for (let j = 0; j < n; j++) {
-      const i = idx[j];
-      const row = batchRows[j];
-      const off = qOffset[i];
-      const hasOff = off === off;
-      // One object shape for every output keeps downstream code monomorphic.
-      outs[i] = {
-        key: table.keyOf(row),
-        y: new Float32Array(yBuf, j * yLen * 4, yLen),
-        h: hBuf === null ? undefined : new Float32Array(hBuf, j * H * 4, H),
-        offset: hasOff ? off : undefined,
-        modelVersion: version,
-      };
-      table.stepped(row, off);
-    }
+    for (let j = 0; j < n; j++) table.stepped(batchRows[j], qOffset[idx[j]]);
     // The last event by arrival order decides the checkpoint offset.
     for (let j = n - 1; j >= 0; j--) {
       const off = qOffset[idx[j]];
@@ -282,6 +295,31 @@ export class KeyedSlab<K> {
         if (!(this.offset >= off)) this.offset = off;
         break;
       }
+    }
+  }
+
+  /** Per-event outputs of queued events `idx[0..n)`: one fresh buffer per sub-batch, each output a view of its own range. */
+  private stepRows(n: number, idx: Int32Array, x: Float32Array): void {
+    const { H, table, batchRows } = this;
+    const yLen = this.step.yLen;
+    // Far cheaper than an allocation per output; nothing writes these buffers again.
+    const yBuf = new Float32Array(n * yLen);
+    const hBuf = this.o.emit === 'all' ? new Float32Array(n * H) : null;
+    this.stepQueued(n, idx, x, yBuf, hBuf);
+    const qOffset = this.queue.offset;
+    const version = this.model.version;
+    const outs = this.outs;
+    for (let j = 0; j < n; j++) {
+      const i = idx[j];
+      const off = qOffset[i];
+      // One object shape for every output keeps downstream code monomorphic.
+      outs[i] = {
+        key: table.keyOf(batchRows[j]),
+        y: yBuf.subarray(j * yLen, j * yLen + yLen),
+        h: hBuf === null ? undefined : hBuf.subarray(j * H, j * H + H),
+        offset: off === off ? off : undefined,
+        modelVersion: version,
+      };
     }
   }
 
@@ -361,9 +399,10 @@ export class KeyedSlab<K> {
     this.outs = [];
   }
 
-  private reject(error: InvalidInputError, event: unknown): boolean {
+  /** Reports a rejected input (counted in `stats().rejected`); with `blockRow` >= 0 the input is a block and `onInvalid` gets that row of it ({ block, row, key }). */
+  rejectInput(error: InvalidInputError, input: unknown, blockRow = -1): false {
     this.st.rejected++;
-    this.o.onInvalid(error, event);
+    this.o.onInvalid(error, blockRow >= 0 ? { block: input, row: blockRow, key: (error.details as { key?: unknown }).key } : input);
     return false;
   }
 
@@ -375,4 +414,32 @@ export class KeyedSlab<K> {
     restoreState(this.model, probe, init);
     return probe;
   }
+}
+
+function rowNote(blockRow: number): string {
+  return blockRow >= 0 ? ` (block row ${blockRow})` : '';
+}
+
+function rowDetails(key: unknown, blockRow: number): Record<string, unknown> {
+  return blockRow >= 0 ? { key, row: blockRow } : { key };
+}
+
+/** Copies `n` values of `src` from `from` to `dst` at `at`; false at the first that is not finite. */
+function copyFiniteF32(src: Float32Array, from: number, dst: Float32Array, at: number, n: number): boolean {
+  for (let i = 0; i < n; i++) {
+    const v = src[from + i];
+    if (v - v !== 0) return false;
+    dst[at + i] = v;
+  }
+  return true;
+}
+
+/** {@link copyFiniteF32} for any array-like (`typed`: its elements are numbers by construction). */
+function copyFinite(src: ArrayLike<number>, from: number, typed: boolean, dst: Float32Array, at: number, n: number): boolean {
+  for (let i = 0; i < n; i++) {
+    const v = src[from + i];
+    if ((!typed && typeof v !== 'number') || v - v !== 0) return false;
+    dst[at + i] = v;
+  }
+  return true;
 }

@@ -7,23 +7,6 @@ import type { ModelState } from '../../cells/types.js';
 import { StateRows, type KeyedRowStore } from './stateRows.js';
 
 /**
- * What one keyed sub-batch step produced: fresh buffers, one range per batch row.
- *
- * @example
- * ```ts
- * const { y, yLen } = step.run(rows, resets, n, x);
- * const firstOutput = new Float32Array(y, 0, yLen);
- * ```
- */
-export interface KeyedStepResult {
-  /** `n * yLen` floats: head outputs, or the top layer's `h` with `emit: 'hidden'`. */
-  readonly y: ArrayBuffer;
-  readonly yLen: number;
-  /** `n * hiddenSize` floats of the top layer's `h`, only with `emit: 'all'`. */
-  readonly h: ArrayBuffer | null;
-}
-
-/**
  * Where the keyed table's state lives and how a sub-batch of its rows is stepped. With the
  * WebAssembly kernel available (engines `'auto'`, `'wasm'`, `'native'`), the rows live in the
  * kernel's memory ({@link ResidentRows}) and are stepped by index where they are; batches for
@@ -36,7 +19,8 @@ export interface KeyedStepResult {
  * ```ts
  * const step = new KeyedStep(model, 1024, 'hidden', undefined);
  * table = new KeyTable(step.rows, tableOptions);
- * const out = step.run(rows, resets, n, x); // new Float32Array(out.y, j * out.yLen * 4, out.yLen) is batch row j's output
+ * const y = new Float32Array(n * step.yLen);
+ * step.run(rows, resets, n, x, y, null); // y.subarray(j * step.yLen, (j + 1) * step.yLen) is batch row j's output
  * ```
  */
 export class KeyedStep {
@@ -54,7 +38,7 @@ export class KeyedStep {
   constructor(
     private readonly model: RecurrentModel,
     maxBatch: number,
-    private readonly emit: 'output' | 'hidden' | 'all',
+    emit: 'output' | 'hidden' | 'all',
     engine: StepEngine | undefined,
   ) {
     const resolved = resolveEngine(engine);
@@ -87,15 +71,18 @@ export class KeyedStep {
     return this.resident ? this.resident.kind : (this.stepper as FusedStepper).kind;
   }
 
+  /** Floats per row of `y`: the head's outputs, or `hiddenSize` with `emit: 'hidden'`. */
+  get yLen(): number {
+    return this.withHead ? this.O : this.H;
+  }
+
   /**
    * Steps the `n` distinct key rows `rows[0..n)` (row `j` zeroed first when `reset[j]` is 1) with
-   * inputs `x` (`n * inputSize`), and returns their outputs in fresh buffers.
+   * inputs `x` (`n * inputSize`), and writes their outputs into `y` (`n * yLen`) and, with
+   * `emit: 'all'`, their top-layer `h` into `h` (`n * hiddenSize`).
    */
-  run(rows: Int32Array, reset: Uint8Array, n: number, x: Float32Array): KeyedStepResult {
+  run(rows: Int32Array, reset: Uint8Array, n: number, x: Float32Array, y: Float32Array, h: Float32Array | null): void {
     const H = this.H;
-    const yLen = this.withHead ? this.O : H;
-    const y = new Float32Array(n * yLen);
-    const h = this.emit === 'all' ? new Float32Array(n * H) : null;
     if (this.resident) {
       const slab = this.resident;
       for (let j = 0; j < n; j++) if (reset[j] === 1) slab.zero(rows[j]);
@@ -104,6 +91,7 @@ export class KeyedStep {
       const top = this.withHead ? (h ?? this.top.subarray(0, n * H)) : y;
       slab.top(rows, n, top);
       if (this.withHead) this.model.headInPlace(this.topState(n, top), y);
+      else if (h) h.set(top);
     } else {
       const plain = this.plain as StateRows;
       for (let j = 0; j < n; j++) plain.gather(j, rows[j], reset[j] === 1);
@@ -114,7 +102,6 @@ export class KeyedStep {
       if (h) h.set(top.subarray(0, n * H));
       for (let j = 0; j < n; j++) plain.scatter(rows[j], j);
     }
-    return { y: y.buffer, yLen, h: h ? h.buffer : null };
   }
 
   /** A batch state whose top layer is `top` (all the head reads). */
