@@ -21,6 +21,15 @@ export interface PartitionedPublisherOptions {
   timeoutMs?: number;
   /** Prefix of each event's `Nats-Msg-Id` (`<prefix>:<n>`), so a retried publish is stored once. Default a random id. */
   idPrefix?: string;
+  /**
+   * Keep each key's events in `publish` order in its partition, retries included: a key's event
+   * is sent once the one before it is stored (or failed for good), so a publish retried after a
+   * lost acknowledgement (a server or stream leader died) cannot land after a later event of its
+   * key. Events of different keys are still pipelined up to `maxInFlight`; one key alone
+   * publishes one round trip at a time. `false` pipelines a key's events too (faster for a few hot
+   * keys; a retry can then reorder them). Default true.
+   */
+  orderedKeys?: boolean;
 }
 
 /** Where an event was stored. */
@@ -34,7 +43,9 @@ const encoder = new TextEncoder();
 /**
  * Publishes keyed events into their partition (`fnv1a32(key) mod P`, the same hash the server's
  * `{{partition(P,1)}}` mapping uses): subject `<stream>.in.<p>`, payload the event's JSON.
- * Each event carries a `Nats-Msg-Id`, so a retry after a lost acknowledgement is stored once.
+ * Each event carries a `Nats-Msg-Id`, so a retry after a lost acknowledgement is stored once,
+ * and (with `orderedKeys`, the default) a key's next event waits for it, so the retry cannot
+ * land after a later event of its key either.
  *
  * @example
  * ```ts
@@ -49,7 +60,10 @@ export class PartitionedPublisher {
   /** Every publish not settled yet, including those still waiting for room: what `flush` waits for. */
   private readonly unsettled = new Set<Promise<unknown>>();
   private n = 0;
+  private retries = 0;
   private readonly o: Required<PartitionedPublisherOptions>;
+  /** Per key, the last publish not settled yet: the key's next one is sent after it (`orderedKeys`). */
+  private readonly lastOfKey = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly js: JetStreamClient,
@@ -66,7 +80,9 @@ export class PartitionedPublisher {
       retries: options.retries ?? 20,
       timeoutMs: options.timeoutMs ?? 5000,
       idPrefix: options.idPrefix ?? Math.random().toString(36).slice(2, 10),
+      orderedKeys: options.orderedKeys ?? true,
     };
+    if (typeof this.o.orderedKeys !== 'boolean') throw new InvalidOptionError('orderedKeys', 'a boolean', options.orderedKeys);
     if (!Number.isInteger(this.o.maxInFlight) || this.o.maxInFlight < 1) throw new InvalidOptionError('maxInFlight', 'an integer >= 1', options.maxInFlight);
   }
 
@@ -84,31 +100,54 @@ export class PartitionedPublisher {
 
   /**
    * Publishes one event (`{ key, x, reset? }`, or its JSON text with `key` given); resolves once
-   * it is stored. Waits first while `maxInFlight` publishes are unacknowledged. Events of one key
-   * keep their order as long as no acknowledgement is lost; a retried one may land after later ones.
+   * it is stored. Waits first while `maxInFlight` publishes are unacknowledged, and (with
+   * `orderedKeys`) until the key's previous event is stored, so a key's events are stored in the
+   * order of the calls.
    */
   publish(event: { key: string | number; x?: unknown; reset?: boolean } | string, key?: string | number): Promise<PublishedEvent> {
-    const p = this.publishOne(event, key);
+    let p: Promise<PublishedEvent>;
+    try {
+      p = this.publishOne(event, key);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     this.unsettled.add(p);
     const done = (): void => void this.unsettled.delete(p);
     p.then(done, done);
     return p;
   }
 
-  private async publishOne(event: { key: string | number; x?: unknown; reset?: boolean } | string, key?: string | number): Promise<PublishedEvent> {
+  /** Checks and numbers the event at once (so a key's chain follows the calls), then sends it in turn. */
+  private publishOne(event: { key: string | number; x?: unknown; reset?: boolean } | string, key?: string | number): Promise<PublishedEvent> {
     const k = typeof event === 'string' ? key : event.key;
     if (k === undefined || k === null || k === '') throw new SeqstreamError('SEQ_CLUSTER_MALFORMED', "event has no 'key'", {});
     const data = encoder.encode(typeof event === 'string' ? event : JSON.stringify(event));
     if (data.length > this.o.maxEventBytes) {
       throw new SeqstreamError('SEQ_CLUSTER_OVERSIZE', `event of ${data.length} bytes is over maxEventBytes (${this.o.maxEventBytes})`, { bytes: data.length });
     }
-    await this.ready();
     const partition = this.partitionOf(k);
     const msgID = `${this.o.idPrefix}:${++this.n}`;
-    const p = this.send(this.names.partitionSubject(partition), data, msgID).then((seq) => ({ partition, seq }));
-    this.inFlight.add(p);
-    const done = (): void => void this.inFlight.delete(p);
-    p.then(done, done);
+    const ks = String(k);
+    const before = this.o.orderedKeys ? this.lastOfKey.get(ks) : undefined;
+    const p = (async () => {
+      if (before) await before;
+      await this.ready();
+      const sent = this.send(this.names.partitionSubject(partition), data, msgID);
+      this.inFlight.add(sent);
+      const done = (): void => void this.inFlight.delete(sent);
+      sent.then(done, done);
+      return { partition, seq: await sent };
+    })();
+    if (this.o.orderedKeys) {
+      const settled = p.then(
+        () => undefined,
+        () => undefined,
+      );
+      this.lastOfKey.set(ks, settled);
+      void settled.then(() => {
+        if (this.lastOfKey.get(ks) === settled) this.lastOfKey.delete(ks);
+      });
+    }
     return p;
   }
 
@@ -118,11 +157,17 @@ export class PartitionedPublisher {
       try {
         return (await this.js.publish(subject, data, { msgID, timeout: this.o.timeoutMs })).seq;
       } catch (e) {
+        this.retries++;
         if (attempt >= this.o.retries) throw new SeqstreamError('SEQ_CLUSTER_PUBLISH', `publishing to ${subject} failed ${attempt} times: ${(e as Error).message}`, { subject });
         await new Promise((r) => setTimeout(r, wait));
         wait = Math.min(2000, wait * 2);
       }
     }
+  }
+
+  /** Counters: events published so far (queued), and tries that failed and were retried (or gave up). */
+  stats(): { published: number; retries: number } {
+    return { published: this.n, retries: this.retries };
   }
 
   /** Resolves once fewer than `maxInFlight` publishes are unacknowledged. */
