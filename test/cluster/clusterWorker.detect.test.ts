@@ -10,7 +10,8 @@ import { loadNats } from '../../src/cluster/jetstream/loadNats.js';
 import { detectAnomalies, type DetectAnomaliesOptions } from '../../src/detection/detectAnomalies.js';
 import { DetectorControl } from '../../src/detection/detectorControl.js';
 import { natsSkipReason, startNatsServer, type NatsServer } from '../support/natsServer.js';
-import { caughtUp, inStreamOrder, readOutputs, until, WorkerProcess } from './clusterHarness.js';
+import { partitionOf } from '../../src/cluster/partitionOf.js';
+import { caughtUp, inStreamOrder, publishRaw, readDeadLetters, readOutputs, until, WorkerProcess } from './clusterHarness.js';
 import { PartitionedPublisher } from '../../src/cluster/jetstream/partitionedPublisher.js';
 
 interface Reading {
@@ -101,7 +102,7 @@ describe('seqstream worker --detect: usage', () => {
 const skip = natsSkipReason();
 if (skip) console.warn(skip);
 
-describe.skipIf(skip !== null)('seqstream worker --detect on one JetStream server: SIGKILL mid-run', () => {
+describe.skipIf(skip !== null)('seqstream worker --detect on one JetStream server', () => {
   const STREAM = 'detectkill';
   const P = 3;
   let server: NatsServer;
@@ -115,7 +116,7 @@ describe.skipIf(skip !== null)('seqstream worker --detect on one JetStream serve
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('every score once and bit-identical to one detectAnomalies process, every detector state too, across kills (some mid-checkpoint)', async () => {
+  it('SIGKILL mid-run: every score once and bit-identical to one detectAnomalies process, every detector state too, across kills (some mid-checkpoint)', async () => {
     const parameters = { hiddenSize: 6, window: 8, learningPeriod: 60, seed: 3 };
     const optionsFile = join(dir, 'detector.json');
     writeFileSync(optionsFile, JSON.stringify(parameters));
@@ -183,4 +184,35 @@ describe.skipIf(skip !== null)('seqstream worker --detect on one JetStream serve
     const resumed = all.flatMap((w) => w.lines).filter((l) => /resuming after seq [1-9]\d* \([1-9]\d* keys\)/.test(l));
     expect(resumed.length, 'partitions resumed from a checkpoint').toBeGreaterThanOrEqual(2);
   }, 180_000);
+
+  it('bad readings go to the dead-letter subject with the detector\'s code, and their key goes on unchanged', async () => {
+    const stream = 'detectbad';
+    const bad = await startNatsServer({ stream, partitions: P });
+    try {
+      const readings = makeReadings(300, 4);
+      const w = new WorkerProcess(['--nats', bad.url, '--stream', stream, '--partitions', String(P), '--detect', '--learning-period', '20', '--status-ms', '0', '--id', 'bad']);
+      await w.waitFor(/partition \d+: acquired/, 60_000);
+      const pub = await PartitionedPublisher.connect(bad.url, { stream, partitions: P });
+      const publishSome = async (rs: Reading[]): Promise<string[]> => Promise.all(rs.map((r) => pub.publish(r).then((a) => `${a.partition}:${a.seq}`)));
+      const first = await publishSome(readings.slice(0, 150));
+      const key = readings[0].key;
+      const enc = (o: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(o));
+      const rejected = await publishRaw(bad.url, stream, partitionOf(key, P), [enc({ key, x: 'high' }), enc({ key, x: [null] }), enc({ key, x: 1, timestamp: 'noon' })]);
+      const rest = await publishSome(readings.slice(150));
+      await pub.close();
+      const ids = [...first, ...rest];
+      await until(() => caughtUp(bad.url, stream, [...ids, ...rejected], readings.length), 60_000, 'outputs and checkpoints');
+      await w.stop();
+      const dead = await readDeadLetters(bad.url, stream);
+      expect(dead.map((d) => d.id)).toEqual(rejected);
+      expect(dead.map((d) => d.code)).toEqual(['SEQ_DETECT_BAD_VALUE', 'SEQ_DETECT_BAD_VALUE', 'SEQ_DETECT_BAD_TIMESTAMP']);
+      const ref = referenceDetect({ learningPeriod: 20 }, readings, ids);
+      const { byId, duplicates } = await readOutputs(bad.url, stream, (b) => ({ score: b.score, raw: b.raw, alert: b.alert }) as Scored);
+      expect(duplicates).toBe(0);
+      expect(byId.size).toBe(readings.length);
+      ids.forEach((id, i) => expect(byId.get(id), `reading ${i} (${id})`).toEqual(ref.scores[i]));
+    } finally {
+      await bad.dispose();
+    }
+  }, 120_000);
 });
