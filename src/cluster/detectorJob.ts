@@ -1,7 +1,7 @@
 import { map, type Observable } from 'rxjs';
 import { detectAnomalies } from '../detection/detectAnomalies.js';
 import { DetectorControl } from '../detection/detectorControl.js';
-import type { DetectorOptions } from '../detection/detectorOptions.js';
+import { DETECTOR_DEFAULTS, type DetectorOptions } from '../detection/detectorOptions.js';
 import { InvalidOptionError } from '../errors.js';
 import type { PartitionEvent, PartitionJobFactory } from './partitionJob.js';
 import { wrongCheckpointKind } from './recurrentJob.js';
@@ -17,7 +17,8 @@ export interface DetectorJobOptions extends DetectorOptions {
 }
 
 const encoder = new TextEncoder();
-const ALLOWED = new Set(['threshold', 'index', 'maxKeys', 'range', 'learningPeriod', 'cell', 'hiddenSize', 'window', 'learningRate', 'clipGradNorm', 'seed', 'calendar', 'averageWindow', 'historyWindow', 'errorPower', 'minStd', 'excursionTolerance', 'levelBins', 'refractory', 'suppression', 'seasonalDays', 'seasonalBins', 'seasonalRate', 'seasonalAverage', 'seasonalGate', 'halfPoint']);
+/** Every option a detector job takes: the detector's own (those with a default, and `range`) and the job's. */
+const ALLOWED = new Set([...Object.keys(DETECTOR_DEFAULTS), 'range', 'threshold', 'index', 'maxKeys']);
 
 /**
  * A partition job that runs the anomaly detector (`detectAnomalies`: one online-learning
