@@ -5,6 +5,7 @@
  *
  *   npx tsx bench/kernel.ts           full run
  *   npx tsx bench/kernel.ts --quick   short run (< 60 s)
+ *   npx tsx bench/kernel.ts --latency the batch-1 latency table alone (add --quick for a short one)
  *
  * Latency: one stream (batch 1), LSTM and GRU, 40 inputs, H = 32/128/512, per-step p50/p99 in µs,
  * the new `h` read back into a JS Float32Array each step (what `stepInPlace` returns).
@@ -14,6 +15,8 @@
  * When onnxruntime-node is installed: "ORT op" = its own LSTM/GRU operator through the public
  * `InferenceSession.run` (one step per run, see bench/ortBaseline.ts) at 1 and 2 threads, and
  * "native 2t" = seqstream's onnxruntime engine (createOnnxStepper, 2 threads), same run.
+ * After the latency table: issue 13's batch-1 target (LSTM I=40 H=128, seqstream at most 0.3x of
+ * PyTorch's and onnxruntime's p50) from interleaved rounds, see bench/batchOneRounds.ts.
  * PyTorch runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from its environment, prints the
  * BLAS library it loaded and the core OpenBLAS picked; only an OpenBLAS run fills "PyTorch now".
  */
@@ -26,6 +29,7 @@ import { createWasmStepper } from '../src/kernels/wasmStepper.js';
 import { createOnnxStepper } from '../src/kernels/onnxEngine.js';
 import { ortLabel, ortLatencyP50, ortThroughput } from './ortBaseline.js';
 import { bestSliceRate } from './stats.js';
+import { batchOneRounds, ratioSummary } from './batchOneRounds.js';
 
 type Cell = 'lstm' | 'gru';
 
@@ -98,17 +102,27 @@ function measureTorch(quick: boolean, cases: { latency: Array<[Cell, number]>; t
 }
 
 const fmt = (v: number, d = 1): string => v.toFixed(d);
+
+/** Issue 13's target: seqstream's batch-1 p50 at most 0.3x of PyTorch's and onnxruntime's, LSTM I=40 H=128, interleaved rounds. */
+async function printBatchOneTarget(quick: boolean): Promise<void> {
+  const r = await batchOneRounds('lstm', 40, 128, quick ? 5 : 9, quick ? 0.3 : 0.5);
+  const med = (v: number[]): string => fmt([...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]);
+  console.log(`\nBatch-1 target, LSTM I=40 H=128, ${r.wasm.length} interleaved rounds (wasm, PyTorch, ORT op back to back; goal <= 0.3x of each):`);
+  console.log(`  p50 µs, median of rounds: wasm ${med(r.wasm)}, PyTorch ${r.torch ? med(r.torch) : '-'} (${r.torchNote}), ORT op 1t ${r.ort ? med(r.ort) : '-'}`);
+  console.log(`  wasm/PyTorch ${r.torch ? ratioSummary(r.wasm, r.torch) : '-'}; wasm/ORT op ${r.ort ? ratioSummary(r.wasm, r.ort) : '-'}`);
+}
 const fmtRate = (v: number): string => (v >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : `${(v / 1e3).toFixed(0)}k`);
 
 /** Prints the kernel benchmark tables. */
-export async function run(options: { quick?: boolean } = {}): Promise<void> {
+export async function run(options: { quick?: boolean; latencyOnly?: boolean } = {}): Promise<void> {
   const quick = options.quick ?? false;
+  const latencyOnly = options.latencyOnly ?? false;
   const cells: Cell[] = ['lstm', 'gru'];
   const sizes = [32, 128, 512];
   const latCases: Array<[Cell, number]> = cells.flatMap((c) => sizes.map((H) => [c, H] as [Cell, number]));
-  const thrCases: Array<[Cell, number, number]> = cells.flatMap((c) =>
-    [64, 1024].flatMap((B) => [32, 128].map((H) => [c, B, H] as [Cell, number, number])),
-  );
+  const thrCases: Array<[Cell, number, number]> = latencyOnly
+    ? []
+    : cells.flatMap((c) => [64, 1024].flatMap((B) => [32, 128].map((H) => [c, B, H] as [Cell, number, number])));
   const measured = measureTorch(quick, { latency: latCases, throughput: thrCases });
   console.log('PyTorch ref = figures quoted in the issues for this machine (LSTM only); PyTorch now = measured in this run');
   if (measured) console.log(`(PyTorch BLAS: ${measured.blas.library} ${measured.blas.path}; OpenBLAS core ${measured.blas.core ?? '-'}, ${measured.blas.threads ?? '-'} thread(s) max)`);
@@ -136,6 +150,8 @@ export async function run(options: { quick?: boolean } = {}): Promise<void> {
       `| ${cell} | ${H} | ${fmt(js.p50)} / ${fmt(js.p99)} | ${wa ? `${fmt(wa.p50)} / ${fmt(wa.p99)}` : '-'} | ${wa ? fmt(js.p50 / wa.p50) + 'x' : '-'} | ${col(ref)} | ${col(now)} | ${col(ortP50)} |`,
     );
   }
+  if (probe) await printBatchOneTarget(quick);
+  if (latencyOnly) return;
 
   console.log('\nThroughput, I=40 (events/s; one event = one stream stepped once)');
   const pool = probe ? await startStepPool(2) : false;
@@ -165,5 +181,5 @@ export async function run(options: { quick?: boolean } = {}): Promise<void> {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  await run({ quick: process.argv.includes('--quick') });
+  await run({ quick: process.argv.includes('--quick'), latencyOnly: process.argv.includes('--latency') });
 }

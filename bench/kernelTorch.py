@@ -4,6 +4,11 @@ Usage: python3 bench/kernelTorch.py '{"quick": true, "latency": [["lstm", 32]], 
 Prints one JSON line: {"latency": {"lstm:32": p50_us}, "throughput": {"lstm:1024x128": events_per_s},
 "blas": {"library": "openblas" | "netlib" | ..., "path": ..., "core": ..., "threads": ...}}.
 Latency runs on one thread; throughput is the best of 1 and 2 threads.
+
+Serve mode (bench/batchOneRounds.ts): python3 bench/kernelTorch.py --serve prints the "blas" object
+as one JSON line, then answers each stdin line {"cell": "lstm", "H": 128, "n": 2000} with
+{"p50": us} (batch-1 steps of one kept cell and state, one thread), so a Node benchmark can
+interleave PyTorch rounds with its own.
 """
 import ctypes
 import json
@@ -43,8 +48,6 @@ def blas_in_use():
 
 BLAS = blas_in_use()
 torch.set_num_threads(1)
-args = json.loads(sys.argv[1])
-quick = args.get("quick", False)
 I = 40
 
 
@@ -56,28 +59,63 @@ def step(cell, kind, x, state):
     return cell(x, state)
 
 
+def latency_p50(cell, kind, H, state, xs, n):
+    """p50 µs of n batch-1 steps (h read back as numpy), and the state after them."""
+    times = []
+    for i in range(n):
+        t0 = time.perf_counter()
+        state = step(cell, kind, xs[i & 63], state)
+        h = state[0] if kind == "lstm" else state
+        h.numpy()
+        times.append((time.perf_counter() - t0) * 1e6)
+    times.sort()
+    return times[len(times) // 2], state
+
+
+def zero_state(kind, B, H):
+    return (torch.zeros(B, H), torch.zeros(B, H)) if kind == "lstm" else torch.zeros(B, H)
+
+
+def serve():
+    print(json.dumps(BLAS), flush=True)
+    kept = {}
+    with torch.no_grad():
+        for line in sys.stdin:
+            req = json.loads(line)
+            kind, H = req["cell"], req["H"]
+            if (kind, H) not in kept:
+                cell = cell_of(kind, H)
+                xs = [torch.randn(1, I) for _ in range(64)]
+                state = zero_state(kind, 1, H)
+                for i in range(200):
+                    state = step(cell, kind, xs[i & 63], state)
+                kept[(kind, H)] = [cell, xs, state]
+            cell, xs, state = kept[(kind, H)]
+            p50, kept[(kind, H)][2] = latency_p50(cell, kind, H, state, xs, req["n"])
+            print(json.dumps({"p50": p50}), flush=True)
+
+
+if len(sys.argv) > 1 and sys.argv[1] == "--serve":
+    serve()
+    sys.exit(0)
+args = json.loads(sys.argv[1])
+quick = args.get("quick", False)
+
+
 out = {"latency": {}, "throughput": {}, "blas": BLAS}
 with torch.no_grad():
     for kind, H in args["latency"]:
         cell = cell_of(kind, H)
-        state = (torch.zeros(1, H), torch.zeros(1, H)) if kind == "lstm" else torch.zeros(1, H)
+        state = zero_state(kind, 1, H)
         xs = [torch.randn(1, I) for _ in range(64)]
         n = 300 if H >= 512 and quick else (1000 if quick else 5000)
         for i in range(200):
             state = step(cell, kind, xs[i & 63], state)
-        times = []
-        for i in range(n):
-            t0 = time.perf_counter()
-            state = step(cell, kind, xs[i & 63], state)
-            h = state[0] if kind == "lstm" else state
-            h.numpy()
-            times.append((time.perf_counter() - t0) * 1e6)
-        times.sort()
-        out["latency"][f"{kind}:{H}"] = times[len(times) // 2]
+        out["latency"][f"{kind}:{H}"], state = latency_p50(cell, kind, H, state, xs, n)
     for (kind, B, H), threads in [(case, t) for t in (1, 2) for case in args["throughput"]]:
         torch.set_num_threads(threads)
         cell = cell_of(kind, H)
-        state = (torch.zeros(B, H), torch.zeros(B, H)) if kind == "lstm" else torch.zeros(B, H)
+        state = zero_state(kind, B, H)
         x = torch.randn(B, I)
         state = step(cell, kind, x, state)
         secs = 0.6 if quick else 2.0
