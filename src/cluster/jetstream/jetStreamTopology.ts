@@ -55,7 +55,10 @@ export async function ensureJetStreamTopology(
   const storage = options.storage === 'memory' ? nats.jetstream.StorageType.Memory : nats.jetstream.StorageType.File;
   const { DiscardPolicy } = nats.jetstream;
 
-  const group = await new nats.kv.Kvm(nc).create(names.groupBucket, { history: 1, replicas, storage });
+  // Both buckets are read from the stream leader (no direct gets): a direct get is answered by
+  // any replica, which on a degraded cluster can lag or even hold writes the leader never
+  // committed, and a compare-and-set retried on such a revision never succeeds.
+  const group = await new nats.kv.Kvm(nc).create(names.groupBucket, { history: 1, replicas, storage, allow_direct: false });
   const config = JSON.stringify({ partitions: P });
   const existing = await group.get('config');
   if (existing && existing.operation === 'PUT') {
@@ -107,7 +110,7 @@ export async function ensureJetStreamTopology(
     discard: DiscardPolicy.Old,
     duplicate_window: window,
   });
-  const pointers = await new nats.kv.Kvm(nc).create(names.checkpointBucket, { history: 1, replicas, storage });
+  const pointers = await new nats.kv.Kvm(nc).create(names.checkpointBucket, { history: 1, replicas, storage, allow_direct: false });
   const bodies = await new nats.obj.Objm(nc).create(names.stateStore, { replicas, storage });
   return { group, pointers, bodies };
 }

@@ -27,11 +27,13 @@ export interface KvLeaseTableOptions {
  * given back, so the partition waits for nobody. So the watcher checks itself against this
  * table's own writes (a heartbeat every tick): a write acknowledged `staleMs` ago and not yet
  * delivered, or a watch that ended, restarts it (keys whose revision did not change keep their
- * `seenAt`). And `refresh(key)` reads one key directly, after a lost compare-and-set.
+ * `seenAt`). And `refresh(key)` reads one key from the stream leader after a lost
+ * compare-and-set, and takes its revision whatever the view held (a watcher on a diverged
+ * replica can show revisions the leader never committed).
  *
  * @example
  * ```ts
- * const table = await KvLeaseTable.open(await kvm.create('sensors-group', { history: 1 }));
+ * const table = await KvLeaseTable.open(await kvm.create('sensors-group', { history: 1, allow_direct: false }));
  * table.entries().get('lease.3');
  * ```
  */
@@ -56,7 +58,11 @@ export class KvLeaseTable implements LeaseTable {
     this.timer.unref?.();
   }
 
-  /** Opens the table and starts its watcher (entries it has not delivered yet are safe: every write is a compare-and-set). */
+  /**
+   * Opens the table and starts its watcher (entries it has not delivered yet are safe: every write
+   * is a compare-and-set). Open `kv` with `allow_direct: false`, so `refresh` reads the stream
+   * leader rather than any replica (a direct get can answer from a replica that lags or diverged).
+   */
   static async open(kv: KV, options: KvLeaseTableOptions = {}): Promise<KvLeaseTable> {
     const t = new KvLeaseTable(kv, options.staleMs ?? 2000);
     try {
@@ -130,8 +136,14 @@ export class KvLeaseTable implements LeaseTable {
       this.view.delete(key);
       return;
     }
+    // The read is the stream leader's (the bucket is opened without direct gets), the same server
+    // that judges the compare-and-set, so its revision replaces the view's even when lower: the
+    // watcher's consumer can sit on a replica that diverged and holds writes the leader never
+    // committed (seen with nats-server 2.9.10 after a SIGKILL), and a view kept at such a revision
+    // loses every compare-and-set forever. A changed revision counts as newly seen: it expires
+    // from now, so correcting the view never shortens a live lease.
     const old = this.view.get(key);
-    if (!old || old.revision < e.revision) this.view.set(key, { key, value: e.string(), revision: e.revision, seenAt: performance.now() });
+    if (!old || old.revision !== e.revision) this.view.set(key, { key, value: e.string(), revision: e.revision, seenAt: performance.now() });
   }
 
   async create(key: string, value: string): Promise<number> {
