@@ -27,13 +27,13 @@ describe.skipIf(skip !== null)('seqstream worker on one JetStream server: SIGKIL
     const { model, file } = writeModel(dir);
     const events = makeEvents(4000, 60, 5);
     const ref = referenceRun(model, events);
-    const args = ['--nats', server.url, '--stream', STREAM, '--partitions', String(P), '--model', file, '--lease-ms', '600', '--checkpoint-ms', '40', '--checkpoint-events', '300', '--status-ms', '0', '--trace'];
+    const args = ['--nats', server.url, '--stream', STREAM, '--partitions', String(P), '--model', file, '--lease-ms', '1500', '--checkpoint-ms', '40', '--checkpoint-events', '300', '--status-ms', '0', '--trace'];
     // Three workers in rotation: each victim has been up (and owning partitions) for a while.
     let spawned = 0;
     const spawnWorker = (): WorkerProcess => new WorkerProcess([...args, '--id', `w${spawned++}`]);
     const workers = [spawnWorker(), spawnWorker(), spawnWorker()];
     await Promise.all(workers.map((w) => w.waitFor(/connected to/, 60_000)));
-    const publishing = publishAll(server.url, STREAM, P, events, { every: 100, ms: 300 });
+    const publishing = publishAll(server.url, STREAM, P, events, { every: 100, ms: 500 });
     let rnd = 7;
     const next = (): number => ((rnd = (Math.imul(rnd, 1103515245) + 12345) >>> 0) / 2 ** 32);
     let midCheckpoint = 0;
@@ -42,7 +42,7 @@ describe.skipIf(skip !== null)('seqstream worker on one JetStream server: SIGKIL
       const w = workers[i];
       await w.waitFor(/partition \d+: acquired/, 60_000, 0);
       if (k % 3 === 0) {
-        await w.waitFor(/checkpoint seq \d+ writing/, 30_000); // SIGKILL while its body is being written
+        await w.waitFor(/checkpoint seq \d+ writing/, 60_000); // SIGKILL while its body is being written
         midCheckpoint++;
       } else {
         await new Promise((r) => setTimeout(r, 100 + next() * 400));
