@@ -11,7 +11,7 @@ export interface PartitionedPublisherOptions {
   stream: string;
   /** Partition count (must match the topology's). */
   partitions: number;
-  /** Most publishes awaiting their acknowledgement; `publish` waits beyond it. Default 256. */
+  /** Most publishes awaiting their acknowledgement; `publish` waits beyond it, and `ready()` counts those queued behind their key too. Default 256. */
   maxInFlight?: number;
   /** Larger payloads are refused with `SEQ_CLUSTER_OVERSIZE`. Default 65536. */
   maxEventBytes?: number;
@@ -131,7 +131,7 @@ export class PartitionedPublisher {
     const before = this.o.orderedKeys ? this.lastOfKey.get(ks) : undefined;
     const p = (async () => {
       if (before) await before;
-      await this.ready();
+      await this.room();
       const sent = this.send(this.names.partitionSubject(partition), data, msgID);
       this.inFlight.add(sent);
       const done = (): void => void this.inFlight.delete(sent);
@@ -165,13 +165,22 @@ export class PartitionedPublisher {
     }
   }
 
-  /** Counters: events published so far (queued), and tries that failed and were retried (or gave up). */
-  stats(): { published: number; retries: number } {
-    return { published: this.n, retries: this.retries };
+  /** Counters: events published so far, tries that failed and were retried (or gave up), and publishes not settled now. */
+  stats(): { published: number; retries: number; unsettled: number } {
+    return { published: this.n, retries: this.retries, unsettled: this.unsettled.size };
   }
 
-  /** Resolves once fewer than `maxInFlight` publishes are unacknowledged. */
+  /**
+   * Resolves once fewer than `maxInFlight` publishes are unsettled: sent and unacknowledged, or
+   * queued behind an earlier event of their key. Await it before each `publish` to bound memory
+   * (one hot key cannot queue more than `maxInFlight` events either).
+   */
   async ready(): Promise<void> {
+    while (this.unsettled.size >= this.o.maxInFlight) await Promise.race(this.unsettled).catch(() => undefined);
+  }
+
+  /** Resolves once fewer than `maxInFlight` publishes are sent and unacknowledged (the gate before sending). */
+  private async room(): Promise<void> {
     while (this.inFlight.size >= this.o.maxInFlight) await Promise.race(this.inFlight).catch(() => undefined);
   }
 

@@ -76,4 +76,19 @@ describe.skipIf(skip !== null)('PartitionedPublisher on a real nats-server', () 
     expect(retried, 'publishes were retried (the outage hit publishes in flight)').toBeGreaterThan(0);
     expect(outOfOrder, 'events stored after a later event of their key').toBe(0);
   }, 120_000);
+
+  it('one hot key cannot queue more than maxInFlight events behind ready(), and its events are stored in order', async () => {
+    const pub = await PartitionedPublisher.connect(server.url, { stream: STREAM, partitions: P, maxInFlight: 16 });
+    let most = 0;
+    const done: Promise<{ seq: number }>[] = [];
+    for (let i = 0; i < 400; i++) {
+      await pub.ready();
+      done.push(pub.publish({ key: 'hot', x: [i] }));
+      most = Math.max(most, pub.stats().unsettled);
+    }
+    const acks = await Promise.all(done);
+    await pub.close();
+    expect(most).toBeLessThanOrEqual(16);
+    expect(acks.every((a, i) => i === 0 || a.seq > acks[i - 1].seq)).toBe(true);
+  });
 });
