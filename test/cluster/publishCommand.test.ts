@@ -56,4 +56,18 @@ describe.skipIf(skip !== null)('seqstream publish', () => {
     }
     await nc.close();
   }, 60_000);
+
+  it('stores each key\'s lines in input order, and --unordered pipelines them (every line still stored once)', async () => {
+    const lines = Array.from({ length: 40 }, (_, i) => JSON.stringify({ key: `d${i % 2}`, x: [i] }));
+    for (const flags of [[], ['--unordered']]) {
+      const r = await runPublish(['--nats', server.url, '--stream', 'pubcli', '--partitions', '3', '--acks', ...flags], lines.join('\n') + '\n');
+      expect(r.code, r.err).toBe(0);
+      const acks = r.out.trim().split('\n').map((l) => JSON.parse(l) as { line: number; partition: number; seq: number });
+      expect(new Set(acks.map((a) => a.line)).size).toBe(40);
+      if (flags.length === 0) {
+        const seqOfLine = new Map(acks.map((a) => [a.line, a.seq]));
+        for (let line = 3; line <= 40; line++) expect(seqOfLine.get(line)!, `line ${line} after line ${line - 2}`).toBeGreaterThan(seqOfLine.get(line - 2)!);
+      }
+    }
+  }, 60_000);
 });

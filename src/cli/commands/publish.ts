@@ -10,12 +10,14 @@ interface PublishFlags extends TopologyFlags {
   maxInFlight: number;
   maxEventBytes: number;
   acks?: boolean;
+  unordered?: boolean;
 }
 
 /**
  * `seqstream publish --nats URL --stream NAME --partitions P`: NDJSON events on stdin, each
- * published into its key's partition; bad lines are reported on stderr and skipped; `--acks`
- * prints `{"line","partition","seq"}` per stored event on stdout.
+ * published into its key's partition, each key's lines stored in input order (unless
+ * `--unordered`); bad lines are reported on stderr and skipped; `--acks` prints
+ * `{"line","partition","seq"}` per stored event on stdout.
  *
  * @example
  * ```ts
@@ -28,12 +30,13 @@ export function registerPublish(program: Command, ctx: CliContext): void {
     .option('--max-in-flight <n>', 'most unacknowledged publishes', parseInteger(1), 256)
     .option('--max-event-bytes <n>', 'longer lines are refused', parseInteger(1), 65_536)
     .option('--acks', 'print {"line","partition","seq"} per stored event on stdout')
+    .option('--unordered', "pipeline a key's events too: faster for a few hot keys (one key alone: one round trip per event otherwise), but a retry can store an event after a later one of its key")
     .action(async (opts: PublishFlags) => {
       const say = (line: string): void => ctx.err(`seqstream publish: ${line}`);
       // Creates (or checks) the topology, so events published before any worker starts are kept.
       const engine = await connectJetStreamEngine({ servers: opts.nats, stream: opts.stream, partitions: opts.partitions, replicas: opts.replicas, status: say });
       await engine.close();
-      const pub = await PartitionedPublisher.connect(opts.nats, { stream: opts.stream, partitions: opts.partitions, maxInFlight: opts.maxInFlight, maxEventBytes: opts.maxEventBytes });
+      const pub = await PartitionedPublisher.connect(opts.nats, { stream: opts.stream, partitions: opts.partitions, maxInFlight: opts.maxInFlight, maxEventBytes: opts.maxEventBytes, orderedKeys: opts.unordered !== true });
       let lineNo = 0;
       let published = 0;
       let rejected = 0;
