@@ -125,7 +125,8 @@ describe.skipIf(skip !== null)('seqstream worker --detect on one JetStream serve
     const pool = makeReadings(20_000, 12);
     let killsDone = false;
     const args = ['--nats', server.url, '--stream', STREAM, '--partitions', String(P), '--detect', '--detector-options', optionsFile, '--threshold', '0.5'];
-    const timing = ['--lease-ms', '600', '--checkpoint-ms', '100', '--checkpoint-events', '200', '--status-ms', '0', '--trace'];
+    // Lease 1500 ms (the default), as the kill test: on a loaded machine a 600 ms lease flaps and no checkpoint begins.
+    const timing = ['--lease-ms', '1500', '--checkpoint-ms', '100', '--checkpoint-events', '200', '--status-ms', '0', '--trace'];
     const all: WorkerProcess[] = [];
     const spawnWorker = (): WorkerProcess => {
       const w = new WorkerProcess([...args, ...timing, '--id', `d${all.length}`]);
@@ -153,7 +154,7 @@ describe.skipIf(skip !== null)('seqstream worker --detect on one JetStream serve
       const i = k % workers.length;
       const w = workers[i];
       await w.waitFor(/partition \d+: acquired/, 60_000, 0);
-      await w.waitFor(/checkpoint seq \d+ committed/, 30_000, 0); // its successor resumes from a checkpoint, not from scratch
+      await w.waitFor(/checkpoint seq \d+ committed/, 60_000, 0); // its successor resumes from a checkpoint, not from scratch
       if (k % 2 === 0) {
         await w.waitFor(/checkpoint seq \d+ writing/, 30_000); // SIGKILL while its body is being written
         midCheckpoint++;

@@ -62,7 +62,7 @@ describe.skipIf(skip !== null)('JetStreamPublishWindow: refused publishes on a r
     const { model } = writeModel(dir);
     const events = makeEvents(600, 20, 8);
     const ref = referenceRun(model, events);
-    const worker = new ClusterWorker(engine, model, { id: 'full', leaseMs: 600, checkpointEveryMs: 50, status: (l) => lines.push(l) });
+    const worker = new ClusterWorker(engine, model, { id: 'full', leaseMs: 1500, checkpointEveryMs: 50, status: (l) => lines.push(l) });
     worker.start();
     try {
       const ids = await publishAll(server.url, STREAM, P, events);
