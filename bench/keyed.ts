@@ -262,12 +262,25 @@ export async function nativeSection(budget: number, xs: Float32Array[]): Promise
     for (const threads of [1, 2]) {
       const onWasm = <T>(fn: () => Promise<T>) => withThreads(threads, () => withEnv('SEQSTREAM_ENGINE', 'wasm', fn));
       const onAuto = <T>(fn: () => Promise<T>) => withThreads(threads, () => withEnv('SEQSTREAM_ENGINE', 'auto', fn));
-      const wasm = await onWasm(() => measure(keyedRunner(model), keys, budget, xs));
-      const batchWasm = await onWasm(() => measure(batchRunner(model), keys, budget, xs));
-      const native = await onAuto(() => measure(keyedRunner(model), keys, budget, xs));
-      const batch = await onAuto(() => measure(batchRunner(model), keys, budget, xs));
-      const alone = nativeKernelOnly(model, keys, threads, budget / 2, xs);
-      const raw = (await ortThroughput('lstm', I, H, keys, threads, budget / 1000)) ?? NaN;
+      // Alternating passes, each contender's best slice over all of them: a busy spell of the
+      // shared machine hits every contender, not the one that happened to run then.
+      const passes = 3;
+      const slice = budget / passes;
+      const best: Record<string, Result> = {};
+      const keep = (name: string, r: Result): void => {
+        if (!best[name] || r.bestEventsPerSec > best[name].bestEventsPerSec) best[name] = r;
+      };
+      let alone = 0;
+      let raw = 0;
+      for (let p = 0; p < passes; p++) {
+        keep('wasm', await onWasm(() => measure(keyedRunner(model), keys, slice, xs)));
+        keep('batchWasm', await onWasm(() => measure(batchRunner(model), keys, slice, xs)));
+        keep('native', await onAuto(() => measure(keyedRunner(model), keys, slice, xs)));
+        keep('batch', await onAuto(() => measure(batchRunner(model), keys, slice, xs)));
+        alone = Math.max(alone, nativeKernelOnly(model, keys, threads, slice / 2, xs));
+        raw = Math.max(raw, (await ortThroughput('lstm', I, H, keys, threads, slice / 1000)) ?? NaN);
+      }
+      const { wasm, batchWasm, native, batch } = best;
       rows.push([
         H,
         threads,
@@ -290,7 +303,7 @@ export async function nativeSection(budget: number, xs: Float32Array[]): Promise
     }
   }
   console.log(
-    `\nNative engine, ${keys} keys, LSTM I=${I} (${ortLabel()}; same run): per-event recurrentByKey ("keyed") and recurrentByKeyBatch (one block of ${keys} rows per round, "batch") on wasm (SEQSTREAM_ENGINE=wasm) and on auto (onnxruntime for these batches), the native stepper alone, onnxruntime's own LSTM op (public run(), one step per call); events/s are each contender's best ~100 ms slice, as bench/ortBaseline measures the op, so a busy spell of the machine does not favour one side`,
+    `\nNative engine, ${keys} keys, LSTM I=${I} (${ortLabel()}; same run): per-event recurrentByKey ("keyed") and recurrentByKeyBatch (one block of ${keys} rows per round, "batch") on wasm (SEQSTREAM_ENGINE=wasm) and on auto (onnxruntime for these batches), the native stepper alone, onnxruntime's own LSTM op (public run(), one step per call); events/s are each contender's best ~100 ms slice over 3 alternating passes (bench/ortBaseline measures the op by best slice too), so a busy spell of the machine does not favour one side`,
   );
   printTable(
     ['H', 'threads', 'keyed wasm', 'batch wasm', 'batch/keyed wasm', 'keyed native', 'batch native', 'native stepper alone', 'ORT op', 'keyed native/ORT op', 'batch native/ORT op', 'keyed/stepper', 'batch/stepper', 'batch native p50/p99 µs', 'outside step µs/ev keyed / batch', 'ORT op µs/ev'],

@@ -54,11 +54,14 @@ const checks: Record<string, () => Promise<void>> = {
     }
     const auto = /^LSTM I=40 H=128, 1024 keys: wasm [\d,]+ events\/s, auto [\d,]+ events\/s \(stepped on (\S+)\)$/m.exec(out);
     expect(auto?.[1]).toBe(/^native: skipped/m.test(out) ? 'wasm-simd' : 'onnxruntime');
+    // The batch form gives the per-event outputs bit for bit on the pinned engine.
+    expect(out).toMatch(/^recurrentByKeyBatch on (native|wasm): 20 blocks of 1024 rows, [\d,]+ events\/s \(per-event: [\d,]+\); outputs bit-identical to per-event recurrentByKey$/m);
     // Without onnxruntime-node the example still runs and says why the native part was skipped.
     const hidden = await run('native-engine.ts', [], ['--require', join(process.cwd(), 'test', 'support', 'hideOnnxRuntime.cjs')]);
     expect(hidden).toMatch(/^wasm: +20480 outputs/m);
     expect(hidden).toMatch(/^native: skipped \(onnxruntime-node is not installed/m);
     expect(hidden).toMatch(/^LSTM I=40 H=128, 1024 keys: .* \(stepped on wasm-simd\)$/m);
+    expect(hidden).toMatch(/^recurrentByKeyBatch on wasm: .*bit-identical/m);
   },
   'train-online.ts': async () => {
     const out = await run('train-online.ts');

@@ -330,6 +330,18 @@ export class ResidentRows {
 const LOOP_BELOW = 48;
 
 function gatherRows(f32: Float32Array, base: number, Hp: number, idx: Int32Array, n: number, dst: Float32Array, H: number): void {
+  if (Hp === H) {
+    // Unpadded rows that follow each other (a steady set of keys in the same order) copy as one span.
+    for (let j = 0; j < n; ) {
+      let e = j + 1;
+      while (e < n && idx[e] === idx[e - 1] + 1) e++;
+      const at = base + idx[j] * H;
+      if (e - j === 1 && H < LOOP_BELOW) for (let i = 0, d = j * H; i < H; i++) dst[d + i] = f32[at + i];
+      else dst.set(f32.subarray(at, at + (e - j) * H), j * H);
+      j = e;
+    }
+    return;
+  }
   if (H >= LOOP_BELOW) {
     for (let j = 0; j < n; j++) {
       const at = base + idx[j] * Hp;
