@@ -20,10 +20,10 @@ import { createFusedStepper, type FusedStepper } from '../src/kernels/index.js';
 import { RecurrentModel, seededRandom } from '../src/cells/index.js';
 import { startStepPool } from '../src/kernels/index.js';
 import { KeyedRecurrentControl, recurrent, recurrentByKey, recurrentByKeyBatch, type KeyedBlock, type KeyedEvent } from '../src/streams/index.js';
-import { percentile, printTable } from './stats.js';
+import { printTable, weightedPercentile } from './stats.js';
 import { createOnnxStepper } from '../src/kernels/onnxEngine.js';
 import { onnxRuntimeStatus } from '../src/kernels/onnxRuntime.js';
-import { ortLabel, ortThroughput } from './ortBaseline.js';
+import { ortLabel, ortRawOp, ortThroughput } from './ortBaseline.js';
 
 /** PyTorch 1.13 (OpenBLAS, one thread) on this machine, 1,024 streams stepped as one batch (events/s). */
 const PYTORCH_1024: Record<number, number> = { 32: 1_700_000, 128: 274_000 };
@@ -37,6 +37,8 @@ interface Result {
   p99: number;
   outsideStepShare?: number;
   overheadUsPerEvent?: number;
+  /** Process CPU µs per event over the timed run (with 1 thread: the work done, whatever else the machine runs). */
+  cpuUsPerEvent: number;
 }
 
 /** One contender of {@link measure}: sends round `r` (one event per key), reports each output's row count to `onOut`. */
@@ -95,14 +97,16 @@ const perKeyRunner =
 
 /** Rounds of one event per key until `budgetMs` is spent; returns throughput and latency. */
 async function measure(runner: Runner, keys: number, budgetMs: number, xs: Float32Array[]): Promise<Result> {
+  // One latency sample per output, weighted by its rows (a block's rows all waited as long).
   const lat: number[] = [];
+  const weight: number[] = [];
   let received = 0;
   // All of a round's events are "there" at its start (a burst of readings): latency counts from
   // then for every contender, so a per-key baseline pays for the keys stepped before this one.
   let roundStart = 0;
   const r = runner(keys, xs, (rows) => {
-    const l = performance.now() - roundStart;
-    for (let j = 0; j < rows; j++) lat.push(l);
+    lat.push(performance.now() - roundStart);
+    weight.push(rows);
     received += rows;
   });
   // Warm-up: a few rounds, not counted.
@@ -112,8 +116,10 @@ async function measure(runner: Runner, keys: number, budgetMs: number, xs: Float
     await new Promise((res) => setImmediate(res));
   }
   lat.length = 0;
+  weight.length = 0;
   received = 0;
   const step0 = r.stepMs();
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let sentCount = 0;
   let round = 0;
@@ -137,10 +143,11 @@ async function measure(runner: Runner, keys: number, budgetMs: number, xs: Float
   }
   await new Promise((res) => setImmediate(res));
   const elapsed = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   const stepMs = r.stepMs() - step0;
   r.stop();
   if (received !== sentCount) throw new Error(`lost events: ${received}/${sentCount}`);
-  const res: Result = { eventsPerSec: (received / elapsed) * 1000, bestEventsPerSec: Math.max(best, (received / elapsed) * 1000), p50: percentile(lat, 0.5) * 1000, p99: percentile(lat, 0.99) * 1000 };
+  const res: Result = { eventsPerSec: (received / elapsed) * 1000, bestEventsPerSec: Math.max(best, (received / elapsed) * 1000), p50: weightedPercentile(lat, weight, 0.5) * 1000, p99: weightedPercentile(lat, weight, 0.99) * 1000, cpuUsPerEvent: (cpu.user + cpu.system) / received };
   if (!Number.isNaN(stepMs)) {
     res.outsideStepShare = 1 - stepMs / elapsed;
     res.overheadUsPerEvent = ((elapsed - stepMs) / received) * 1000;
@@ -242,6 +249,19 @@ function withThreads<T>(threads: number, fn: () => Promise<T>): Promise<T> {
   return withEnv('SEQSTREAM_THREADS', String(threads), fn);
 }
 
+/** Process CPU µs per event of `steps()` steps of `batch` rows (lowest of 3 runs of `count` steps, after a warm-up). */
+async function cpuPerEvent(step: () => unknown, batch: number, count: number): Promise<number> {
+  for (let i = 0; i < 3; i++) await step();
+  let best = Infinity;
+  for (let r = 0; r < 3; r++) {
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < count; i++) await step();
+    const c = process.cpuUsage(c0);
+    best = Math.min(best, (c.user + c.system) / (count * batch));
+  }
+  return best;
+}
+
 /** The stepper alone on `batch` rows of onnxruntime (threads), events/s. */
 function nativeKernelOnly(model: RecurrentModel, batch: number, threads: number, budgetMs: number, xs: Float32Array[]): number {
   const stepper = createOnnxStepper(model, { threads });
@@ -255,6 +275,7 @@ export async function nativeSection(budget: number, xs: Float32Array[]): Promise
     return;
   }
   const rows: Array<Array<string | number>> = [];
+  const cpuRows: Array<Array<string | number>> = [];
   const keys = 1024;
   const fmt = (v: number): string => (v >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : `${Math.round(v / 1e3)}k`);
   for (const H of [32, 128]) {
@@ -267,11 +288,15 @@ export async function nativeSection(budget: number, xs: Float32Array[]): Promise
       const passes = 3;
       const slice = budget / passes;
       const best: Record<string, Result> = {};
+      const cpuMin: Record<string, number> = {};
       const keep = (name: string, r: Result): void => {
         if (!best[name] || r.bestEventsPerSec > best[name].bestEventsPerSec) best[name] = r;
+        cpuMin[name] = Math.min(cpuMin[name] ?? Infinity, r.cpuUsPerEvent);
       };
       let alone = 0;
       let raw = 0;
+      let aloneCpu = NaN;
+      let rawCpu = NaN;
       for (let p = 0; p < passes; p++) {
         keep('wasm', await onWasm(() => measure(keyedRunner(model), keys, slice, xs)));
         keep('batchWasm', await onWasm(() => measure(batchRunner(model), keys, slice, xs)));
@@ -279,6 +304,19 @@ export async function nativeSection(budget: number, xs: Float32Array[]): Promise
         keep('batch', await onAuto(() => measure(batchRunner(model), keys, slice, xs)));
         alone = Math.max(alone, nativeKernelOnly(model, keys, threads, slice / 2, xs));
         raw = Math.max(raw, (await ortThroughput('lstm', I, H, keys, threads, slice / 1000)) ?? NaN);
+      }
+      if (threads === 1) {
+        // Work per event, which a busy machine slows far less than it slows events/s.
+        const stepper = createOnnxStepper(model, { threads });
+        const state = model.createState(keys);
+        const x = new Float32Array(keys * I);
+        for (let k = 0; k < keys; k++) x.set(xs[k % xs.length], k * I);
+        if (stepper) aloneCpu = await cpuPerEvent(() => stepper.stepInPlace(state, x), keys, 20);
+        const op = await ortRawOp('lstm', I, H, keys, threads);
+        if (op) rawCpu = await cpuPerEvent(() => op.step(), keys, 20);
+        await op?.release();
+        const c = cpuMin;
+        cpuRows.push([H, c.native.toFixed(3), c.batch.toFixed(3), aloneCpu.toFixed(3), rawCpu.toFixed(3), (rawCpu / c.native).toFixed(2) + 'x', (rawCpu / c.batch).toFixed(2) + 'x', (aloneCpu / c.batch).toFixed(2), (c.wasm / c.batchWasm).toFixed(2) + 'x']);
       }
       const { wasm, batchWasm, native, batch } = best;
       rows.push([
@@ -309,6 +347,8 @@ export async function nativeSection(budget: number, xs: Float32Array[]): Promise
     ['H', 'threads', 'keyed wasm', 'batch wasm', 'batch/keyed wasm', 'keyed native', 'batch native', 'native stepper alone', 'ORT op', 'keyed native/ORT op', 'batch native/ORT op', 'keyed/stepper', 'batch/stepper', 'batch native p50/p99 µs', 'outside step µs/ev keyed / batch', 'ORT op µs/ev'],
     rows,
   );
+  console.log('\nThe same at 1 thread as work per event: process CPU µs per event (lowest pass; the ratios are speeds, >1 = the batch/keyed side does less work)');
+  printTable(['H', 'keyed native', 'batch native', 'native stepper alone', 'ORT op', 'keyed native/ORT op', 'batch native/ORT op', 'batch/stepper', 'batch/keyed on wasm'], cpuRows);
 }
 
 /** Runs the keyed benchmark and prints its tables. */

@@ -4,6 +4,19 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
 }
 
+/** Percentile of samples each counted `weights[i]` times (nearest rank). */
+export function weightedPercentile(values: readonly number[], weights: readonly number[], p: number): number {
+  const order = values.map((_, i) => i).sort((a, b) => values[a] - values[b]);
+  const total = weights.reduce((a, b) => a + b, 0);
+  const rank = Math.max(1, Math.ceil(p * total));
+  let seen = 0;
+  for (const i of order) {
+    seen += weights[i];
+    if (seen >= rank) return values[i];
+  }
+  return values[order[order.length - 1]];
+}
+
 /** Times `fn` once per call, in microseconds, after `warmup` untimed calls. */
 export function timeEach(fn: (i: number) => void, count: number, warmup: number): number[] {
   for (let i = 0; i < warmup; i++) fn(i);
