@@ -6,6 +6,10 @@
  *   npx tsx bench/detect.ts                       # 100,000 rows, 10,000 keys x 10 events
  *   npx tsx bench/detect.ts --quick               # 20,000 rows, 10,000 keys x 3 events
  *   node --expose-gc --import tsx bench/detect.ts # exact bytes per key (forced GC)
+ * The 10,000 keys use the operator's defaults (contextual member off). `seqstream detect` turns the
+ * contextual member (`ContextMemory`) on; it grows with what a key has seen up to `maxContexts`,
+ * so its cost when full is measured on its own (random readings: every context new, the largest
+ * it gets).
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +18,8 @@ import { fileURLToPath } from 'node:url';
 import { lastValueFrom, reduce, Subject } from 'rxjs';
 import { sensorFile } from '../src/adapters/sensorFile.js';
 import { runDetectNab } from '../src/cli/detectNab.js';
-import { detectAnomalies, DetectorControl } from '../src/detection/index.js';
+import { ContextMemory, detectAnomalies, DetectorControl, FILE_DETECTOR_OPTIONS } from '../src/detection/index.js';
+import { seededRandom } from '../src/cells/random.js';
 
 const count = <T>(o: import('rxjs').Observable<T>) => lastValueFrom(o.pipe(reduce((n) => n + 1, 0)));
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -97,7 +102,33 @@ async function manyKeys(keys: number, rounds: number): Promise<void> {
   console.log(`bytes per key at ${keys} live keys: ${Math.round(bytesPerKey)} (${(bytesPerKey / 1024).toFixed(1)} KiB, JS heap + typed arrays${gc ? ', after forced GC' : ', without --expose-gc: rough'}; target <= 64 KiB)`);
 }
 
+const CONTEXTS = FILE_DETECTOR_OPTIONS.maxContexts ?? 1024;
+
+function fullContextMemory(memories: number, events: number): void {
+  const rnd = seededRandom(1);
+  const used = () => {
+    const m = process.memoryUsage();
+    return m.heapUsed + m.arrayBuffers;
+  };
+  gc?.();
+  const heap0 = used();
+  const all = Array.from({ length: memories }, () => new ContextMemory({ maxContexts: CONTEXTS }));
+  for (const m of all) while (m.size < CONTEXTS) m.score(rnd());
+  gc?.();
+  const bytes = (used() - heap0) / memories;
+  const cpu = process.cpuUsage();
+  for (let i = 0; i < events; i++) all[i % memories].score(rnd());
+  const c = process.cpuUsage(cpu);
+  all.length = 0;
+  gc?.();
+  console.log(
+    `contextual member full (${CONTEXTS} contexts, random readings): ${Math.round(bytes)} bytes (${(bytes / 1024).toFixed(1)} KiB) on top of a fresh key${gc ? '' : ' (rough without --expose-gc)'}, ` +
+      `${Math.round(events / ((c.user + c.system) / 1e6))} of its steps per CPU-second`,
+  );
+}
+
 export async function run(options: { quick?: boolean } = {}): Promise<void> {
+  fullContextMemory(options.quick ? 50 : 200, options.quick ? 20_000 : 100_000);
   await fileRows(options.quick ? 20_000 : 100_000);
   await manyKeys(10_000, options.quick ? 3 : 10);
   await wholeNab();

@@ -2,7 +2,7 @@
  * Scores one NAB (Numenta Anomaly Benchmark) series with seqstream's anomaly detector, as NAB's
  * rules allow: online, fresh state, the file's min/max and probationary length known.
  *
- *   sensorFile (CSV) -> detectAnomalies (GRU forecaster learning online + anomaly likelihood)
+ *   sensorFile (CSV) -> detectAnomalies (GRU forecaster + likelihood + contextual member, as seqstream detect)
  *
  *   npx tsx examples/nab-anomaly.ts                              # machine temperature
  *   npx tsx examples/nab-anomaly.ts realTraffic/speed_7578.csv
@@ -18,7 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lastValueFrom, toArray } from 'rxjs';
 import { sensorFile } from 'seqstream/adapters/sensorFile';
-import { detectAnomalies } from 'seqstream/detection';
+import { detectAnomalies, FILE_DETECTOR_OPTIONS } from 'seqstream/detection';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const nabDir = process.env.NAB_DIR ?? resolve(here, '../../shared/datasets/nab');
@@ -36,7 +36,7 @@ if (!existsSync(join(nabDir, 'data'))) {
   const start = performance.now();
   const scored = await lastValueFrom(
     sensorFile(path, { format: 'csv' }).pipe(
-      detectAnomalies({ range: { min: facts.min, max: facts.max }, learningPeriod: facts.probation, threshold: 0.75 }),
+      detectAnomalies({ ...FILE_DETECTOR_OPTIONS, range: { min: facts.min, max: facts.max }, learningPeriod: facts.probation, threshold: 0.75 }),
       toArray(),
     ),
   );

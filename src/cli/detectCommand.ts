@@ -5,7 +5,7 @@ import { lastValueFrom, type Observable, tap } from 'rxjs';
 import { sensorFile, type SensorEvent } from '../adapters/sensorFile.js';
 import { sensorReadable } from '../adapters/sensorReadable.js';
 import { detectAnomalies, type DetectAnomaliesOptions } from '../detection/detectAnomalies.js';
-import type { ValueRange } from '../detection/detectorOptions.js';
+import { FILE_DETECTOR_OPTIONS, type ValueRange } from '../detection/detectorOptions.js';
 import type { SeqstreamError } from '../errors.js';
 import { UsageError } from './cliContext.js';
 import { createDetectProgress, type DetectProgress } from './detectProgress.js';
@@ -31,6 +31,8 @@ export interface DetectCommandOptions {
   learningPeriod?: number;
   /** Known value range of every stream. Default none. */
   range?: ValueRange;
+  /** Contexts kept by the contextual member per stream (0 = off). Default 1024 (`FILE_DETECTOR_OPTIONS`). */
+  maxContexts?: number;
   /** Draw a progress bar on stderr. */
   progress: boolean;
 }
@@ -115,6 +117,7 @@ export async function runDetect(
     threshold: options.threshold ?? 0.6,
     learningPeriod: options.learningPeriod,
     range: options.range,
+    maxContexts: options.maxContexts ?? FILE_DETECTOR_OPTIONS.maxContexts,
     onError: (e) => report(e),
   };
   const mapping = { key: options.key, timestamp: options.timestamp === undefined ? 'timestamp' : options.timestamp, value: options.value ?? 'value', keepRecord: true, invalidInput: 'skip' as const, onError: report };

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { sensorFile } from '../adapters/sensorFile.js';
-import type { DetectorOptions } from '../detection/detectorOptions.js';
+import { FILE_DETECTOR_OPTIONS, type DetectorOptions } from '../detection/detectorOptions.js';
 import { UsageError } from './cliContext.js';
 import { scoreStream, type DetectSummary } from './detectCommand.js';
 import { createDetectProgress } from './detectProgress.js';
@@ -15,7 +15,7 @@ export interface DetectNabOptions {
   outDir: string;
   /** Detector name in the file names. Default `'seqstream'`. */
   detector?: string;
-  /** Detector parameters (one set for every file). Default the library defaults. */
+  /** Detector parameters (one set for every file). Default `FILE_DETECTOR_OPTIONS` (the library defaults with the contextual member on). */
   parameters?: DetectorOptions;
   progress: boolean;
 }
@@ -76,7 +76,7 @@ export async function runDetectNab(options: DetectNabOptions, printError: (line:
       const facts = nabFileFacts(path);
       const lines: string[] = ['timestamp,value,anomaly_score'];
       const source = sensorFile(path, { format: 'csv', keepRecord: true, timestamp: 'timestamp', value: 'value', invalidInput: 'error' });
-      const rows = await scoreStream(source, { ...options.parameters, range: { min: facts.min, max: facts.max }, learningPeriod: facts.probation, invalidInput: 'error' }, progress, (e, score) => {
+      const rows = await scoreStream(source, { ...(options.parameters ?? FILE_DETECTOR_OPTIONS), range: { min: facts.min, max: facts.max }, learningPeriod: facts.probation, invalidInput: 'error' }, progress, (e, score) => {
         const r = e.record as { timestamp: string; value: string };
         lines.push(`${r.timestamp},${r.value},${score}`);
       });

@@ -131,7 +131,7 @@ function describePipeline(o: ServeOptions, threshold: number | undefined): Dashb
     ? `demo plant: ${DEMO_SENSORS.length} sensors, faults injected every ${DEMO_CYCLE} steps`
     : o.input !== undefined ? `file ${o.input}` : o.tcp !== undefined ? `tcp port ${o.tcp}` : o.mqtt !== undefined ? `mqtt ${o.mqtt} ${o.topics?.join(',')}` : `websocket port ${o.ws}`;
   const model = o.detect
-    ? 'anomaly detector per key: GRU forecaster learning online, anomaly likelihood of its error, range excursions'
+    ? 'anomaly detector per key: GRU forecaster learning online, anomaly likelihood of its error, range excursions, contextual sequence memory'
     : o.demo ? 'LSTM 1→16→1 per sensor, learning online (TBPTT k1=k2=8, Adam 0.02)' : (o.modelDescription ?? 'none (readings only)');
   return {
     title: o.demo ? 'seqstream · demo plant' : 'seqstream serve',

@@ -1,4 +1,5 @@
 import { AnomalyLikelihood, type AnomalyLikelihoodJSON } from './anomalyLikelihood.js';
+import { ContextMemory, type ContextMemoryJSON } from './contextMemory.js';
 import { resolveDetectorOptions, type DetectorOptions, type ResolvedDetectorOptions } from './detectorOptions.js';
 import { tailScore } from './gaussianTail.js';
 import { LevelNovelty, type LevelNoveltyJSON } from './levelNovelty.js';
@@ -21,6 +22,8 @@ export interface Detection {
   excursion: boolean;
   /** True when no earlier reading came near this one's level (`LevelNovelty`, after the learning period). */
   novelLevel: boolean;
+  /** The contextual member's score (`ContextMemory`, 0 when off or while learning); the score is at least about this. */
+  contextScore: number;
   /** Readings seen so far, this one included. */
   count: number;
 }
@@ -39,6 +42,8 @@ export interface AnomalyDetectorJSON {
   /** Visited levels (absent in snapshots from before level novelty: then every level counts as visited). */
   levels?: LevelNoveltyJSON | null;
   seasonal: { profile: SeasonalProfileJSON; likelihood: AnomalyLikelihoodJSON; fit: [number, number, number] } | null;
+  /** Contextual member (absent in snapshots from before it: then it starts empty). */
+  context?: ContextMemoryJSON | null;
 }
 
 const DAY_MS = 86_400_000;
@@ -77,6 +82,7 @@ export class AnomalyDetector {
   private readonly features: Float64Array;
   private readonly profile: SeasonalProfile | null;
   private readonly seasonalLikelihood: AnomalyLikelihood | null;
+  private readonly context: ContextMemory | null;
   private count = 0;
   private seenMin = Infinity;
   private seenMax = -Infinity;
@@ -99,6 +105,7 @@ export class AnomalyDetector {
     this.likelihood = new AnomalyLikelihood({ averageWindow: o.averageWindow, historyWindow: o.historyWindow, minStd: o.minStd });
     this.levels = o.levelBins > 0 ? new LevelNovelty(o.levelBins, restored?.levels ?? undefined) : null;
     if (restored && this.levels && !restored.levels) this.levels.visitAll();
+    this.context = o.maxContexts > 0 ? new ContextMemory({ bits: o.contextBits, rest: o.contextRest, maxContexts: o.maxContexts }, restored?.context ?? undefined) : null;
     this.profile = o.seasonalDays > 0 ? new SeasonalProfile({ binsPerDay: o.seasonalBins, days: o.seasonalDays, rate: o.seasonalRate }) : null;
     this.seasonalLikelihood = this.profile ? new AnomalyLikelihood({ averageWindow: o.seasonalAverage, historyWindow: o.historyWindow, minStd: o.minStd }) : null;
     if (restored) {
@@ -164,6 +171,15 @@ export class AnomalyDetector {
       this.peak = Math.max(this.peak * this.decay, score);
       score = damped;
     }
+    // The contextual member sees what a one-step forecaster cannot: a sequence of levels never seen
+    // in this order. The stronger of the two scores counts; equal contextual scores (it often gives
+    // exactly 1) are kept apart by the forecaster's own, so the score stays below 1.
+    let contextScore = 0;
+    if (this.context) {
+      const c = this.context.score(u);
+      contextScore = learning ? 0 : c * (1 - o.contextTieBreak * (1 - score));
+      if (contextScore > score) score = contextScore;
+    }
     const [oldMin, oldMax] = [this.seenMin, this.seenMax];
     if (value < this.seenMin) this.seenMin = value;
     if (value > this.seenMax) this.seenMax = value;
@@ -191,7 +207,7 @@ export class AnomalyDetector {
       f[4] = Math.cos(week);
     }
     this.forecaster.observe(delta, f);
-    return { score, raw, forecast, normalised: u, log10Likelihood: learning ? 0 : logQ / Math.LN10, excursion, novelLevel, count: this.count };
+    return { score, raw, forecast, normalised: u, log10Likelihood: learning ? 0 : logQ / Math.LN10, excursion, novelLevel, contextScore, count: this.count };
   }
 
   /** Readings seen so far. */
@@ -213,6 +229,7 @@ export class AnomalyDetector {
       likelihood: this.likelihood.toJSON(),
       levels: this.levels ? this.levels.toJSON() : null,
       seasonal: this.profile && this.seasonalLikelihood ? { profile: this.profile.toJSON(), likelihood: this.seasonalLikelihood.toJSON(), fit: [this.level, this.spread, this.seasonalError] } : null,
+      context: this.context ? this.context.toJSON() : null,
     };
   }
 }

@@ -2,9 +2,10 @@ export { detectAnomalies, type AnomalyEvent, type DetectAnomaliesOptions, type D
 export { AnomalyDetector, type AnomalyDetectorJSON, type Detection } from './anomalyDetector.js';
 export { AnomalyLikelihood, type AnomalyLikelihoodJSON, type AnomalyLikelihoodOptions } from './anomalyLikelihood.js';
 export { RecurrentForecaster, type RecurrentForecasterJSON, type RecurrentForecasterOptions } from './recurrentForecaster.js';
-export { resolveDetectorOptions, DETECTOR_DEFAULTS, type DetectorOptions, type ResolvedDetectorOptions, type ValueRange } from './detectorOptions.js';
+export { resolveDetectorOptions, DETECTOR_DEFAULTS, FILE_DETECTOR_OPTIONS, type DetectorOptions, type ResolvedDetectorOptions, type ValueRange } from './detectorOptions.js';
 export { DetectorControl, type DetectorStats } from './detectorControl.js';
 export { MemoryDetectorStore, type DetectorCheckpoint, type DetectorStateStore } from './detectorCheckpoint.js';
 export { logGaussianTail, tailScore } from './gaussianTail.js';
 export { SeasonalProfile, type SeasonalProfileJSON } from './seasonalProfile.js';
 export { LevelNovelty, type LevelNoveltyJSON } from './levelNovelty.js';
+export { ContextMemory, type ContextMemoryJSON, type ContextMemoryOptions } from './contextMemory.js';

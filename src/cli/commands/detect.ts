@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { type CliContext, parseInteger, parseNumber, UsageError } from '../cliContext.js';
 import { runDetect } from '../detectCommand.js';
 import { runDetectNab } from '../detectNab.js';
+import { FILE_DETECTOR_OPTIONS } from '../../detection/detectorOptions.js';
 
 interface DetectFlags {
   nab?: string;
@@ -15,6 +16,7 @@ interface DetectFlags {
   threshold?: number;
   learningPeriod?: number;
   range?: string;
+  maxContexts: number;
   quiet?: boolean;
 }
 
@@ -43,13 +45,14 @@ export function registerDetect(program: Command, ctx: CliContext): void {
     .option('--threshold <t>', 'add alert = (anomaly_score >= t) (default: no alert column)', parseNumber(0))
     .option('--learning-period <n>', 'rows per stream scored 0 while learning (default 300)', parseInteger(0))
     .option('--range <min,max>', 'known value range of every stream (default: the range seen so far)')
+    .option('--max-contexts <n>', 'contexts kept by the contextual member per stream (0 = off)', parseInteger(0), FILE_DETECTOR_OPTIONS.maxContexts)
     .option('--quiet', 'no progress bar (it is off anyway when stderr is not a terminal)')
     .action(async (inputs: string[], opts: DetectFlags) => {
       const progress = process.stderr.isTTY === true && !opts.quiet;
       if (opts.nab !== undefined) {
         if (opts.out === undefined) throw new UsageError('--nab needs --out <results-dir>');
         if (inputs.length > 0) throw new UsageError('give either input files or --nab, not both');
-        const s = await runDetectNab({ dataDir: opts.nab, outDir: opts.out, detector: opts.detector, progress }, ctx.err);
+        const s = await runDetectNab({ dataDir: opts.nab, outDir: opts.out, detector: opts.detector, parameters: { ...FILE_DETECTOR_OPTIONS, maxContexts: opts.maxContexts }, progress }, ctx.err);
         ctx.err(`seqstream detect: ${s.files} files, ${s.rows} rows in ${s.seconds.toFixed(1)} s (${Math.round(s.rows / s.seconds)} rows/s) -> ${opts.out}`);
         return;
       }
@@ -70,6 +73,7 @@ export function registerDetect(program: Command, ctx: CliContext): void {
           threshold: opts.threshold,
           learningPeriod: opts.learningPeriod,
           range,
+          maxContexts: opts.maxContexts,
           progress,
         },
         process.stdin,
