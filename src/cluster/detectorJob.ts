@@ -17,8 +17,8 @@ export interface DetectorJobOptions extends DetectorOptions {
 }
 
 const encoder = new TextEncoder();
-/** Every option a detector job takes: the detector's own (those with a default, and `range`) and the job's. */
-const ALLOWED = new Set([...Object.keys(DETECTOR_DEFAULTS), 'range', 'threshold', 'index', 'maxKeys']);
+/** Every option a detector job takes: the detector's own (those with a default, `range` and `contextRest`, whose default follows learningPeriod) and the job's. */
+const ALLOWED = new Set([...Object.keys(DETECTOR_DEFAULTS), 'range', 'contextRest', 'threshold', 'index', 'maxKeys']);
 
 /**
  * A partition job that runs the anomaly detector (`detectAnomalies`: one online-learning
