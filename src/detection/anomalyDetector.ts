@@ -22,7 +22,7 @@ export interface Detection {
   excursion: boolean;
   /** True when no earlier reading came near this one's level (`LevelNovelty`, after the learning period). */
   novelLevel: boolean;
-  /** The contextual member's score (`ContextMemory`, 0 when off or while learning); the score is at least about this. */
+  /** The contextual member's score (`ContextMemory`, 0 when off or while learning); before the refractory damping the score is at least about this. */
   contextScore: number;
   /** Readings seen so far, this one included. */
   count: number;
@@ -62,8 +62,9 @@ const WEEK_MS = 7 * DAY_MS;
  * 3. Anomaly likelihood of the raw score (short mean against the long-term distribution,
  *    `AnomalyLikelihood`); with `seasonalDays` > 0 also the likelihood of the error of a calendar
  *    profile (`SeasonalProfile`); the stronger surprise is mapped to a score in [0, 1) on a log
- *    scale (`tailScore`). The score is 0 during the learning period; below the decaying peak of
- *    recent scores (`refractory`) it is multiplied by `suppression`.
+ *    scale (`tailScore`). With `maxContexts` > 0 the contextual member's score (`ContextMemory`)
+ *    counts when it is higher. The score is 0 during the learning period; below the decaying peak
+ *    of recent scores (`refractory`) it is multiplied by `suppression`.
  * 4. The forecaster learns from the change u - previous u (target of its previous step) and steps
  *    on [u, time-of-day and day-of-week phases of t] to forecast the next change.
  * The state is bounded (a few KiB) whatever the stream's length and round-trips exactly through JSON.
@@ -164,13 +165,6 @@ export class AnomalyDetector {
       this.profile.learn(timestamp, u);
     }
     let score = learning ? 0 : tailScore(logQ, o.halfPoint);
-    // Refractory: once an incident has scored, lesser scores right after it are damped, so one
-    // incident gives one alert instead of a run of them (a rising incident still rises).
-    if (o.refractory > 0) {
-      const damped = score <= this.peak ? score * o.suppression : score;
-      this.peak = Math.max(this.peak * this.decay, score);
-      score = damped;
-    }
     // The contextual member sees what a one-step forecaster cannot: a sequence of levels never seen
     // in this order. The stronger of the two scores counts; equal contextual scores (it often gives
     // exactly 1) are kept apart by the forecaster's own, so the score stays below 1.
@@ -179,6 +173,14 @@ export class AnomalyDetector {
       const c = this.context.score(u);
       contextScore = learning ? 0 : c * (1 - o.contextTieBreak * (1 - score));
       if (contextScore > score) score = contextScore;
+    }
+    // Refractory: once an incident has scored (through either member), lesser scores right after
+    // it are damped, so one incident gives one alert instead of a run of them (a rising incident
+    // still rises).
+    if (o.refractory > 0) {
+      const damped = score <= this.peak ? score * o.suppression : score;
+      this.peak = Math.max(this.peak * this.decay, score);
+      score = damped;
     }
     const [oldMin, oldMax] = [this.seenMin, this.seenMax];
     if (value < this.seenMin) this.seenMin = value;
