@@ -87,6 +87,34 @@ describe('ResidentRows (keyed state in kernel memory, stepped by index)', () => 
     if (workers) expect(stepPoolStats().workerRows).toBeGreaterThan(before);
   });
 
+  it.skipIf(!onnxRuntimeStatus().available)('native batches of consecutive rows (fed in place), runs of them and shuffled rows give the same bits', () => {
+    // H a multiple of 4 (rows unpadded): consecutive rows go to onnxruntime without a gather.
+    const model = RecurrentModel.create({ cell: 'lstm', inputSize: 3, hiddenSize: 16, numLayers: 2, seed: 5 });
+    const keys = 40;
+    const slabs = [0, 1, 2].map(() => createResidentRows(model, { maxBatch: keys, engine: 'native', threads: 1 }) as ResidentRows);
+    slabs.forEach((s) => s.grow(keys));
+    const consecutive = Array.from({ length: keys }, (_, i) => i);
+    const runs = [...consecutive.slice(20, 30), ...consecutive.slice(0, 10), ...consecutive.slice(30), ...consecutive.slice(10, 20)];
+    const shuffled = [...consecutive].sort((a, b) => ((a * 7919) % 41) - ((b * 7919) % 41));
+    for (let t = 0; t < 4; t++) {
+      const x = inputs(keys * 3, 31 * t + 1); // row r's input at r * 3, whatever the order
+      [consecutive, runs, shuffled].forEach((order, k) => {
+        const xs = new Float32Array(keys * 3);
+        order.forEach((r, j) => xs.set(x.subarray(r * 3, r * 3 + 3), j * 3));
+        slabs[k].step(Int32Array.from(order), keys, xs);
+        expect(slabs[k].kind).toBe('onnxruntime');
+      });
+    }
+    for (let r = 0; r < keys; r++) {
+      expect(bits(rowOf(slabs[1], r)), `runs, row ${r}`).toEqual(bits(rowOf(slabs[0], r)));
+      expect(bits(rowOf(slabs[2], r)), `shuffled, row ${r}`).toEqual(bits(rowOf(slabs[0], r)));
+    }
+    // Right after a native step, top() reads onnxruntime's output tensor (batch order).
+    const top = new Float32Array(keys * 16);
+    slabs[1].top(Int32Array.from(runs), keys, top);
+    runs.forEach((r, j) => expect(bits(top.subarray(j * 16, j * 16 + 16))).toEqual(bits(rowOf(slabs[0], r).subarray(16, 32))));
+  });
+
   it('zero/write/load/snapshot address one row and keep padded lanes at zero', () => {
     const model = RecurrentModel.create({ cell: 'lstm', inputSize: 2, hiddenSize: 3, seed: 1 });
     const rows = createResidentRows(model, { maxBatch: 4, engine: 'wasm', threads: 1 }) as ResidentRows;
