@@ -10,6 +10,11 @@ export type { KeyedBlock, KeyedOutputBlock, KeyedBlockRow } from './internal/key
  * Options of {@link recurrentByKeyBatch}: those of `recurrentByKey` (same meanings and defaults)
  * but `maxWaitMs`, since a block steps when it arrives. `maxBatch` (default 1024) is the most rows
  * per stepper call: a longer block is stepped in chunks of `maxBatch` rows.
+ *
+ * @example
+ * ```ts
+ * const options: RecurrentByKeyBatchOptions<string> = { maxBatch: 512, maxKeys: 10_000, knownKeys: new Set(['a', 'b']) };
+ * ```
  */
 export type RecurrentByKeyBatchOptions<K> = Omit<RecurrentByKeyOptions<K>, 'maxWaitMs'>;
 

@@ -1,7 +1,14 @@
 import { InvalidInputError } from '../../errors.js';
 import type { KeyedSlab } from './keyedSlab.js';
 
-/** One input of `recurrentByKeyBatch`: a block of rows, row `j` a vector for `keys[j]`. */
+/**
+ * One input of `recurrentByKeyBatch`: a block of rows, row `j` a vector for `keys[j]`.
+ *
+ * @example
+ * ```ts
+ * const block: KeyedBlock<string> = { keys: ['a', 'b'], x: new Float32Array([0.1, 0.2, 0.3, 0.4]), reset: [false, true], offsets: [41, 42] };
+ * ```
+ */
 export interface KeyedBlock<K = string | number> {
   /** Whose state each row advances (any Map key except `null`/`undefined`); a key may appear more than once (its rows step in order). */
   keys: ArrayLike<K>;
@@ -13,7 +20,15 @@ export interface KeyedBlock<K = string | number> {
   offsets?: ArrayLike<number>;
 }
 
-/** One output of `recurrentByKeyBatch`: the rows of one input block that stepped, in block order. */
+/**
+ * One output of `recurrentByKeyBatch`: the rows of one input block that stepped, in block order.
+ *
+ * @example
+ * ```ts
+ * const { rows, keys, y, yLen } = out;
+ * for (let j = 0; j < rows; j++) console.log(keys[j], y.subarray(j * yLen, (j + 1) * yLen));
+ * ```
+ */
 export interface KeyedOutputBlock<K = string | number> {
   /** Rows stepped (the block's rows minus the rejected ones). */
   rows: number;
@@ -33,7 +48,14 @@ export interface KeyedOutputBlock<K = string | number> {
   modelVersion: number;
 }
 
-/** What `onError` receives as the input of a rejected block row: the block and the row's index. */
+/**
+ * What `onError` receives as the input of a rejected block row: the block and the row's index.
+ *
+ * @example
+ * ```ts
+ * recurrentByKeyBatch(model, { onError: (e, input) => console.warn(e.code, (input as KeyedBlockRow).row) });
+ * ```
+ */
 export interface KeyedBlockRow<K = string | number> {
   block: KeyedBlock<K>;
   /** Index of the rejected row in the block. */

@@ -7,7 +7,14 @@ import { subscribeLinked } from './subscribeLinked.js';
 import { handleInvalidInput } from './handleInvalidInput.js';
 import type { RecurrentByKeyOptions, ResolvedKeyedOptions } from './keyedOptions.js';
 
-/** What the scheduling shell lends a driver: step the queue now, or once the current synchronous run is over (`maxWaitMs`). */
+/**
+ * What the scheduling shell lends a driver: step the queue now, or once the current synchronous run is over (`maxWaitMs`).
+ *
+ * @example
+ * ```ts
+ * const next = (event: unknown, s: KeyedScheduling) => (slab.add(event) ? s.flushNow() : s.schedule());
+ * ```
+ */
 export interface KeyedScheduling {
   flushNow(): void;
   schedule(): void;
@@ -15,7 +22,14 @@ export interface KeyedScheduling {
   stepped(): void;
 }
 
-/** How one keyed operator feeds its slab: what a source value does, and what stepping "everything that waits" means. */
+/**
+ * How one keyed operator feeds its slab: what a source value does, and what stepping "everything that waits" means.
+ *
+ * @example
+ * ```ts
+ * const driver: KeyedDriver<KeyedBlock<string>> = { next: (block) => runner.push(block), flush: () => undefined };
+ * ```
+ */
 export interface KeyedDriver<In> {
   /** Handles one source value (validate, queue, maybe step). Throws only for stream-ending failures. */
   next(value: In): void;

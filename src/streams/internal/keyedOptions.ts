@@ -10,7 +10,7 @@ import type { Eviction } from './keyTable.js';
 import type { KeyedRecurrentControl } from '../keyedRecurrentControl.js';
 import type { StateStore } from '../stateStore.js';
 
-/** Checkpoint policy of {@link recurrentByKey}. */
+/** Checkpoint policy of `recurrentByKey` and `recurrentByKeyBatch`. */
 export interface KeyedCheckpointOptions<K> {
   /** Where checkpoints go (`MemoryStateStore`, `FileStateStore`, or your own). */
   store: StateStore<K>;
@@ -26,7 +26,7 @@ export interface KeyedCheckpointOptions<K> {
   extra?: () => unknown;
 }
 
-/** Options of {@link recurrentByKey}. */
+/** Options of `recurrentByKey` (and, but `maxWaitMs`, of `recurrentByKeyBatch`). */
 export interface RecurrentByKeyOptions<K> {
   /** `'output'` (head output, the default when the model has a head), `'hidden'` (top layer `h`, default without head) or `'all'` (both). */
   emit?: 'output' | 'hidden' | 'all';
@@ -81,7 +81,14 @@ export interface RecurrentByKeyOptions<K> {
 
 const DEFAULTS = { maxBatch: 1024, maxWaitMs: 0, maxKeys: 100_000, idleTtlMs: Infinity };
 
-/** The validated options of a keyed operator (see {@link resolveKeyedOptions}). */
+/**
+ * The validated options of a keyed operator (see {@link resolveKeyedOptions}).
+ *
+ * @example
+ * ```ts
+ * const o: ResolvedKeyedOptions = resolveKeyedOptions(model, {});
+ * ```
+ */
 export type ResolvedKeyedOptions = ReturnType<typeof resolveKeyedOptions>;
 
 /**
