@@ -5,6 +5,7 @@ import { tailScore } from './gaussianTail.js';
 import { LevelNovelty, type LevelNoveltyJSON } from './levelNovelty.js';
 import { RecurrentForecaster, type RecurrentForecasterJSON } from './recurrentForecaster.js';
 import { SeasonalProfile, type SeasonalProfileJSON } from './seasonalProfile.js';
+import { SustainedDeviation, type SustainedDeviationJSON } from './sustainedDeviation.js';
 
 /** What {@link AnomalyDetector.update} says about one reading. */
 export interface Detection {
@@ -44,6 +45,8 @@ export interface AnomalyDetectorJSON {
   seasonal: { profile: SeasonalProfileJSON; likelihood: AnomalyLikelihoodJSON; fit: [number, number, number] } | null;
   /** Contextual member (absent in snapshots from before it: then it starts empty). */
   context?: ContextMemoryJSON | null;
+  /** Sustained deviation from the profile (absent in snapshots from before it: then it starts empty). */
+  sustained?: SustainedDeviationJSON | null;
 }
 
 const DAY_MS = 86_400_000;
@@ -61,7 +64,8 @@ const WEEK_MS = 7 * DAY_MS;
  *    reading inside the range at a level no earlier reading came near (`LevelNovelty`, `levelBins`).
  * 3. Anomaly likelihood of the raw score (short mean against the long-term distribution,
  *    `AnomalyLikelihood`); with `seasonalDays` > 0 also the likelihood of the error of a calendar
- *    profile (`SeasonalProfile`); the stronger surprise is mapped to a score in [0, 1) on a log
+ *    profile (`SeasonalProfile`) and of the mean of its last `sustainedWindow` signed errors
+ *    (`SustainedDeviation`); the strongest surprise is mapped to a score in [0, 1) on a log
  *    scale (`tailScore`). With `maxContexts` > 0 the contextual member's score (`ContextMemory`)
  *    counts when it is higher. The score is 0 during the learning period; below the decaying peak
  *    of recent scores (`refractory`) it is multiplied by `suppression`.
@@ -84,6 +88,7 @@ export class AnomalyDetector {
   private readonly profile: SeasonalProfile | null;
   private readonly seasonalLikelihood: AnomalyLikelihood | null;
   private readonly context: ContextMemory | null;
+  private readonly sustained: SustainedDeviation | null;
   private count = 0;
   private seenMin = Infinity;
   private seenMax = -Infinity;
@@ -109,6 +114,7 @@ export class AnomalyDetector {
     this.context = o.maxContexts > 0 ? new ContextMemory({ bits: o.contextBits, rest: o.contextRest, maxContexts: o.maxContexts }, restored?.context ?? undefined) : null;
     this.profile = o.seasonalDays > 0 ? new SeasonalProfile({ binsPerDay: o.seasonalBins, days: o.seasonalDays, rate: o.seasonalRate }) : null;
     this.seasonalLikelihood = this.profile ? new AnomalyLikelihood({ averageWindow: o.seasonalAverage, historyWindow: o.historyWindow, minStd: o.minStd }) : null;
+    this.sustained = this.profile && o.sustainedWindow > 0 ? new SustainedDeviation(o.sustainedWindow, o, restored?.sustained ?? undefined) : null;
     if (restored) {
       if (restored.seasonal && this.profile && this.seasonalLikelihood) {
         this.profile.restore(restored.seasonal.profile);
@@ -162,6 +168,12 @@ export class AnomalyDetector {
       const strength = this.spread > 0 ? Math.max(0, 1 - this.seasonalError / this.spread) : 0;
       const weight = o.seasonalGate ? strength : 1;
       if (weight * logQs < logQ) logQ = weight * logQs;
+      // A stream sitting above or below its usual level for this time for hours (the mean of
+      // the signed residuals), where no single reading says much.
+      if (this.sustained && !Number.isNaN(expected)) {
+        const logQd = this.sustained.update(u - expected);
+        if (logQd < logQ) logQ = logQd;
+      }
       this.profile.learn(timestamp, u);
     }
     let score = learning ? 0 : tailScore(logQ, o.halfPoint);
@@ -232,6 +244,7 @@ export class AnomalyDetector {
       levels: this.levels ? this.levels.toJSON() : null,
       seasonal: this.profile && this.seasonalLikelihood ? { profile: this.profile.toJSON(), likelihood: this.seasonalLikelihood.toJSON(), fit: [this.level, this.spread, this.seasonalError] } : null,
       context: this.context ? this.context.toJSON() : null,
+      sustained: this.sustained ? this.sustained.toJSON() : null,
     };
   }
 }

@@ -46,6 +46,8 @@ export interface DetectorOptions extends Omit<RecurrentForecasterOptions, 'input
   seasonalRate?: number;
   /** Raw profile errors averaged by its likelihood. Default 3. */
   seasonalAverage?: number;
+  /** Signed profile errors averaged by the sustained-deviation test (`SustainedDeviation`; 0 = off). Default 48. */
+  sustainedWindow?: number;
   /** Weigh the profile's surprise by how much of the variation it explains. Default false. */
   seasonalGate?: boolean;
   /** `-log10` of the tail probability that scores 0.5. Default 5. */
@@ -88,6 +90,7 @@ export const DETECTOR_DEFAULTS = {
   seasonalRate: 0.1,
   seasonalAverage: 3,
   seasonalGate: false,
+  sustainedWindow: 48,
   suppression: 0.5,
   maxContexts: 0,
   contextBits: 3,
@@ -151,6 +154,7 @@ export function resolveDetectorOptions(options: DetectorOptions = {}): ResolvedD
     seasonalRate: numberOption('seasonalRate', options.seasonalRate, d.seasonalRate, { above: 0 }),
     seasonalAverage: integerOption('seasonalAverage', options.seasonalAverage, d.seasonalAverage, 1),
     seasonalGate: booleanOption('seasonalGate', options.seasonalGate, d.seasonalGate),
+    sustainedWindow: integerOption('sustainedWindow', options.sustainedWindow, d.sustainedWindow, 0),
     halfPoint: numberOption('halfPoint', options.halfPoint, d.halfPoint, { above: 0 }),
     maxContexts: integerOption('maxContexts', options.maxContexts, d.maxContexts, 0, 65_000),
     contextBits: integerOption('contextBits', options.contextBits, d.contextBits, 1, 8),

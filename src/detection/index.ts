@@ -9,3 +9,4 @@ export { logGaussianTail, tailScore } from './gaussianTail.js';
 export { SeasonalProfile, type SeasonalProfileJSON } from './seasonalProfile.js';
 export { LevelNovelty, type LevelNoveltyJSON } from './levelNovelty.js';
 export { ContextMemory, type ContextMemoryJSON, type ContextMemoryOptions } from './contextMemory.js';
+export { SustainedDeviation, type SustainedDeviationJSON } from './sustainedDeviation.js';
