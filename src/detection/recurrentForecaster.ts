@@ -88,8 +88,8 @@ export class RecurrentForecaster {
     this.optimizer = restored ? optimizerFromJSON(restored.optimizer) : adam({ lr: options.learningRate ?? 0.01 });
     // The JavaScript loops: at this size they are as fast as the WebAssembly kernel, and each
     // engine then costs only its buffers (thousands of keys, one engine each).
-    this.engine = createFusedTbpttEngine(this.model, { k1: this.window, k2: this.window, loss: 'mse', kernel: 'js' });
-    this.grads = this.model.parameters().map((p) => new Float64Array(p.data.length));
+    this.engine = createFusedTbpttEngine(this.model, { k1: this.window, k2: this.window, loss: 'mse', kernel: 'js', compact: true });
+    this.grads = sharedGradients(this.model);
     this.inputs = new Float64Array(this.window * this.inputSize);
     this.targets = new Float64Array(this.window);
     const state = this.engine.state();
@@ -156,4 +156,18 @@ export class RecurrentForecaster {
     this.open = n;
     this.predicted = json.prediction ?? NaN;
   }
+}
+
+/** Gradient buffers shared by the forecasters of one shape: a window's gradients are written in full, clipped and applied within one `observe`. */
+const GRADIENTS = new Map<string, Float64Array[]>();
+
+function sharedGradients(model: RecurrentModel): Float64Array[] {
+  const sizes = model.parameters().map((p) => p.data.length);
+  const shape = sizes.join('/');
+  let grads = GRADIENTS.get(shape);
+  if (!grads) {
+    grads = sizes.map((n) => new Float64Array(n));
+    GRADIENTS.set(shape, grads);
+  }
+  return grads;
 }

@@ -1,9 +1,9 @@
 import { createActivationTape, type ActivationTape } from './activationTape.js';
-import { backwardWindow, createBpttScratch } from './bptt.js';
+import { backwardWindow, createBpttScratch, type BpttScratch } from './bptt.js';
 import type { RecurrentModel } from '../cells/model.js';
 import { createPackedWeights, refreshPackedWeights } from './packedWeights.js';
 import { recordStep } from './recordStep.js';
-import { withTrainKernel } from '../kernels/trainKernel.js';
+import { jsTrainKernel, withTrainKernel, type Float64Allocator } from '../kernels/trainKernel.js';
 import type { TbpttEngine, TbpttEngineOptions, TbpttWindow } from './tbpttEngine.js';
 import { engineWithSchedule, TbpttSchedule } from './tbpttSchedule.js';
 
@@ -35,15 +35,18 @@ export function createFusedTbpttEngine(model: RecurrentModel, options: TbpttEngi
   const B = options.batch ?? 1;
   const { hiddenSize: H, inputSize: I, numLayers: L } = model.config;
   // Every buffer the matrix products touch lives in the kernel's memory (WebAssembly or plain).
-  const { kernel, value: bufs } = withTrainKernel(
-    (alloc) => ({
-      tape: createActivationTape(model, k2, B, alloc),
-      rerun: createActivationTape(model, k2, B, alloc),
-      scratch: createBpttScratch(model, k2, B, alloc),
-      weights: createPackedWeights(model, alloc),
-    }),
-    options.kernel ?? 'auto',
-  );
+  const { kernel, value: bufs } =
+    options.compact && options.kernel === 'js'
+      ? compactBuffers(model, k2, B)
+      : withTrainKernel(
+          (alloc) => ({
+            tape: createActivationTape(model, k2, B, alloc),
+            rerun: createActivationTape(model, k2, B, alloc),
+            scratch: createBpttScratch(model, k2, B, alloc),
+            weights: createPackedWeights(model, alloc),
+          }),
+          options.kernel ?? 'auto',
+        );
   const { tape, scratch, weights } = bufs;
   const rerun: ActivationTape = bufs.rerun;
   const C0 = I + H;
@@ -139,6 +142,35 @@ export function createFusedTbpttEngine(model: RecurrentModel, options: TbpttEngi
     },
     dispose() {},
   });
+}
+
+/** Work buffers shared by the compact engines of one shape (one thread: a window's backward runs to its end before another starts). */
+const SHARED = new Map<string, { rerun: ActivationTape; scratch: BpttScratch }>();
+
+/**
+ * The `compact` engine's buffers: the re-run tape and the backward scratch shared per shape
+ * (both are written in full before they are read), the engine's own tape and packed weights as
+ * views into one Float64Array (one backing store instead of one per buffer).
+ */
+function compactBuffers(model: RecurrentModel, k2: number, B: number) {
+  const kernel = jsTrainKernel();
+  const { cell, inputSize, hiddenSize, numLayers } = model.config;
+  const shape = [cell, inputSize, hiddenSize, numLayers, model.head ? model.head.outputSize : -1, k2, B].join('/');
+  let shared = SHARED.get(shape);
+  if (!shared) {
+    shared = { rerun: createActivationTape(model, k2, B), scratch: createBpttScratch(model, k2, B) };
+    SHARED.set(shape, shared);
+  }
+  const own = (alloc: Float64Allocator) => ({ tape: createActivationTape(model, k2, B, alloc), weights: createPackedWeights(model, alloc) });
+  let total = 0;
+  own((n) => {
+    total += n;
+    return new Float64Array(n);
+  });
+  const slab = new Float64Array(total);
+  let next = 0;
+  const value = own((n) => slab.subarray(next, (next += n)));
+  return { kernel, value: { ...value, ...shared } };
 }
 
 function copy(dst: Float64Array, dOff: number, src: Float64Array, sOff: number, n: number): void {

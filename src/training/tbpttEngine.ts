@@ -31,6 +31,14 @@ export interface TbpttEngineOptions {
    * the JavaScript loops), `'js'` forces the loops. Both accumulate in float64. Default `'auto'`.
    */
   kernel?: 'auto' | 'js';
+  /**
+   * Fused engine with the JavaScript loops only (`kernel: 'js'`): for thousands of small engines
+   * (one per key). The window's work buffers (the backward scratch and the re-run tape, written
+   * in full before every read) are shared by every engine of the same shape in this thread, and
+   * the engine's own buffers (activation ring, packed weights) are views into one slab. Same
+   * arithmetic, same results; ignored with the WebAssembly kernel. Default false.
+   */
+  compact?: boolean;
 }
 
 /**
