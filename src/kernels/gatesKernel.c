@@ -389,3 +389,27 @@ __attribute__((export_name("layer_step"))) void layer_step(int kind, int kx, int
                                                            int rows, int rt) {
   layer_step_rows(kind, kx, H, x, xs, 0, h, c, 0, w, bias, gates, rows, rt);
 }
+
+/* ---- input checks ---- */
+
+/*
+ * Index of the first of x[0..n) that is NaN or +-Infinity (all exponent bits set), or n when all
+ * are finite. x is 16-byte aligned. Four vectors (16 floats) per round OR their "exponent all
+ * ones" lanes together, so a clean block costs one compare per 4 floats and one branch per 16;
+ * a round with a hit is searched value by value.
+ */
+__attribute__((export_name("first_non_finite"))) int first_non_finite(const float *x, int n) {
+  const v128_t e = wasm_i32x4_splat(0x7f800000);
+  const int *bits = (const int *)x;
+  int i = 0;
+  for (; i + 16 <= n; i += 16) {
+    v128_t a = wasm_i32x4_eq(wasm_v128_and(wasm_v128_load(x + i), e), e);
+    v128_t b = wasm_i32x4_eq(wasm_v128_and(wasm_v128_load(x + i + 4), e), e);
+    v128_t c = wasm_i32x4_eq(wasm_v128_and(wasm_v128_load(x + i + 8), e), e);
+    v128_t d = wasm_i32x4_eq(wasm_v128_and(wasm_v128_load(x + i + 12), e), e);
+    if (wasm_v128_any_true(wasm_v128_or(wasm_v128_or(a, b), wasm_v128_or(c, d)))) break;
+  }
+  for (; i < n; i++)
+    if ((bits[i] & 0x7f800000) == 0x7f800000) return i;
+  return n;
+}

@@ -20,6 +20,7 @@ interface GatesKernelExports {
   pack(kind: number, kx: number, H: number, wih: number, whh: number, bih: number, bhh: number, w: number, bias: number): void;
   layer_step(kind: number, kx: number, H: number, x: number, xs: number, h: number, c: number, w: number, bias: number, gates: number, rows: number, rt: number): void;
   layer_step_rows(kind: number, kx: number, H: number, x: number, xs: number, xidx: number, h: number, c: number, hidx: number, w: number, bias: number, gates: number, rows: number, rt: number): void;
+  first_non_finite(x: number, n: number): number;
 }
 
 /**
@@ -213,6 +214,14 @@ export class GatesKernel {
     }
   }
 
+  /**
+   * Index of the first of the `n` floats at float index `at` of {@link f32} that is NaN or
+   * ±Infinity, or `n` when all are finite (SIMD, 16 floats a round). `at` must be a multiple of 4.
+   */
+  firstNonFinite(at: number, n: number): number {
+    return this.k.first_non_finite(at << 2, n);
+  }
+
   /** Padded row stride of the state rows, in floats. */
   get rowStride(): number {
     return this.Hp;
@@ -269,7 +278,9 @@ export class GatesKernel {
     if (!this.resident || n > this.capacity) throw new Error('GatesKernel: reserveResident() before stepResident()');
     const { k, I, H, Hp, layers } = this;
     const f32 = this.f32View;
-    f32.set(x.subarray(xFrom, xFrom + n * I), this.x >> 2);
+    // Inputs staged in this memory already (ResidentRows.stage) are copied as they are: `set`
+    // handles an overlap, but a span that already is the input area needs no copy at all.
+    if (!(x.buffer === f32.buffer && x.byteOffset + xFrom * 4 === this.x)) f32.set(x.subarray(xFrom, xFrom + n * I), this.x >> 2);
     const at = this.idx >> 2;
     const i32 = this.i32View;
     for (let j = 0; j < n; j++) i32[at + j] = idx[j];

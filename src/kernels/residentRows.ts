@@ -66,6 +66,9 @@ export class ResidentRows {
   private nativeTopIdx: Int32Array | null = null;
   private nativeTopN = 0;
   private native: OnnxStepper | null | undefined;
+  /** Floats of the scratch area: the staged inputs (0 until {@link stage} first runs), then onnxruntime's state tensors (0 until it loads). */
+  private stagingFloats = 0;
+  private tensorFloats = 0;
   private version = -1;
   private readonly job: { -readonly [K in keyof SplitJob]: SplitJob[K] } & { idx: Int32Array; x: Float32Array };
   private readonly ownRows = (r0: number, n: number): void => this.kernel.stepResident(r0 === 0 ? this.job.idx : this.job.idx.subarray(r0), n, this.job.x, r0 * this.I);
@@ -106,7 +109,7 @@ export class ResidentRows {
     this.nativeTop = -1;
     if (capacity <= this.capacity) return;
     this.syncWeights();
-    this.kernel.reserveResident(capacity, this.o.maxBatch);
+    this.kernel.reserveResident(capacity, this.o.maxBatch, this.stagingFloats + this.tensorFloats);
     this.capacity = capacity;
   }
 
@@ -194,6 +197,44 @@ export class ResidentRows {
     this.kernel.stepResident(idx, n, x, 0);
   }
 
+  /**
+   * Copies the inputs of an `n`-row batch (`n * inputSize` floats of `x`, `n` at most `maxBatch`)
+   * into this memory, where the step reads them (onnxruntime's input tensor is this very span),
+   * checking in SIMD that every value is finite: the view to pass to {@link step}, or null when
+   * some value is NaN or ±Infinity (nothing else changed). Anything that grows the memory (a new
+   * key's row) detaches the view: stage again after it.
+   */
+  stage(x: Float32Array, n: number): Float32Array | null {
+    const floats = n * this.I;
+    if (n > this.o.maxBatch || x.length < floats) {
+      throw new InvalidInputError('SEQ_INPUT_SHAPE', `ResidentRows.stage: ${n} rows of inputSize ${this.I} (at most maxBatch ${this.o.maxBatch}) need ${floats} inputs, received ${x.length}`, { rows: n, maxBatch: this.o.maxBatch });
+    }
+    if (this.stagingFloats === 0) {
+      this.stagingFloats = (this.o.maxBatch * this.I + 3) & ~3;
+      this.kernel.reserveResident(this.capacity, this.o.maxBatch, this.stagingFloats + this.tensorFloats);
+    }
+    // Load onnxruntime now if this batch goes to it: its tensors grow the memory, which would detach the view.
+    if (n >= this.nativeRows) this.nativeEngine();
+    const kernel = this.kernel;
+    const at = kernel.scratchAt;
+    const view = kernel.f32.subarray(at, at + floats);
+    view.set(x.length === floats ? x : x.subarray(0, floats));
+    return kernel.firstNonFinite(at, floats) === floats ? view : null;
+  }
+
+  /** onnxruntime's stepper (loaded, and its state tensors laid out, on first use), or null when it is not there. */
+  private nativeEngine(): OnnxStepper | null {
+    if (this.native === undefined) {
+      this.native = createOnnxStepper(this.model, { threads: this.threads });
+      // In/out tensors for h (and c) of every layer, maxBatch rows each.
+      if (this.native) {
+        this.tensorFloats = (this.hasC ? 4 : 2) * this.L * this.o.maxBatch * this.H;
+        this.kernel.reserveResident(this.capacity, this.o.maxBatch, this.stagingFloats + this.tensorFloats);
+      }
+    }
+    return this.native;
+  }
+
   /** A batch the kernel would read or write out of bounds is refused before it touches memory. */
   private checkBatch(idx: Int32Array, n: number, x: Float32Array): void {
     if (!Number.isInteger(n) || n < 0 || n > this.o.maxBatch || n > idx.length) {
@@ -248,17 +289,13 @@ export class ResidentRows {
    * `copyWithin` inside one buffer). False when onnxruntime is not there.
    */
   private stepNative(idx: Int32Array, n: number, x: Float32Array): boolean {
-    if (this.native === undefined) {
-      this.native = createOnnxStepper(this.model, { threads: this.threads });
-      // In/out tensors for h (and c) of every layer, maxBatch rows each.
-      if (this.native) this.kernel.reserveResident(this.capacity, this.o.maxBatch, (this.hasC ? 4 : 2) * this.L * this.o.maxBatch * this.H);
-    }
-    const native = this.native;
+    // (Staged inputs are not moved here: `stage` loads onnxruntime before it takes its view.)
+    const native = this.nativeEngine();
     if (!native) return false;
     const { kernel, L, H, Hp, hasC } = this;
     const f32 = kernel.f32;
     const area = this.o.maxBatch * H;
-    let at = kernel.scratchAt;
+    let at = kernel.scratchAt + this.stagingFloats;
     const tensors = (): ModelState => {
       const s: ModelState = { batch: n, h: [], c: hasC ? [] : null };
       for (let k = 0; k < L; k++) {

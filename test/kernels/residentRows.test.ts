@@ -185,3 +185,39 @@ describe('ResidentRows refuses what the kernel would read or write out of bounds
     slab.release();
   });
 });
+
+describe('ResidentRows.stage (inputs copied into kernel memory and checked there in SIMD)', () => {
+  for (const engine of onnxRuntimeStatus().available ? (['wasm', 'native'] as const) : (['wasm'] as const)) {
+    it(`${engine}: finds NaN and ±Infinity at every position (SIMD rounds and the tail); a staged step gives the bits of an unstaged one`, () => {
+      const I = 3;
+      const n = 11; // 33 floats: two 16-float rounds and a tail of 1
+      const model = RecurrentModel.create({ cell: 'lstm', inputSize: I, hiddenSize: 8, seed: 5 });
+      const staged = createResidentRows(model, { maxBatch: n, engine, threads: 1 }) as ResidentRows;
+      const plain = createResidentRows(model, { maxBatch: n, engine, threads: 1 }) as ResidentRows;
+      staged.grow(n);
+      plain.grow(n);
+      const x = inputs(n * I, 3);
+      for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+        for (let at = 0; at < n * I; at++) {
+          const y = x.slice();
+          y[at] = bad;
+          expect(staged.stage(y, n), `${bad} at ${at}`).toBeNull();
+        }
+      }
+      // Subnormals, -0 and the largest finite float are finite.
+      const edge = x.slice();
+      edge.set([1e-45, -0, 3.4028234663852886e38, -3.4028234663852886e38], 29);
+      expect(staged.stage(edge, n)).not.toBeNull();
+      const idx = Int32Array.from({ length: n }, (_, j) => (j * 7) % n);
+      for (let t = 0; t < 3; t++) {
+        const xt = inputs(n * I, 10 + t);
+        const view = staged.stage(xt, n) as Float32Array;
+        expect(bits(view)).toEqual(bits(xt));
+        staged.step(idx, n, view);
+        plain.step(idx, n, xt);
+      }
+      for (let r = 0; r < n; r++) expect(bits(rowOf(staged, r))).toEqual(bits(rowOf(plain, r)));
+      expect(() => staged.stage(x, n + 1)).toThrow(expect.objectContaining({ code: 'SEQ_INPUT_SHAPE' }));
+    });
+  }
+});

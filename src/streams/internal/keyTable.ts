@@ -58,6 +58,11 @@ export class KeyTable<K> {
   private lruTail = -1;
   /** Rows deleted while they had queued events whose last event has now stepped. */
   private readonly deletable: number[] = [];
+  /**
+   * Changes whenever a key gains or loses a row (insert, evict, delete, release): a key-to-row
+   * resolution made at one generation holds while it is unchanged (the block fast path caches on it).
+   */
+  generation = 0;
   /** Keys that left, by reason. */
   readonly evicted: Record<EvictionReason, number> = { lru: 0, idle: 0, deleted: 0 };
 
@@ -121,6 +126,7 @@ export class KeyTable<K> {
     const capacity = this.rows.capacity;
     if (this.freeTop === 0) this.grow(Math.min(this.o.maxKeys, Math.max(capacity + 1, Math.ceil(capacity * 1.5))));
     const row = this.freeRows[--this.freeTop];
+    this.generation++;
     this.index.set(key, row);
     this.rowKey[row] = key;
     this.used++;
@@ -181,6 +187,7 @@ export class KeyTable<K> {
       this.evict(row, 'deleted');
       return true;
     }
+    this.generation++;
     this.index.delete(key);
     this.unlink(row);
     this.deleteNext[row] = 1;
@@ -204,6 +211,7 @@ export class KeyTable<K> {
 
   /** Drops every key and buffer (teardown). */
   release(): void {
+    this.generation++;
     this.index.clear();
     this.rowKey = [];
     this.deletable.length = 0;
@@ -213,6 +221,7 @@ export class KeyTable<K> {
   }
 
   private evict(row: number, reason: EvictionReason): void {
+    this.generation++;
     this.index.delete(this.rowKey[row] as K);
     this.unlink(row);
     this.free(row, reason);

@@ -1,5 +1,6 @@
 import { InvalidInputError } from '../../errors.js';
 import type { KeyedSlab } from './keyedSlab.js';
+import { allFiniteNumbers, HeldRows } from './heldRows.js';
 
 /**
  * One input of `recurrentByKeyBatch`: a block of rows, row `j` a vector for `keys[j]`.
@@ -94,6 +95,8 @@ export class KeyedBlockRunner<K> {
   private base = 0;
   private scratchY: Float32Array;
   private scratchH: Float32Array | null;
+  private readonly held = new HeldRows<K>();
+  private readonly fastReset: Uint8Array;
   private readonly sub = (n: number, idx: Int32Array, x: Float32Array): void => this.stepSub(n, idx, x);
 
   constructor(
@@ -108,6 +111,7 @@ export class KeyedBlockRunner<K> {
     this.withH = emitAll;
     this.scratchY = new Float32Array(0);
     this.scratchH = null;
+    this.fastReset = new Uint8Array(maxBatch);
   }
 
   /** Steps a block and emits its output (after any block already being stepped). Throws only for stream-ending failures. */
@@ -160,9 +164,13 @@ export class KeyedBlockRunner<K> {
     this.h = this.withH ? new Float32Array(n * this.H) : null;
     this.base = 0;
     const inputRows = new Int32Array(n);
-    let accepted = 0;
+    // Rows the fast path stepped (all of them, or none but when an eviction stopped it mid-block).
+    const done = n > 0 && x instanceof Float32Array && slab.pending === 0 ? this.stepFast(keys as ArrayLike<K>, x, reset, offsets) : 0;
+    for (let j = 0; j < done; j++) inputRows[j] = j;
+    this.base = done;
+    let accepted = done;
     const xs = x as ArrayLike<number>;
-    for (let j = 0; j < n; j++) {
+    for (let j = done; j < n; j++) {
       const key = keys[j] as K;
       const off = offsets === undefined ? undefined : (offsets[j] as number);
       if (!slab.checkKeyAndOffset(key, off, block, j)) continue;
@@ -185,6 +193,41 @@ export class KeyedBlockRunner<K> {
       offsets: offsets === undefined ? undefined : all ? (offsets as ArrayLike<number>) : Float64Array.from(pick(offsets as ArrayLike<number>, inputRows, accepted)),
       modelVersion: slab.model.version,
     };
+  }
+
+  /**
+   * The fast path of a block that needs no per-row decision: every key already held and distinct
+   * ({@link HeldRows}: no `Map` lookup when the keys are the previous block's), every offset
+   * finite, and every value finite (checked as the chunk is copied to where the step reads it,
+   * `KeyedStep.stage`: in SIMD in kernel memory). Its rows step straight from the
+   * block's `x` (no copy into the queue), `maxBatch` at a time, into the output buffers: the same
+   * rows, order, resets and bookkeeping as the checked way, so the same bits. Returns the rows it
+   * stepped: 0 when a condition fails (the block goes the checked way, which reports the bad
+   * rows; a value that is not finite in a later `maxBatch` chunk sends that chunk on), fewer than all when a key gained or lost a row between two `maxBatch` chunks (an idle
+   * eviction, or an `onEvict` callback's control call: the rest goes the checked way, which looks
+   * its keys up again, as it would have).
+   */
+  private stepFast(keys: ArrayLike<K>, x: Float32Array, reset: ArrayLike<boolean | number> | undefined, offsets: ArrayLike<number> | undefined): number {
+    const slab = this.slab;
+    if (offsets !== undefined && !allFiniteNumbers(offsets)) return 0;
+    const rows = this.held.resolve(slab, keys);
+    if (rows === null) return 0;
+    const generation = slab.rowGeneration;
+    const n = keys.length;
+    const { I, H, yLen, maxBatch, fastReset } = this;
+    for (let c = 0; c < n; c += maxBatch) {
+      if (slab.rowGeneration !== generation) return c;
+      const m = Math.min(maxBatch, n - c);
+      if (reset === undefined) fastReset.fill(0, 0, m);
+      else for (let j = 0; j < m; j++) fastReset[j] = reset[c + j] === true || reset[c + j] === 1 ? 1 : 0;
+      const chunkRows = c === 0 && m === n ? rows : rows.subarray(c, c + m);
+      const chunkX = c === 0 && m === n ? x : x.subarray(c * I, (c + m) * I);
+      const y = m === n ? this.y : this.y.subarray(c * yLen, (c + m) * yLen);
+      const h = this.h === null ? null : m === n ? this.h : this.h.subarray(c * H, (c + m) * H);
+      // A value that is not finite: this chunk and the rest go the checked way, which reports the row.
+      if (!slab.stepHeld(chunkRows, fastReset, m, chunkX, y, h, offsets, c)) return c;
+    }
+    return n;
   }
 
   /** Steps every queued row of the block so far. */

@@ -273,6 +273,55 @@ export class KeyedSlab<K> {
     if (this.o.profile) this.st.flushMs += performance.now() - t0;
   }
 
+  /** Changes whenever a key gains or loses a row (see `KeyTable.generation`). */
+  get rowGeneration(): number {
+    return this.table.generation;
+  }
+
+  /** The row of a held key, or undefined. */
+  rowOf(key: K): number | undefined {
+    return this.table.rowOf(key);
+  }
+
+  /**
+   * Steps `n` distinct rows of held keys with no queued events straight from the caller's
+   * buffers (the block fast path: no queue slot, no per-row check; the caller checked the
+   * offsets, `offsets[from + j]`). The inputs `x` are staged and checked as a whole
+   * (`KeyedStep.stage`): false, with nothing changed, when one is not finite. Then the same steps
+   * as queuing and stepping the rows: each touched and counted as queued in order, idle keys
+   * evicted (these rows are safe: they have work), the step, then each row booked as stepped
+   * (offset, and a reset or delete that an `onEvict` callback asked for meanwhile).
+   */
+  stepHeld(rows: Int32Array, reset: Uint8Array, n: number, x: Float32Array, y: Float32Array, h: Float32Array | null, offsets: ArrayLike<number> | undefined, from: number): boolean {
+    const t0 = this.o.profile ? performance.now() : 0;
+    let staged = this.step.stage(x, n);
+    if (staged === null) return false;
+    const table = this.table;
+    for (let j = 0; j < n; j++) {
+      const r = rows[j];
+      table.touch(r);
+      table.queued(r); // no reset waits: the row had no queued events
+    }
+    const generation = table.generation;
+    table.evictIdle();
+    // An onEvict callback that added a key may have moved kernel memory: stage again.
+    if (table.generation !== generation) staged = this.step.stage(x, n) as Float32Array;
+    const t1 = this.o.profile ? performance.now() : 0;
+    this.step.run(rows, reset, n, staged, y, h);
+    if (this.o.profile) this.st.stepMs += performance.now() - t1;
+    this.st.steps++;
+    this.st.events += n;
+    if (offsets === undefined) {
+      for (let j = 0; j < n; j++) table.stepped(rows[j], NO_OFFSET);
+    } else {
+      for (let j = 0; j < n; j++) table.stepped(rows[j], offsets[from + j]);
+      const off = offsets[from + n - 1];
+      if (!(this.offset >= off)) this.offset = off;
+    }
+    if (this.o.profile) this.st.flushMs += performance.now() - t0;
+    return true;
+  }
+
   /** Frees the rows of keys deleted while they had queued events, once those have stepped (call after emitting them). */
   releaseDeleted(): void {
     this.table.releaseDeleted();

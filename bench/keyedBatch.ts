@@ -1,0 +1,133 @@
+/**
+ * recurrentByKeyBatch on the native engine against onnxruntime's own LSTM op, in one process with
+ * nothing else in it: 1,024 keys, LSTM I=40, H=32 and 128, one block of 1,024 rows per round (the
+ * same key array every round, 8 input variants). Alternating passes of: the batch operator
+ * (`SEQSTREAM_ENGINE=auto`: onnxruntime for these batches), the native stepper alone on the same
+ * rows, and the raw op (public `run`, one step per call). At 1 thread it reports process CPU µs per
+ * event (lowest pass: the load-robust figure); at 2 threads events/s (best pass).
+ *
+ *   npx tsx bench/keyedBatch.ts [--quick] [--h=32] [--threads=1]
+ */
+import { Subject } from 'rxjs';
+import { RecurrentModel } from '../src/cells/index.js';
+import { createOnnxStepper } from '../src/kernels/onnxEngine.js';
+import { onnxRuntimeStatus } from '../src/kernels/onnxRuntime.js';
+import { recurrentByKeyBatch, type KeyedBlock } from '../src/streams/index.js';
+import { ortLabel, ortRawOp } from './ortBaseline.js';
+import { printTable } from './stats.js';
+
+const I = 40;
+const KEYS = 1024;
+
+/** One contender: `step()` advances all 1,024 rows one time step. */
+type Stepper = () => unknown;
+
+function batchOperator(model: RecurrentModel): { step: Stepper; stop: () => void } {
+  const ids = Array.from({ length: KEYS }, (_, k) => k);
+  const blocks: KeyedBlock<number>[] = Array.from({ length: 8 }, (_, r) => ({ keys: ids, x: Float32Array.from({ length: KEYS * I }, (_, i) => Math.sin(i + r)) }));
+  const input = new Subject<KeyedBlock<number>>();
+  let rows = 0;
+  const sub = input.pipe(recurrentByKeyBatch<number>(model, { maxBatch: KEYS, emit: 'hidden' })).subscribe((o) => (rows += o.rows));
+  let r = 0;
+  return {
+    step: () => input.next(blocks[r++ & 7]),
+    stop: () => {
+      sub.unsubscribe();
+      if (rows === 0) throw new Error('batch operator emitted nothing');
+    },
+  };
+}
+
+function stepperAlone(model: RecurrentModel, threads: number): Stepper | null {
+  const stepper = createOnnxStepper(model, { threads });
+  if (!stepper) return null;
+  const state = model.createState(KEYS);
+  const x = Float32Array.from({ length: KEYS * I }, (_, i) => Math.sin(i));
+  return () => stepper.stepInPlace(state, x);
+}
+
+/** CPU µs per event and events/s of `count` steps. */
+async function pass(step: Stepper, count: number): Promise<{ cpu: number; eps: number }> {
+  for (let i = 0; i < 3; i++) await step();
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < count; i++) await step();
+  const ms = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return { cpu: (c.user + c.system) / (count * KEYS), eps: (count * KEYS * 1000) / ms };
+}
+
+async function withThreads<T>(threads: number, fn: () => Promise<T>): Promise<T> {
+  const saved = [process.env.SEQSTREAM_THREADS, process.env.SEQSTREAM_ENGINE];
+  process.env.SEQSTREAM_THREADS = String(threads);
+  process.env.SEQSTREAM_ENGINE = 'auto';
+  try {
+    return await fn();
+  } finally {
+    const restore = (name: string, v: string | undefined): void => {
+      if (v === undefined) delete process.env[name];
+      else process.env[name] = v;
+    };
+    restore('SEQSTREAM_THREADS', saved[0]);
+    restore('SEQSTREAM_ENGINE', saved[1]);
+  }
+}
+
+/** Runs the comparison (bench/run.ts entry). */
+export async function run(o: { quick?: boolean; hs?: number[]; threads?: number[] } = {}): Promise<void> {
+  if (!onnxRuntimeStatus().available) {
+    console.log(`recurrentByKeyBatch native vs onnxruntime op: ${ortLabel()}`);
+    return;
+  }
+  const passes = o.quick ? 3 : 7;
+  const rows: Array<Array<string>> = [];
+  for (const H of o.hs ?? [32, 128]) {
+    const count = Math.max(10, Math.round((o.quick ? 60 : 150) * (32 / H)));
+    const model = RecurrentModel.create({ cell: 'lstm', inputSize: I, hiddenSize: H, seed: 1 });
+    for (const threads of o.threads ?? [1, 2]) {
+      await withThreads(threads, async () => {
+        const batch = batchOperator(model);
+        const alone = stepperAlone(model, threads) as Stepper;
+        const op = await ortRawOp('lstm', I, H, KEYS, threads);
+        if (!op) throw new Error('onnxruntime op unavailable');
+        const b: number[] = [];
+        const a: number[] = [];
+        const r: number[] = [];
+        const be: number[] = [];
+        const ae: number[] = [];
+        const re: number[] = [];
+        for (let p = 0; p < passes; p++) {
+          const x = await pass(batch.step, count);
+          const y = await pass(alone, count);
+          const z = await pass(() => op.step(), count);
+          b.push(x.cpu), a.push(y.cpu), r.push(z.cpu), be.push(x.eps), ae.push(y.eps), re.push(z.eps);
+        }
+        batch.stop();
+        await op.release();
+        const min = (v: number[]): number => Math.min(...v);
+        const max = (v: number[]): number => Math.max(...v);
+        // Per-pass ratios (same moment of the machine) give the spread.
+        const ratio = (num: number[], den: number[]): string => {
+          const q = num.map((v, i) => v / den[i]);
+          return `${(min(num) / min(den)).toFixed(2)}x (${min(q).toFixed(2)}-${max(q).toFixed(2)})`;
+        };
+        if (threads === 1) {
+          rows.push([String(H), '1', 'CPU µs/event', min(b).toFixed(3), min(a).toFixed(3), min(r).toFixed(3), ratio(r, b), ratio(a, b)]);
+        } else {
+          const fmt = (v: number): string => (v >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : `${Math.round(v / 1e3)}k`);
+          rows.push([String(H), String(threads), 'events/s', fmt(max(be)), fmt(max(ae)), fmt(max(re)), ratio(be, re), ratio(be, ae)]);
+        }
+      });
+    }
+  }
+  console.log(`\nrecurrentByKeyBatch, ${KEYS} keys, LSTM I=${I}, native engine (${ortLabel()}), ${passes} alternating passes; ratios: best over best (range of per-pass ratios)`);
+  printTable(['H', 'threads', 'measure', 'batch native', 'native stepper alone', 'ORT op', 'batch / ORT op', 'batch / stepper'], rows);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const arg = (name: string): number[] | undefined => {
+    const a = process.argv.find((s) => s.startsWith(`--${name}=`));
+    return a ? a.split('=')[1].split(',').map(Number) : undefined;
+  };
+  await run({ quick: process.argv.includes('--quick'), hs: arg('h'), threads: arg('threads') });
+}

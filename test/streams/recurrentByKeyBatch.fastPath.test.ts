@@ -1,0 +1,140 @@
+import { lastValueFrom, map, Subject, toArray } from 'rxjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RecurrentModel, seededRandom } from '../../src/cells/index.js';
+import type { StepEngine } from '../../src/kernels/autoStepper.js';
+import { onnxRuntimeStatus } from '../../src/kernels/onnxRuntime.js';
+import type { InvalidInputError } from '../../src/errors.js';
+import { KeyedRecurrentControl, recurrentByKey, recurrentByKeyBatch, type KeyedBlock, type KeyedBlockRow, type KeyedEvent, type KeyedOutput, type KeyedOutputBlock } from '../../src/streams/index.js';
+
+// The fast path of recurrentByKeyBatch (every key held and distinct, every value finite: no queue,
+// rows remembered from the previous block, inputs checked in SIMD where the step reads them) must
+// give the bits the checked path and per-event recurrentByKey give, and must notice every change
+// that makes a remembered row wrong: keys mutated in place, a key deleted or evicted, a bad value.
+const I = 3;
+const native = onnxRuntimeStatus().available;
+const engines: StepEngine[] = native ? ['wasm', 'native', 'js'] : ['wasm', 'js'];
+
+type Step = { block: KeyedBlock<string> } | { act: (c: KeyedRecurrentControl<string>) => void };
+
+function block(keys: string[], seed: number, bad?: { row: number; value: number }): KeyedBlock<string> {
+  const rnd = seededRandom(seed);
+  const x = Float32Array.from({ length: keys.length * I }, () => rnd() * 2 - 1);
+  if (bad) x[bad.row * I + 1] = bad.value;
+  return { keys, x };
+}
+
+/** The steps through per-event recurrentByKey (a block's rows in one synchronous run); rows with a bad value are left out, as the error channel drops them. */
+async function perEvent(model: RecurrentModel, steps: Step[], engine: StepEngine, maxBatch: number): Promise<Array<{ key: string; y: number[] }>> {
+  const control = new KeyedRecurrentControl<string>();
+  const subject = new Subject<KeyedEvent<string>>();
+  const done = lastValueFrom(subject.pipe(recurrentByKey<string>(model, { engine, maxBatch, control, onError: () => undefined }), toArray()));
+  for (const s of steps) {
+    if ('act' in s) {
+      s.act(control);
+      continue;
+    }
+    const { keys, x } = s.block;
+    for (let j = 0; j < keys.length; j++) subject.next({ key: keys[j], x: (x as Float32Array).slice(j * I, j * I + I) });
+    await Promise.resolve();
+  }
+  subject.complete();
+  return (await done).map((o: KeyedOutput<string>) => ({ key: o.key, y: Array.from(o.y) }));
+}
+
+async function batched(model: RecurrentModel, steps: Step[], engine: StepEngine, maxBatch: number, errors: Array<{ code: string; row: number }>): Promise<Array<{ key: string; y: number[] }>> {
+  const control = new KeyedRecurrentControl<string>();
+  const subject = new Subject<KeyedBlock<string>>();
+  const onError = (e: InvalidInputError, input: unknown): void => {
+    errors.push({ code: e.code, row: (input as KeyedBlockRow<string>).row });
+  };
+  // Read each output as it comes: its keys are the input's own array, which the steps mutate later.
+  const done = lastValueFrom(subject.pipe(recurrentByKeyBatch<string>(model, { engine, maxBatch, control, onError }), map(rowsOf), toArray()));
+  for (const s of steps) {
+    if ('act' in s) s.act(control);
+    else subject.next(s.block);
+  }
+  subject.complete();
+  return (await done).flat();
+}
+
+function rowsOf(o: KeyedOutputBlock<string>): Array<{ key: string; y: number[] }> {
+  return Array.from({ length: o.rows }, (_, j) => ({ key: o.keys[j] as string, y: Array.from(o.y.subarray(j * o.yLen, (j + 1) * o.yLen)) }));
+}
+
+describe('recurrentByKeyBatch fast path', () => {
+  afterEach(() => {
+    delete process.env.SEQSTREAM_ENGINE;
+  });
+  for (const engine of engines) {
+    it(`${engine}: same bits as per-event across remembered rows, keys mutated in place, deletes, LRU evictions and bad values`, async () => {
+      const model = RecurrentModel.create({ cell: 'lstm', inputSize: I, hiddenSize: 8, head: { outputSize: 2 }, seed: 3 });
+      const makeSteps = (): Step[] => {
+        const shared = Array.from({ length: 40 }, (_, k) => `k${k}`); // one array, sent again and mutated in place between blocks
+        return [
+        { block: block(shared, 1) }, // new keys: the checked way
+        { block: block(shared, 2) }, // all held: fast, rows resolved
+        { block: block(shared, 3) }, // same array: remembered rows
+        {
+          act: () => {
+            [shared[0], shared[39]] = [shared[39], shared[0]]; // same array object, new order
+          },
+        },
+        { block: block(shared, 4) },
+        { act: (c) => c.delete('k5') }, // a remembered row's key leaves: must start afresh, never step k5's old row
+        { block: block(shared, 5) },
+        { block: block(shared, 6, { row: 37, value: Number.NaN }) }, // in the second chunk of maxBatch 16
+        { block: block(shared, 7, { row: 2, value: Number.POSITIVE_INFINITY }) },
+        { block: block(shared.slice(0, 20), 8) }, // a shorter key list
+        { block: block(shared, 9) },
+        { block: block([...shared.slice(0, 10), 'new1', 'new2'], 10) }, // new keys: checked way
+        { block: block(shared, 11) },
+        ];
+      };
+      for (const maxBatch of [16, 64]) {
+        const want = await perEvent(model, makeSteps(), engine, maxBatch);
+        const errors: Array<{ code: string; row: number }> = [];
+        const got = await batched(model, makeSteps(), engine, maxBatch, errors);
+        expect(got).toEqual(want);
+        expect(errors).toEqual([
+          { code: 'SEQ_INPUT_NON_FINITE', row: 37 },
+          { code: 'SEQ_INPUT_NON_FINITE', row: 2 },
+        ]);
+      }
+    });
+  }
+
+  it('a key evicted by the LRU while its row is remembered starts afresh (wasm)', async () => {
+    const model = RecurrentModel.create({ cell: 'gru', inputSize: I, hiddenSize: 5, seed: 9 });
+    const a = ['a', 'b', 'c'];
+    const steps: Step[] = [{ block: block(a, 1) }, { block: block(a, 2) }, { block: block(['d'], 3) }, { block: block(a, 4) }, { block: block(a, 5) }];
+    // maxKeys 3: 'd' evicts 'a' (least recently used); the next block's 'a' must not reuse a's old row.
+    const run = async (batch: boolean): Promise<Array<{ key: string; y: number[] }>> => {
+      const evicted: string[] = [];
+      const onEvict = (e: { key: string }): void => {
+        evicted.push(e.key);
+      };
+      let out: Array<{ key: string; y: number[] }>;
+      if (batch) {
+        const subject = new Subject<KeyedBlock<string>>();
+        const done = lastValueFrom(subject.pipe(recurrentByKeyBatch<string>(model, { engine: 'wasm', maxKeys: 3, onEvict }), toArray()));
+        for (const s of steps) if ('block' in s) subject.next(s.block);
+        subject.complete();
+        out = (await done).flatMap(rowsOf);
+      } else {
+        const subject = new Subject<KeyedEvent<string>>();
+        const done = lastValueFrom(subject.pipe(recurrentByKey<string>(model, { engine: 'wasm', maxKeys: 3, onEvict }), toArray()));
+        for (const s of steps) {
+          if (!('block' in s)) continue;
+          const { keys, x } = s.block;
+          for (let j = 0; j < keys.length; j++) subject.next({ key: keys[j], x: (x as Float32Array).slice(j * I, j * I + I) });
+          await Promise.resolve();
+        }
+        subject.complete();
+        out = (await done).map((o) => ({ key: o.key, y: Array.from(o.y) }));
+      }
+      expect(evicted.slice(0, 2)).toEqual(['a', 'b']);
+      return out;
+    };
+    expect(await run(true)).toEqual(await run(false));
+  });
+});
