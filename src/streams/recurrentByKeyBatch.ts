@@ -33,12 +33,17 @@ export type RecurrentByKeyBatchOptions<K> = Omit<RecurrentByKeyOptions<K>, 'maxW
  *    numbers, `reset`/`offsets` one per row when given. A malformed block is reported once to
  *    `onError(error, block)` (`SEQ_INPUT_TYPE`, `SEQ_INPUT_SHAPE`, `SEQ_KEYED_OFFSET`) and nothing
  *    steps or is emitted for it.
- * 2. For each row: check its key, offset and values (NaN, ±Infinity, a non-number), and find or
- *    create the key's row, exactly as `recurrentByKey` checks an event. A bad row goes to
- *    `onError(error, { block, row, key })` with its code and `details.row`; the others go on.
- * 3. Copy good rows into the queue; each time it holds `maxBatch` rows, step them: a key that
- *    appears twice steps its first row, then its second (sub-batch k holds each key's k-th row),
- *    so a repeated key is the same stream twice, in block order.
+ * 2. Fast path: when every key is held and distinct and `x` is a `Float32Array` (offsets
+ *    finite), resolve the keys to rows (remembered from the previous block while its keys are
+ *    equal element by element and no key gained or lost a row), copy each `maxBatch` chunk of `x`
+ *    once to where the step reads it (kernel memory) and check it there in SIMD, then step.
+ *    A failed condition sends the block, from that chunk on, to step 3.
+ * 3. Checked way, for each row: check its key, offset and values (NaN, ±Infinity, a non-number),
+ *    and find or create the key's row, exactly as `recurrentByKey` checks an event. A bad row goes
+ *    to `onError(error, { block, row, key })` with its code and `details.row`; the others go on.
+ *    Good rows are copied into the queue; each time it holds `maxBatch` rows they step: a key
+ *    that appears twice steps its first row, then its second (sub-batch k holds each key's k-th
+ *    row), so a repeated key is the same stream twice, in block order.
  * 4. Outputs go straight into one fresh buffer per block, in block order: `y` (and `h` with
  *    `emit: 'all'`) are yours to keep — nothing writes them again.
  * 5. Emit the block's output (also when every row was rejected: `rows: 0`). A block sent from
