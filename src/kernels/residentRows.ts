@@ -178,23 +178,32 @@ export class ResidentRows {
   /**
    * Steps the `n` distinct key rows `idx[0..n)` in place, batch row `j` reading its input at
    * `x[j * inputSize]`: on the WebAssembly kernel by index (split with the step worker when the
-   * batch is large), or, from the native threshold up, on onnxruntime-node.
+   * batch is large), or, from the native threshold up, on onnxruntime-node. With `top` (`n *
+   * hiddenSize` floats) the rows' new top-layer `h` lands there too, in batch order, as
+   * {@link top} gives it (onnxruntime writes it there directly: one copy fewer).
    */
-  step(idx: Int32Array, n: number, x: Float32Array): void {
+  step(idx: Int32Array, n: number, x: Float32Array, top?: Float32Array): void {
     this.nativeTop = -1;
     if (n === 0) return;
     this.checkBatch(idx, n, x);
+    if (top !== undefined && top.length < n * this.H) {
+      throw new InvalidInputError('SEQ_INPUT_SHAPE', `ResidentRows.step: 'top' needs ${n * this.H} floats, received ${top.length}`, { expected: [n, this.H], received: [top.length] });
+    }
     this.syncWeights();
-    if (n >= this.nativeRows && this.stepNative(idx, n, x)) return;
+    if (n >= this.nativeRows && this.stepNative(idx, n, x, top)) return;
     this.kind = 'wasm-simd';
     const job = this.job;
     job.idx = idx;
     job.x = x;
     if (this.threads >= 2 && n >= this.splitRows) {
       job.batch = n;
-      if (stepSplit(job, this.threads, this.ownRows)) return;
+      if (stepSplit(job, this.threads, this.ownRows)) {
+        if (top !== undefined) this.top(idx, n, top);
+        return;
+      }
     }
     this.kernel.stepResident(idx, n, x, 0);
+    if (top !== undefined) this.top(idx, n, top);
   }
 
   /**
@@ -288,7 +297,7 @@ export class ResidentRows {
    * from its output tensors, all preallocated in the kernel's own memory (so both copies are
    * `copyWithin` inside one buffer). False when onnxruntime is not there.
    */
-  private stepNative(idx: Int32Array, n: number, x: Float32Array): boolean {
+  private stepNative(idx: Int32Array, n: number, x: Float32Array, top: Float32Array | undefined): boolean {
     // (Staged inputs are not moved here: `stage` loads onnxruntime before it takes its view.)
     const native = this.nativeEngine();
     if (!native) return false;
@@ -316,6 +325,9 @@ export class ResidentRows {
       ? { batch: n, h: Array.from({ length: L }, (_, k) => f32.subarray(kernel.hAt(k) + first, kernel.hAt(k) + first + n * H)), c: hasC ? Array.from({ length: L }, (_, k) => f32.subarray(kernel.cAt(k) + first, kernel.cAt(k) + first + n * H)) : null }
       : tensors();
     const output = tensors();
+    // The caller's buffer is the top layer's h output tensor: no copy out of ours afterwards.
+    const topOut = top === undefined ? null : top.length === n * H ? top : top.subarray(0, n * H);
+    if (topOut) output.h[L - 1] = topOut;
     if (!inPlace) {
       for (let k = 0; k < L; k++) {
         moveRows(f32, kernel.hAt(k), Hp, idx, n, input.h[k].byteOffset >> 2, H, true);
@@ -324,10 +336,14 @@ export class ResidentRows {
     }
     native.stepTo(input, x.length === n * this.I ? x : x.subarray(0, n * this.I), output);
     for (let k = 0; k < L; k++) {
-      moveRows(f32, kernel.hAt(k), Hp, idx, n, output.h[k].byteOffset >> 2, H, false);
+      if (k === L - 1 && topOut) {
+        if (Hp === H && isRun(idx, n)) f32.set(topOut, kernel.hAt(k) + idx[0] * H);
+        else scatterRows(topOut, H, f32, kernel.hAt(k), Hp, idx, n);
+      } else moveRows(f32, kernel.hAt(k), Hp, idx, n, output.h[k].byteOffset >> 2, H, false);
       if (output.c) moveRows(f32, kernel.cAt(k), Hp, idx, n, output.c[k].byteOffset >> 2, H, false);
     }
     this.kind = 'onnxruntime';
+    if (topOut) return true; // top() would read the rows again: nothing to remember
     this.nativeTop = output.h[L - 1].byteOffset >> 2;
     this.nativeTopIdx = idx;
     this.nativeTopN = n;

@@ -188,7 +188,7 @@ describe('ResidentRows refuses what the kernel would read or write out of bounds
 
 describe('ResidentRows.stage (inputs copied into kernel memory and checked there in SIMD)', () => {
   for (const engine of onnxRuntimeStatus().available ? (['wasm', 'native'] as const) : (['wasm'] as const)) {
-    it(`${engine}: finds NaN and ±Infinity at every position (SIMD rounds and the tail); a staged step gives the bits of an unstaged one`, () => {
+    it(`${engine}: finds NaN and ±Infinity at every position (SIMD rounds and the tail); a staged step, its top rows written into the caller's buffer, gives the bits of a plain one`, () => {
       const I = 3;
       const n = 11; // 33 floats: two 16-float rounds and a tail of 1
       const model = RecurrentModel.create({ cell: 'lstm', inputSize: I, hiddenSize: 8, seed: 5 });
@@ -208,13 +208,21 @@ describe('ResidentRows.stage (inputs copied into kernel memory and checked there
       const edge = x.slice();
       edge.set([1e-45, -0, 3.4028234663852886e38, -3.4028234663852886e38], 29);
       expect(staged.stage(edge, n)).not.toBeNull();
-      const idx = Int32Array.from({ length: n }, (_, j) => (j * 7) % n);
-      for (let t = 0; t < 3; t++) {
+      const shuffled = Int32Array.from({ length: n }, (_, j) => (j * 7) % n);
+      const run = Int32Array.from({ length: n }, (_, j) => j);
+      for (let t = 0; t < 4; t++) {
+        // Shuffled rows and a run of consecutive rows (stepped in place on the native engine).
+        const idx = t % 2 === 0 ? shuffled : run;
         const xt = inputs(n * I, 10 + t);
         const view = staged.stage(xt, n) as Float32Array;
         expect(bits(view)).toEqual(bits(xt));
-        staged.step(idx, n, view);
+        // With a 'top' buffer the new top-layer h lands there (onnxruntime writes it directly), as top() gives it.
+        const top = new Float32Array(n * 8);
+        staged.step(idx, n, view, top);
         plain.step(idx, n, xt);
+        const want = new Float32Array(n * 8);
+        plain.top(idx, n, want);
+        expect(bits(top)).toEqual(bits(want));
       }
       for (let r = 0; r < n; r++) expect(bits(rowOf(staged, r))).toEqual(bits(rowOf(plain, r)));
       expect(() => staged.stage(x, n + 1)).toThrow(expect.objectContaining({ code: 'SEQ_INPUT_SHAPE' }));

@@ -103,10 +103,14 @@ describe('recurrentByKeyBatch fast path', () => {
     });
   }
 
-  it('a key evicted by the LRU while its row is remembered starts afresh (wasm)', async () => {
+  it('LRU order and eviction match per-event when remembered rows skip their touches; an evicted key starts afresh (wasm)', async () => {
     const model = RecurrentModel.create({ cell: 'gru', inputSize: I, hiddenSize: 5, seed: 9 });
     const a = ['a', 'b', 'c'];
-    const steps: Step[] = [{ block: block(a, 1) }, { block: block(a, 2) }, { block: block(['d'], 3) }, { block: block(a, 4) }, { block: block(a, 5) }];
+    // Blocks 2 and 3 go the fast way (3 repeats 2's rows on an unchanged LRU order, so it skips
+    // the touches); block 4 (the same keys, 'c' with a NaN) goes the checked way, which touches
+    // 'a' and 'b' only, so 'c' is least recent; block 5 must touch again (the order changed) so
+    // that 'a' is least recent once more and 'd' evicts it.
+    const steps: Step[] = [a, a, a, a, a, ['d'], a, a].map((keys, i) => ({ block: block(keys, i + 1, i === 3 ? { row: 2, value: Number.NaN } : undefined) }));
     // maxKeys 3: 'd' evicts 'a' (least recently used); the next block's 'a' must not reuse a's old row.
     const run = async (batch: boolean): Promise<Array<{ key: string; y: number[] }>> => {
       const evicted: string[] = [];
@@ -116,13 +120,13 @@ describe('recurrentByKeyBatch fast path', () => {
       let out: Array<{ key: string; y: number[] }>;
       if (batch) {
         const subject = new Subject<KeyedBlock<string>>();
-        const done = lastValueFrom(subject.pipe(recurrentByKeyBatch<string>(model, { engine: 'wasm', maxKeys: 3, onEvict }), toArray()));
+        const done = lastValueFrom(subject.pipe(recurrentByKeyBatch<string>(model, { engine: 'wasm', maxKeys: 3, onEvict, onError: () => undefined }), toArray()));
         for (const s of steps) if ('block' in s) subject.next(s.block);
         subject.complete();
         out = (await done).flatMap(rowsOf);
       } else {
         const subject = new Subject<KeyedEvent<string>>();
-        const done = lastValueFrom(subject.pipe(recurrentByKey<string>(model, { engine: 'wasm', maxKeys: 3, onEvict }), toArray()));
+        const done = lastValueFrom(subject.pipe(recurrentByKey<string>(model, { engine: 'wasm', maxKeys: 3, onEvict, onError: () => undefined }), toArray()));
         for (const s of steps) {
           if (!('block' in s)) continue;
           const { keys, x } = s.block;

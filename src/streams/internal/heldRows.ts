@@ -23,6 +23,8 @@ export class HeldRows<K> {
   private generation = -1;
   private mark = new Int32Array(0);
   private seq = 0;
+  /** Changes with every fresh resolution: equal tokens mean the same rows for the same keys. */
+  token = 0;
 
   /** The rows of `keys` (distinct, all held), or null (see the class). The array is reused: use it before the next call. */
   resolve(slab: KeyedSlab<K>, keys: ArrayLike<K>): Int32Array | null {
@@ -30,6 +32,7 @@ export class HeldRows<K> {
     const generation = slab.rowGeneration;
     if (generation === this.generation && n === this.keys.length && sameKeys(keys, this.keys, n)) return this.rows;
     this.generation = -1;
+    this.token++;
     if (this.rows.length !== n) this.rows = new Int32Array(n);
     const rows = this.rows;
     const seq = ++this.seq;

@@ -63,6 +63,8 @@ export class KeyTable<K> {
    * resolution made at one generation holds while it is unchanged (the block fast path caches on it).
    */
   generation = 0;
+  /** Changes whenever the LRU order changes (a row linked or unlinked): the same touches again on an unchanged order change nothing. */
+  lruStamp = 0;
   /** Keys that left, by reason. */
   readonly evicted: Record<EvictionReason, number> = { lru: 0, idle: 0, deleted: 0 };
 
@@ -156,6 +158,11 @@ export class KeyTable<K> {
     return true;
   }
 
+  /** Records the offset (NaN: none) of a row stepped with no queued-event bookkeeping (the block fast path's repeat). */
+  steppedOffset(row: number, offset: number): void {
+    if (offset === offset) this.lastOffset[row] = offset;
+  }
+
   /** One queued event of `row` has stepped (its offset, NaN if none): applies the reset or delete that waited for the last one. */
   stepped(row: number, offset: number): void {
     if (offset === offset) this.lastOffset[row] = offset;
@@ -241,6 +248,7 @@ export class KeyTable<K> {
   }
 
   private linkTail(row: number): void {
+    this.lruStamp++;
     this.prev[row] = this.lruTail;
     this.next[row] = -1;
     if (this.lruTail !== -1) this.next[this.lruTail] = row;
@@ -249,6 +257,7 @@ export class KeyTable<K> {
   }
 
   private unlink(row: number): void {
+    this.lruStamp++;
     const p = this.prev[row];
     const n = this.next[row];
     if (p !== -1) this.next[p] = n;

@@ -225,7 +225,7 @@ export class KeyedBlockRunner<K> {
       const y = m === n ? this.y : this.y.subarray(c * yLen, (c + m) * yLen);
       const h = this.h === null ? null : m === n ? this.h : this.h.subarray(c * H, (c + m) * H);
       // A value that is not finite: this chunk and the rest go the checked way, which reports the row.
-      if (!slab.stepHeld(chunkRows, fastReset, m, chunkX, y, h, offsets, c)) return c;
+      if (!slab.stepHeld(chunkRows, fastReset, m, chunkX, y, h, offsets, c, this.held.token)) return c;
     }
     return n;
   }

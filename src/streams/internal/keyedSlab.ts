@@ -80,6 +80,11 @@ export class KeyedSlab<K> {
   private emitting = false;
   private readonly stepSubBatch = (n: number, idx: Int32Array, x: Float32Array): void => this.stepRows(n, idx, x);
 
+  // The last stepHeld call: its rows' token (HeldRows.token), row count and the LRU stamp after it.
+  private heldToken = -1;
+  private heldN = 0;
+  private heldStamp = -1;
+
   /** Offset of the last event stepped (arrival order), NaN if none carried one. */
   offset = NO_OFFSET;
   private st = { events: 0, steps: 0, rejected: 0, stepMs: 0, flushMs: 0 };
@@ -290,34 +295,46 @@ export class KeyedSlab<K> {
    * (`KeyedStep.stage`): false, with nothing changed, when one is not finite. Then the same steps
    * as queuing and stepping the rows: each touched and counted as queued in order, idle keys
    * evicted (these rows are safe: they have work), the step, then each row booked as stepped
-   * (offset, and a reset or delete that an `onEvict` callback asked for meanwhile).
+   * (offset, and a reset or delete that an `onEvict` callback asked for meanwhile). `token` is
+   * the `HeldRows.token` of `rows`: the same rows again on an unchanged LRU order skip the
+   * touches and the booking, which would change nothing.
    */
-  stepHeld(rows: Int32Array, reset: Uint8Array, n: number, x: Float32Array, y: Float32Array, h: Float32Array | null, offsets: ArrayLike<number> | undefined, from: number): boolean {
+  stepHeld(rows: Int32Array, reset: Uint8Array, n: number, x: Float32Array, y: Float32Array, h: Float32Array | null, offsets: ArrayLike<number> | undefined, from: number, token: number): boolean {
     const t0 = this.o.profile ? performance.now() : 0;
     let staged = this.step.stage(x, n);
     if (staged === null) return false;
     const table = this.table;
-    for (let j = 0; j < n; j++) {
-      const r = rows[j];
-      table.touch(r);
-      table.queued(r); // no reset waits: the row had no queued events
+    // The same rows as the last call, on an LRU order nothing changed since and with no idle
+    // clock: touching them again would leave every list and counter as it is (and between the
+    // touch and the booking below no callback can run), so the per-row bookkeeping is skipped.
+    const again = token === this.heldToken && from === 0 && n === this.heldN && table.lruStamp === this.heldStamp && this.o.idleTtlMs === Infinity;
+    if (!again) {
+      for (let j = 0; j < n; j++) {
+        const r = rows[j];
+        table.touch(r);
+        table.queued(r); // no reset waits: the row had no queued events
+      }
+      const generation = table.generation;
+      table.evictIdle();
+      // An onEvict callback that added a key may have moved kernel memory: stage again.
+      if (table.generation !== generation) staged = this.step.stage(x, n) as Float32Array;
     }
-    const generation = table.generation;
-    table.evictIdle();
-    // An onEvict callback that added a key may have moved kernel memory: stage again.
-    if (table.generation !== generation) staged = this.step.stage(x, n) as Float32Array;
     const t1 = this.o.profile ? performance.now() : 0;
     this.step.run(rows, reset, n, staged, y, h);
     if (this.o.profile) this.st.stepMs += performance.now() - t1;
     this.st.steps++;
     this.st.events += n;
     if (offsets === undefined) {
-      for (let j = 0; j < n; j++) table.stepped(rows[j], NO_OFFSET);
+      if (!again) for (let j = 0; j < n; j++) table.stepped(rows[j], NO_OFFSET);
     } else {
-      for (let j = 0; j < n; j++) table.stepped(rows[j], offsets[from + j]);
+      if (again) for (let j = 0; j < n; j++) table.steppedOffset(rows[j], offsets[from + j]);
+      else for (let j = 0; j < n; j++) table.stepped(rows[j], offsets[from + j]);
       const off = offsets[from + n - 1];
       if (!(this.offset >= off)) this.offset = off;
     }
+    this.heldToken = from === 0 ? token : -1;
+    this.heldN = n;
+    this.heldStamp = table.lruStamp;
     if (this.o.profile) this.st.flushMs += performance.now() - t0;
     return true;
   }

@@ -88,10 +88,10 @@ export class KeyedStep {
     if (this.resident) {
       const slab = this.resident;
       for (let j = 0; j < n; j++) if (reset[j] === 1) slab.zero(rows[j]);
-      slab.step(rows, n, x);
-      // The top rows go once into the buffer the outputs keep (or a scratch the head reads).
+      // The top rows go once into the buffer the outputs keep (or a scratch the head reads);
+      // onnxruntime writes them there itself.
       const top = this.withHead ? (h ?? this.top.subarray(0, n * H)) : y;
-      slab.top(rows, n, top);
+      slab.step(rows, n, x, top);
       if (this.withHead) this.model.headInPlace(this.topState(n, top), y);
       else if (h) h.set(top);
     } else {
