@@ -24,10 +24,13 @@ function block(keys: string[], seed: number, bad?: { row: number; value: number 
 }
 
 /** The steps through per-event recurrentByKey (a block's rows in one synchronous run); rows with a bad value are left out, as the error channel drops them. */
-async function perEvent(model: RecurrentModel, steps: Step[], engine: StepEngine, maxBatch: number): Promise<Array<{ key: string; y: number[] }>> {
+type Emit = 'output' | 'hidden' | 'all';
+type Row = { key: string; y: number[]; h?: number[] };
+
+async function perEvent(model: RecurrentModel, steps: Step[], engine: StepEngine, maxBatch: number, emit: Emit): Promise<Row[]> {
   const control = new KeyedRecurrentControl<string>();
   const subject = new Subject<KeyedEvent<string>>();
-  const done = lastValueFrom(subject.pipe(recurrentByKey<string>(model, { engine, maxBatch, control, onError: () => undefined }), toArray()));
+  const done = lastValueFrom(subject.pipe(recurrentByKey<string>(model, { engine, maxBatch, emit, control, onError: () => undefined }), toArray()));
   for (const s of steps) {
     if ('act' in s) {
       s.act(control);
@@ -38,17 +41,17 @@ async function perEvent(model: RecurrentModel, steps: Step[], engine: StepEngine
     await Promise.resolve();
   }
   subject.complete();
-  return (await done).map((o: KeyedOutput<string>) => ({ key: o.key, y: Array.from(o.y) }));
+  return (await done).map((o: KeyedOutput<string>) => ({ key: o.key, y: Array.from(o.y), ...(o.h ? { h: Array.from(o.h) } : {}) }));
 }
 
-async function batched(model: RecurrentModel, steps: Step[], engine: StepEngine, maxBatch: number, errors: Array<{ code: string; row: number }>): Promise<Array<{ key: string; y: number[] }>> {
+async function batched(model: RecurrentModel, steps: Step[], engine: StepEngine, maxBatch: number, emit: Emit, errors: Array<{ code: string; row: number }>): Promise<Row[]> {
   const control = new KeyedRecurrentControl<string>();
   const subject = new Subject<KeyedBlock<string>>();
   const onError = (e: InvalidInputError, input: unknown): void => {
     errors.push({ code: e.code, row: (input as KeyedBlockRow<string>).row });
   };
   // Read each output as it comes: its keys are the input's own array, which the steps mutate later.
-  const done = lastValueFrom(subject.pipe(recurrentByKeyBatch<string>(model, { engine, maxBatch, control, onError }), map(rowsOf), toArray()));
+  const done = lastValueFrom(subject.pipe(recurrentByKeyBatch<string>(model, { engine, maxBatch, emit, control, onError }), map(rowsOf), toArray()));
   for (const s of steps) {
     if ('act' in s) s.act(control);
     else subject.next(s.block);
@@ -57,8 +60,9 @@ async function batched(model: RecurrentModel, steps: Step[], engine: StepEngine,
   return (await done).flat();
 }
 
-function rowsOf(o: KeyedOutputBlock<string>): Array<{ key: string; y: number[] }> {
-  return Array.from({ length: o.rows }, (_, j) => ({ key: o.keys[j] as string, y: Array.from(o.y.subarray(j * o.yLen, (j + 1) * o.yLen)) }));
+function rowsOf(o: KeyedOutputBlock<string>): Row[] {
+  const H = o.h ? o.h.length / o.rows : 0;
+  return Array.from({ length: o.rows }, (_, j) => ({ key: o.keys[j] as string, y: Array.from(o.y.subarray(j * o.yLen, (j + 1) * o.yLen)), ...(o.h ? { h: Array.from(o.h.subarray(j * H, (j + 1) * H)) } : {}) }));
 }
 
 describe('recurrentByKeyBatch fast path', () => {
@@ -66,7 +70,7 @@ describe('recurrentByKeyBatch fast path', () => {
     delete process.env.SEQSTREAM_ENGINE;
   });
   for (const engine of engines) {
-    it(`${engine}: same bits as per-event across remembered rows, keys mutated in place, deletes, LRU evictions and bad values`, async () => {
+    it(`${engine}: same bits as per-event (y, and h with emit 'all') across remembered rows, keys mutated in place, deletes and bad values`, async () => {
       const model = RecurrentModel.create({ cell: 'lstm', inputSize: I, hiddenSize: 8, head: { outputSize: 2 }, seed: 3 });
       const makeSteps = (): Step[] => {
         const shared = Array.from({ length: 40 }, (_, k) => `k${k}`); // one array, sent again and mutated in place between blocks
@@ -90,11 +94,16 @@ describe('recurrentByKeyBatch fast path', () => {
         { block: block(shared, 11) },
         ];
       };
-      for (const maxBatch of [16, 64]) {
-        const want = await perEvent(model, makeSteps(), engine, maxBatch);
+      for (const [maxBatch, emit] of [
+        [16, 'output'],
+        [64, 'output'],
+        [64, 'hidden'],
+        [16, 'all'],
+      ] as const) {
+        const want = await perEvent(model, makeSteps(), engine, maxBatch, emit);
         const errors: Array<{ code: string; row: number }> = [];
-        const got = await batched(model, makeSteps(), engine, maxBatch, errors);
-        expect(got).toEqual(want);
+        const got = await batched(model, makeSteps(), engine, maxBatch, emit, errors);
+        expect(got, `maxBatch ${maxBatch}, emit ${emit}`).toEqual(want);
         expect(errors).toEqual([
           { code: 'SEQ_INPUT_NON_FINITE', row: 37 },
           { code: 'SEQ_INPUT_NON_FINITE', row: 2 },
