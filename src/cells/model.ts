@@ -78,7 +78,8 @@ export class RecurrentModel {
   readonly head: HeadWeights | null;
   private _version = 0;
   private readonly derivedValues = new Map<symbol, { version: number; value: unknown; free: (value: never) => void }>();
-  private readonly scratch: StepScratch;
+  /** Step scratch, made on the first `step` (a model trained only through a TBPTT engine never needs it). */
+  private scratch: StepScratch | null = null;
   private readonly params: Map<string, Parameter>;
 
   private constructor(config: ResolvedModelConfig, init: (name: string, shape: number[]) => Float32Array) {
@@ -114,7 +115,6 @@ export class RecurrentModel {
           bias: param('head.bias', [config.head.outputSize]),
         }
       : null;
-    this.scratch = createStepScratch(G * H);
   }
 
   /** Creates a model with PyTorch's default initialisation, `U(-1/sqrt(H), 1/sqrt(H))` for every parameter. */
@@ -125,8 +125,15 @@ export class RecurrentModel {
     }
     const random = options.seed === undefined ? Math.random : seededRandom(options.seed);
     const bound = 1 / Math.sqrt(config.hiddenSize);
+    // Every parameter is a view into one Float32Array: one backing store per model, not one per parameter.
+    const H = config.hiddenSize;
+    const GH = cellFor(config.cell).gates * H;
+    let total = config.head ? config.head.outputSize * (H + 1) : 0;
+    for (let k = 0; k < config.numLayers; k++) total += GH * ((k === 0 ? config.inputSize : H) + H + 2);
+    const slab = new Float32Array(total);
+    let next = 0;
     return new RecurrentModel(config, (_name, shape) => {
-      const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+      const data = slab.subarray(next, (next += shape.reduce((a, b) => a * b, 1)));
       for (let i = 0; i < data.length; i++) data[i] = (random() * 2 - 1) * bound;
       return data;
     });
@@ -220,6 +227,7 @@ export class RecurrentModel {
     const cell = this.cellDefinition;
     let input: ArrayLike<number> = x;
     for (let k = 0; k < this.layers.length; k++) {
+      this.scratch ??= createStepScratch(cell.gates * this.config.hiddenSize);
       stepLayer(cell, this.layers[k], input, 0, state.h[k], state.c ? state.c[k] : null, state.batch, this.scratch);
       input = state.h[k];
     }

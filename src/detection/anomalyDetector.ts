@@ -50,6 +50,9 @@ export interface AnomalyDetectorJSON {
 }
 
 const DAY_MS = 86_400_000;
+/** The forecaster's input of one step, written in full by every update before use: shared by every detector (one thread). */
+const CALENDAR_FEATURES = new Float64Array(5);
+const VALUE_FEATURES = new Float64Array(1);
 const WEEK_MS = 7 * DAY_MS;
 
 /**
@@ -103,7 +106,7 @@ export class AnomalyDetector {
     this.options = 'resolved' in options ? (options as ResolvedDetectorOptions) : resolveDetectorOptions(options);
     const o = this.options;
     this.decay = o.refractory > 0 ? Math.exp(-1 / o.refractory) : 0;
-    this.features = new Float64Array(o.calendar ? 5 : 1);
+    this.features = o.calendar ? CALENDAR_FEATURES : VALUE_FEATURES;
     this.forecaster = new RecurrentForecaster(
       { inputSize: this.features.length, cell: o.cell, hiddenSize: o.hiddenSize, window: o.window, learningRate: o.learningRate, clipGradNorm: o.clipGradNorm, seed: o.seed },
       restored?.forecaster,

@@ -37,8 +37,8 @@ export interface ContextMemoryJSON {
 
 /** Sensor facts are 0..2*bits-1; a carried context with id i is fact NEURON + i. */
 const NEURON = 64;
-/** Int32 fields per context: left half, right mask | zero-level << 8, times active, next context of the same left half. */
-const CTX = 4;
+/** Int32 fields per context: right mask | zero-level << 8, times active, next context of the same left half (its left half is the chain it is on). */
+const CTX = 3;
 /** Int32 fields per left half: first context, facts offset, facts length | sensor mask << 8, next half with the same sensor mask. */
 const SEMI = 4;
 const EMPTY_I32 = new Int32Array(0);
@@ -67,8 +67,9 @@ const ACTIVE: number[] = [];
  *    failed, plus the share of what was seen that had never been seen.
  * 5. The strongest `maxActive` active contexts and the current facts form the next left group.
  * 6. After a score >= `restThreshold`, the next `rest` readings score 0 (so do the first `rest`).
- * Memory: at most `maxContexts` contexts and as many left halves, 16 bytes each plus 2 per fact and
- * an index of 8 bytes per half, in five typed arrays that grow on demand (a fresh memory has none).
+ * Memory: at most `maxContexts` contexts (12 bytes each) and as many left halves (16 bytes each,
+ * plus 2 per fact and an index of at most 8 bytes per half), in four typed arrays that grow on
+ * demand (a fresh memory has none) and lose their slack once the memory is full.
  * One deviation from CAD OSE: once the memory is full, a new zero-level context is counted as the
  * one new thing seen and no potential contexts are built (they could not be stored), which also
  * keeps a full memory's step cheap.
@@ -97,7 +98,7 @@ export class ContextMemory {
   /** Per sensor mask, the last left half with that mask (-1 none); a plain array, as small typed arrays cost more to create. */
   private maskHead: number[] = [];
   /** Open-addressing index of the left halves by their facts (slot = half + 1, 0 = free). */
-  private table = EMPTY_I32;
+  private table = EMPTY_U16;
   private left: number[] = [];
   private sinceHigh = 0;
   // Per-step values read by visit().
@@ -132,7 +133,7 @@ export class ContextMemory {
     let newContext = -1;
     if (this.left.length > 0) {
       const found = this.find(this.left, current);
-      if (found >= 0) this.ctx[found * CTX + 1] |= 1 << 8;
+      if (found >= 0) this.ctx[found * CTX] |= 1 << 8;
       else {
         newFlag = true;
         newContext = this.store(this.left, current, 1);
@@ -203,16 +204,16 @@ export class ContextMemory {
     // A partial left half only matters for potential new contexts.
     if (!full && !potential) return;
     const ctx = this.ctx;
-    for (let c = semi[s * SEMI]; c >= 0; c = ctx[c * CTX + 3]) {
+    for (let c = semi[s * SEMI]; c >= 0; c = ctx[c * CTX + 2]) {
       if (c === this.newContext) continue;
-      const r = ctx[c * CTX + 1] & 0xff;
+      const r = ctx[c * CTX] & 0xff;
       const hit = r & this.current;
       if (full) this.predicted++;
       if (hit === 0) continue;
       if (full && hit === r) {
-        ctx[c * CTX + 2]++;
+        ctx[c * CTX + 1]++;
         ACTIVE.push(c);
-      } else if (potential && ctx[c * CTX + 1] >> 8 === 1) {
+      } else if (potential && ctx[c * CTX] >> 8 === 1) {
         const leftFacts = this.crossedFacts(s);
         POTENTIALS.set(leftFacts.join(',') + '|' + hit, [leftFacts, hit]);
       }
@@ -224,7 +225,7 @@ export class ContextMemory {
     const k = this.maxActive;
     if (active.length <= k) return active.slice();
     const ctx = this.ctx;
-    const above = (a: number, b: number) => ctx[a * CTX + 2] > ctx[b * CTX + 2] || (ctx[a * CTX + 2] === ctx[b * CTX + 2] && a > b);
+    const above = (a: number, b: number) => ctx[a * CTX + 1] > ctx[b * CTX + 1] || (ctx[a * CTX + 1] === ctx[b * CTX + 1] && a > b);
     // A sorted (weakest first) list of the best k so far; each candidate displaces the weakest.
     const best = active.slice(0, k).sort((a, b) => (above(a, b) ? 1 : -1));
     for (let i = k; i < active.length; i++) {
@@ -274,7 +275,7 @@ export class ContextMemory {
   private find(leftFacts: number[], right: number): number {
     const s = this.findSemi(leftFacts);
     if (s < 0) return -1;
-    for (let c = this.semi[s * SEMI]; c >= 0; c = this.ctx[c * CTX + 3]) if ((this.ctx[c * CTX + 1] & 0xff) === right) return c;
+    for (let c = this.semi[s * SEMI]; c >= 0; c = this.ctx[c * CTX + 2]) if ((this.ctx[c * CTX] & 0xff) === right) return c;
     return -1;
   }
 
@@ -286,18 +287,22 @@ export class ContextMemory {
     const c = this.nContexts++;
     if ((c + 1) * CTX > this.ctx.length) this.ctx = grow(this.ctx, Math.min(this.maxContexts, Math.max(4, 2 * c)) * CTX);
     const i = c * CTX;
-    this.ctx[i] = s;
-    this.ctx[i + 1] = right | (zero << 8);
-    this.ctx[i + 2] = 0;
-    this.ctx[i + 3] = this.semi[s * SEMI];
+    this.ctx[i] = right | (zero << 8);
+    this.ctx[i + 1] = 0;
+    this.ctx[i + 2] = this.semi[s * SEMI];
     this.semi[s * SEMI] = c;
+    // Full: no half or fact can be added any more, so the growth slack goes.
+    if (this.nContexts === this.maxContexts) {
+      this.semi = this.semi.slice(0, this.nSemis * SEMI);
+      this.facts = this.facts.slice(0, this.nFacts);
+    }
     return c;
   }
 
   private addSemi(facts: number[]): number {
     const s = this.nSemis++;
-    if ((s + 1) * SEMI > this.semi.length) this.semi = grow(this.semi, Math.min(this.maxContexts, Math.max(4, 2 * s)) * SEMI);
-    while (this.nFacts + facts.length > this.facts.length) this.facts = grow(this.facts, Math.max(32, this.facts.length * 2));
+    if ((s + 1) * SEMI > this.semi.length) this.semi = grow(this.semi, Math.min(this.maxContexts, Math.max(4, Math.ceil(1.5 * s))) * SEMI);
+    while (this.nFacts + facts.length > this.facts.length) this.facts = grow(this.facts, Math.max(32, Math.ceil(this.facts.length * 1.5)));
     this.semi[s * SEMI] = -1;
     this.semi[s * SEMI + 1] = this.nFacts;
     this.semi[s * SEMI + 2] = facts.length;
@@ -330,21 +335,23 @@ export class ContextMemory {
   }
 
   private rehash(size: number): void {
-    this.table = new Int32Array(size);
+    this.table = new Uint16Array(size);
     for (let s = 0; s < this.nSemis; s++) this.insert(s);
   }
 
   /** The state as plain JSON; `new ContextMemory(options, json)` continues exactly from it. */
   toJSON(): ContextMemoryJSON {
     const ctx = Array.from({ length: this.nContexts }, (_, c) => c * CTX);
+    const ctxLeft = new Array<number>(this.nContexts);
+    for (let s = 0; s < this.nSemis; s++) for (let c = this.semi[s * SEMI]; c >= 0; c = this.ctx[c * CTX + 2]) ctxLeft[c] = s;
     const semis = Array.from({ length: this.nSemis }, (_, s) => s * SEMI);
     return {
       contexts: this.nContexts,
       semis: this.nSemis,
-      ctxLeft: ctx.map((i) => this.ctx[i]),
-      ctxRight: ctx.map((i) => this.ctx[i + 1] & 0xff),
-      ctxCount: ctx.map((i) => this.ctx[i + 2]),
-      ctxZero: ctx.map((i) => this.ctx[i + 1] >> 8),
+      ctxLeft,
+      ctxRight: ctx.map((i) => this.ctx[i] & 0xff),
+      ctxCount: ctx.map((i) => this.ctx[i + 1]),
+      ctxZero: ctx.map((i) => this.ctx[i] >> 8),
       semiOffset: semis.map((i) => this.semi[i + 1]),
       semiLength: semis.map((i) => this.semi[i + 2] & 0xff),
       facts: Array.from(this.facts.subarray(0, this.nFacts)),
@@ -383,15 +390,14 @@ export class ContextMemory {
     for (let c = 0; c < this.nContexts; c++) {
       const s = json.ctxLeft[c];
       const i = c * CTX;
-      this.ctx[i] = s;
-      this.ctx[i + 1] = json.ctxRight[c] | (json.ctxZero[c] << 8);
-      this.ctx[i + 2] = json.ctxCount[c];
-      this.ctx[i + 3] = this.semi[s * SEMI];
+      this.ctx[i] = json.ctxRight[c] | (json.ctxZero[c] << 8);
+      this.ctx[i + 1] = json.ctxCount[c];
+      this.ctx[i + 2] = this.semi[s * SEMI];
       this.semi[s * SEMI] = c;
     }
     let size = 16;
     while (size < 2 * this.nSemis) size *= 2;
-    this.table = EMPTY_I32;
+    this.table = EMPTY_U16;
     if (this.nSemis > 0) this.rehash(size);
     this.left = json.left.slice();
     this.sinceHigh = json.sinceHigh;

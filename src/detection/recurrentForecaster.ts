@@ -68,13 +68,12 @@ export class RecurrentForecaster {
   private readonly inputSize: number;
   private readonly window: number;
   private readonly clip: number;
-  private readonly y = new Float32Array(1);
-  private readonly target = new Float64Array(1);
   private readonly inputs: Float64Array;
   private readonly targets: Float64Array;
   private open = 0;
-  private startH: Float64Array[];
-  private startC: Float64Array[] | null;
+  /** Online state at the start of the open window (views into the forecaster's one buffer). */
+  private readonly startH: Float64Array[];
+  private readonly startC: Float64Array[] | null;
   private predicted = NaN;
 
   constructor(options: RecurrentForecasterOptions, restored?: RecurrentForecasterJSON) {
@@ -90,11 +89,17 @@ export class RecurrentForecaster {
     // engine then costs only its buffers (thousands of keys, one engine each).
     this.engine = createFusedTbpttEngine(this.model, { k1: this.window, k2: this.window, loss: 'mse', kernel: 'js', compact: true });
     this.grads = sharedGradients(this.model);
-    this.inputs = new Float64Array(this.window * this.inputSize);
-    this.targets = new Float64Array(this.window);
+    // One backing store for the open window: its inputs, targets and start state.
     const state = this.engine.state();
-    this.startH = state.h;
-    this.startC = state.c;
+    const stateSizes = [...state.h, ...(state.c ?? [])].map((a) => a.length);
+    const open = new Float64Array(this.window * (this.inputSize + 1) + stateSizes.reduce((a, b) => a + b, 0));
+    let next = 0;
+    const view = (n: number) => open.subarray(next, (next += n));
+    this.inputs = view(this.window * this.inputSize);
+    this.targets = view(this.window);
+    this.startH = state.h.map((a) => view(a.length));
+    this.startC = state.c ? state.c.map((a) => view(a.length)) : null;
+    this.remember(state);
     if (restored) this.replay(restored);
   }
 
@@ -107,23 +112,21 @@ export class RecurrentForecaster {
   observe(value: number, features: ArrayLike<number>): void {
     const e = this.engine;
     if (this.open > 0) {
-      this.target[0] = value;
-      e.labelLast(this.target);
+      TARGET[0] = value;
+      e.labelLast(TARGET);
       this.targets[this.open - 1] = value;
       if (e.windowDue()) {
         const out = learnWindow(this.model, e, this.grads, { optimizer: this.optimizer, clipGradNorm: this.clip });
         // A non-finite window keeps the weights and restarts the state from zeros (trainOnline does the same).
         if (out.status === 'non_finite') e.reset();
-        const state = e.state();
-        this.startH = state.h;
-        this.startC = state.c;
+        this.remember(e.state());
         this.open = 0;
       }
     }
     for (let k = 0; k < this.inputSize; k++) this.inputs[this.open * this.inputSize + k] = features[k];
     this.open++;
-    e.step(features, null, this.y);
-    this.predicted = this.y[0];
+    e.step(features, null, Y);
+    this.predicted = Y[0];
   }
 
   /** The state as plain JSON (exact). */
@@ -139,10 +142,14 @@ export class RecurrentForecaster {
     };
   }
 
+  private remember(state: { h: Float64Array[]; c: Float64Array[] | null }): void {
+    state.h.forEach((h, l) => this.startH[l].set(h));
+    if (this.startC && state.c) state.c.forEach((c, l) => (this.startC as Float64Array[])[l].set(c));
+  }
+
   /** Re-steps the open window from its start state: the same weights give the same tape and state. */
   private replay(json: RecurrentForecasterJSON): void {
-    this.startH = json.startH.map((a) => Float64Array.from(a));
-    this.startC = json.startC ? json.startC.map((a) => Float64Array.from(a)) : null;
+    this.remember({ h: json.startH.map((a) => Float64Array.from(a)), c: json.startC ? json.startC.map((a) => Float64Array.from(a)) : null });
     this.engine.reset(this.startH, this.startC);
     const n = json.inputs.length / this.inputSize;
     const x = new Float64Array(this.inputSize);
@@ -151,12 +158,16 @@ export class RecurrentForecaster {
       this.inputs.set(x, j * this.inputSize);
       const target = j < n - 1 ? [json.targets[j]] : null;
       if (target) this.targets[j] = target[0];
-      this.engine.step(x, target, this.y);
+      this.engine.step(x, target, Y);
     }
     this.open = n;
     this.predicted = json.prediction ?? NaN;
   }
 }
+
+/** One-value scratch shared by every forecaster (one thread): the step's forecast, the last step's target. */
+const Y = new Float32Array(1);
+const TARGET = new Float64Array(1);
 
 /** Gradient buffers shared by the forecasters of one shape: a window's gradients are written in full, clipped and applied within one `observe`. */
 const GRADIENTS = new Map<string, Float64Array[]>();

@@ -76,6 +76,6 @@ export function createActivationTape(model: RecurrentModel, capacity: number, ba
     target: alloc(n * O),
     pre: alloc((G + 1) * H),
     hasTarget: new Uint8Array(capacity),
-    version: new Float64Array(capacity),
+    version: alloc(capacity),
   };
 }

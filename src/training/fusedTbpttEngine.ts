@@ -1,7 +1,7 @@
 import { createActivationTape, type ActivationTape } from './activationTape.js';
 import { backwardWindow, createBpttScratch, type BpttScratch } from './bptt.js';
 import type { RecurrentModel } from '../cells/model.js';
-import { createPackedWeights, refreshPackedWeights } from './packedWeights.js';
+import { createPackedWeights, refreshPackedWeights, transposePackedWeights } from './packedWeights.js';
 import { recordStep } from './recordStep.js';
 import { jsTrainKernel, withTrainKernel, type Float64Allocator } from '../kernels/trainKernel.js';
 import type { TbpttEngine, TbpttEngineOptions, TbpttWindow } from './tbpttEngine.js';
@@ -35,8 +35,9 @@ export function createFusedTbpttEngine(model: RecurrentModel, options: TbpttEngi
   const B = options.batch ?? 1;
   const { hiddenSize: H, inputSize: I, numLayers: L } = model.config;
   // Every buffer the matrix products touch lives in the kernel's memory (WebAssembly or plain).
+  const compact = options.compact === true && options.kernel === 'js';
   const { kernel, value: bufs } =
-    options.compact && options.kernel === 'js'
+    compact
       ? compactBuffers(model, k2, B)
       : withTrainKernel(
           (alloc) => ({
@@ -52,8 +53,10 @@ export function createFusedTbpttEngine(model: RecurrentModel, options: TbpttEngi
   const C0 = I + H;
   const O = tape.outputSize;
   const lstm = tape.cPrev !== null;
-  const hCur = Array.from({ length: L }, () => new Float64Array(B * H));
-  const cCur = lstm ? Array.from({ length: L }, () => new Float64Array(B * H)) : null;
+  // The online state: in the compact engine's slab, else arrays of its own.
+  const own = bufs as { hCur?: Float64Array[]; cCur?: Float64Array[] };
+  const hCur: Float64Array[] = own.hCur ?? Array.from({ length: L }, () => new Float64Array(B * H));
+  const cCur: Float64Array[] | null = lstm ? (own.cCur ?? Array.from({ length: L }, () => new Float64Array(B * H))) : null;
   const schedule = new TbpttSchedule(k1, k2);
 
   return engineWithSchedule(schedule, {
@@ -96,6 +99,8 @@ export function createFusedTbpttEngine(model: RecurrentModel, options: TbpttEngi
       for (let j = 0; j < n; j++) if (tape.version[(first + j) % k2] !== model.version) fresh = false;
       let result;
       if (fresh) {
+        // Compact engines share the transposes: this engine's go in first.
+        if (compact) transposePackedWeights(model, weights);
         result = backwardWindow(model, weights, tape, first, n, lossLength, loss, grads, scratch, kernel);
       } else {
         const rt = rerun;
@@ -122,6 +127,7 @@ export function createFusedTbpttEngine(model: RecurrentModel, options: TbpttEngi
           rt.version[j] = model.version;
           recordStep(model, weights, rt, j, kernel);
         }
+        if (compact) transposePackedWeights(model, weights);
         result = backwardWindow(model, weights, rt, 0, n, lossLength, loss, grads, scratch, kernel);
       }
       return { start, length: n, lossStart, lossLength, loss: result.loss, rows: result.rows };
@@ -145,7 +151,7 @@ export function createFusedTbpttEngine(model: RecurrentModel, options: TbpttEngi
 }
 
 /** Work buffers shared by the compact engines of one shape (one thread: a window's backward runs to its end before another starts). */
-const SHARED = new Map<string, { rerun: ActivationTape; scratch: BpttScratch }>();
+const SHARED = new Map<string, { rerun: ActivationTape; scratch: BpttScratch; transposes: { wcatT: Float64Array[]; headWT: Float64Array } }>();
 
 /**
  * The `compact` engine's buffers: the re-run tape and the backward scratch shared per shape
@@ -158,10 +164,18 @@ function compactBuffers(model: RecurrentModel, k2: number, B: number) {
   const shape = [cell, inputSize, hiddenSize, numLayers, model.head ? model.head.outputSize : -1, k2, B].join('/');
   let shared = SHARED.get(shape);
   if (!shared) {
-    shared = { rerun: createActivationTape(model, k2, B), scratch: createBpttScratch(model, k2, B) };
+    const packed = createPackedWeights(model);
+    shared = { rerun: createActivationTape(model, k2, B), scratch: createBpttScratch(model, k2, B), transposes: { wcatT: packed.layers.map((p) => p.wcatT), headWT: packed.headWT } };
     SHARED.set(shape, shared);
   }
-  const own = (alloc: Float64Allocator) => ({ tape: createActivationTape(model, k2, B, alloc), weights: createPackedWeights(model, alloc) });
+  const L = numLayers;
+  const transposes = shared.transposes;
+  const own = (alloc: Float64Allocator) => ({
+    tape: createActivationTape(model, k2, B, alloc),
+    weights: createPackedWeights(model, alloc, transposes),
+    hCur: Array.from({ length: L }, () => alloc(B * hiddenSize)),
+    cCur: Array.from({ length: cell === 'lstm' ? L : 0 }, () => alloc(B * hiddenSize)),
+  });
   let total = 0;
   own((n) => {
     total += n;
@@ -170,7 +184,7 @@ function compactBuffers(model: RecurrentModel, k2: number, B: number) {
   const slab = new Float64Array(total);
   let next = 0;
   const value = own((n) => slab.subarray(next, (next += n)));
-  return { kernel, value: { ...value, ...shared } };
+  return { kernel, value: { ...value, rerun: shared.rerun, scratch: shared.scratch } };
 }
 
 function copy(dst: Float64Array, dOff: number, src: Float64Array, sOff: number, n: number): void {

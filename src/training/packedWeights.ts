@@ -25,21 +25,26 @@ export interface PackedWeights {
  * refreshPackedWeights(model, packed); // no-op until the model's version changes
  * ```
  */
-export function createPackedWeights(model: RecurrentModel, alloc: Float64Allocator = (n) => new Float64Array(n)): PackedWeights {
+export function createPackedWeights(
+  model: RecurrentModel,
+  alloc: Float64Allocator = (n) => new Float64Array(n),
+  /** Transpose buffers to use instead of allocating them (shared by engines that redo them with `transposePackedWeights` before each backward pass). */
+  transposes?: { readonly wcatT: readonly Float64Array[]; readonly headWT: Float64Array },
+): PackedWeights {
   const G = model.cellDefinition.gates;
   const H = model.config.hiddenSize;
   const O = model.head ? model.head.outputSize : 0;
   const packed: PackedWeights = {
     version: -1,
-    layers: model.layers.map((l) => ({
+    layers: model.layers.map((l, i) => ({
       I: l.inputSize,
       wcat: alloc(G * H * (l.inputSize + H)),
-      wcatT: alloc(G * H * (l.inputSize + H)),
+      wcatT: transposes ? transposes.wcatT[i] : alloc(G * H * (l.inputSize + H)),
       bIh: alloc(G * H),
       bHh: alloc(G * H),
     })),
     headW: alloc(O * H),
-    headWT: alloc(O * H),
+    headWT: transposes ? transposes.headWT : alloc(O * H),
     headB: alloc(O),
   };
   refreshPackedWeights(model, packed);
@@ -66,7 +71,6 @@ export function refreshPackedWeights(model: RecurrentModel, packed: PackedWeight
     const wih = layer.weightIh;
     const whh = layer.weightHh;
     const wcat = p.wcat;
-    const wcatT = p.wcatT;
     for (let r = 0; r < GH; r++) {
       const ro = r * C;
       for (let k = 0; k < I; k++) wcat[ro + k] = wih[r * I + k];
@@ -74,6 +78,37 @@ export function refreshPackedWeights(model: RecurrentModel, packed: PackedWeight
       p.bIh[r] = layer.biasIh[r];
       p.bHh[r] = layer.biasHh[r];
     }
+  });
+  const head = model.head;
+  if (head) {
+    const { inputSize: H, outputSize: O } = head;
+    for (let o = 0; o < O; o++) {
+      packed.headB[o] = head.bias[o];
+      for (let k = 0; k < H; k++) packed.headW[o * H + k] = head.weight[o * H + k];
+    }
+  }
+  transposePackedWeights(model, packed);
+  packed.version = model.version;
+}
+
+/**
+ * Fills the transposes (`wcatT`, `headWT`) of `packed` from its rows (`wcat`, `headW`): the part
+ * of {@link refreshPackedWeights} that engines sharing one transpose buffer redo before a backward pass.
+ *
+ * @example
+ * ```ts
+ * transposePackedWeights(model, packed);
+ * ```
+ */
+export function transposePackedWeights(model: RecurrentModel, packed: PackedWeights): void {
+  const G = model.cellDefinition.gates;
+  model.layers.forEach((layer, l) => {
+    const { inputSize: I, hiddenSize: H } = layer;
+    const GH = G * H;
+    const C = I + H;
+    const p = packed.layers[l];
+    const wcat = p.wcat;
+    const wcatT = p.wcatT;
     // Transpose in 16x16 tiles: a plain column walk strides G*H*8 bytes per write and thrashes the cache.
     for (let r0 = 0; r0 < GH; r0 += 16) {
       const r1 = Math.min(GH, r0 + 16);
@@ -89,13 +124,6 @@ export function refreshPackedWeights(model: RecurrentModel, packed: PackedWeight
   const head = model.head;
   if (head) {
     const { inputSize: H, outputSize: O } = head;
-    for (let o = 0; o < O; o++) {
-      packed.headB[o] = head.bias[o];
-      for (let k = 0; k < H; k++) {
-        packed.headW[o * H + k] = head.weight[o * H + k];
-        packed.headWT[k * O + o] = head.weight[o * H + k];
-      }
-    }
+    for (let o = 0; o < O; o++) for (let k = 0; k < H; k++) packed.headWT[k * O + o] = packed.headW[o * H + k];
   }
-  packed.version = model.version;
 }

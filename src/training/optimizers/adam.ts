@@ -1,4 +1,4 @@
-import { defineOptimizer, paramBuffers, type Optimizer, type OptimizerJSON } from './optimizer.js';
+import { defineOptimizer, paramBuffers, reserveParamBuffers, type Optimizer, type OptimizerJSON } from './optimizer.js';
 import { numberOption } from '../../options.js';
 
 /** Options of {@link adam}, PyTorch's `torch.optim.Adam`. */
@@ -35,15 +35,18 @@ export function adam(options: AdamOptions = {}, restored?: OptimizerJSON): Optim
     const stepSize = rate / (1 - Math.pow(b1, steps));
     // PyTorch: denom = sqrt(v) / sqrt(1 - b2^t) + eps; multiplying by the inverse saves a division per element
     const invBc2Sqrt = 1 / Math.sqrt(1 - Math.pow(b2, steps));
+    if (state.size < params.length) reserveParamBuffers(state, params, ADAM_BUFFERS);
     for (let i = 0; i < params.length; i++) {
       const p = params[i].data;
       const g = grads[i];
       const n = p.length;
-      const [m, v] = paramBuffers(state, params[i].name, ['exp_avg', 'exp_avg_sq'], n);
+      const [m, v] = paramBuffers(state, params[i].name, ADAM_BUFFERS, n);
       adamUpdate(p, g, m, v, n, b1, b2, stepSize, invBc2Sqrt, eps, weightDecay);
     }
   });
 }
+
+const ADAM_BUFFERS = ['exp_avg', 'exp_avg_sq'] as const;
 
 /** The per-element update, a top-level function so the engine compiles one tight loop for it. */
 function adamUpdate(

@@ -44,14 +44,45 @@ export function paramBuffers(state: Map<string, Record<string, Float64Array>>, n
     rec = {};
     state.set(name, rec);
   }
+  // The missing buffers of one parameter share one backing store (fewer, larger allocations).
+  let missing = 0;
+  for (const k of keys) if (!rec[k] || rec[k].length !== n) missing++;
+  const fresh = missing > 0 ? new Float64Array(missing * n) : null;
+  let next = 0;
   return keys.map((k) => {
     let b = rec![k];
     if (!b || b.length !== n) {
-      b = new Float64Array(n);
+      b = (fresh as Float64Array).subarray(next, (next += n));
       rec![k] = b;
     }
     return b;
   });
+}
+
+/**
+ * Creates (zeroed) the named buffers that `params` do not have yet, all views into one
+ * Float64Array: one backing store per optimizer instead of one per buffer (thousands of small
+ * models). {@link paramBuffers} then finds them.
+ *
+ * @example
+ * ```ts
+ * reserveParamBuffers(state, model.parameters(), ['exp_avg', 'exp_avg_sq']);
+ * ```
+ */
+export function reserveParamBuffers(state: Map<string, Record<string, Float64Array>>, params: readonly { name: string; data: { length: number } }[], keys: readonly string[]): void {
+  let total = 0;
+  for (const p of params) for (const k of keys) if (state.get(p.name)?.[k]?.length !== p.data.length) total += p.data.length;
+  if (total === 0) return;
+  const slab = new Float64Array(total);
+  let next = 0;
+  for (const p of params) {
+    let rec = state.get(p.name);
+    if (!rec) {
+      rec = {};
+      state.set(p.name, rec);
+    }
+    for (const k of keys) if (rec[k]?.length !== p.data.length) rec[k] = slab.subarray(next, (next += p.data.length));
+  }
 }
 
 /**
