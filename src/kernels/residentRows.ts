@@ -8,6 +8,8 @@ import { GatesKernel, gatesKernelModule, type GatesKernelShape } from './gatesKe
 import { createOnnxStepper, type OnnxStepper } from './onnxEngine.js';
 import { stepSplit, stepThreads, type SplitJob } from './stepPool.js';
 import { gatesKernelShapeOf, SPLIT_MIN_WORK } from './wasmStepper.js';
+import { stepRowsNative } from './internal/nativeRowStep.js';
+import { gatherRows, packRows, unpackRows, type RowLayout } from './internal/rowCopy.js';
 
 /**
  * Options of {@link createResidentRows}.
@@ -56,6 +58,7 @@ export class ResidentRows {
   private readonly I: number;
   private readonly Hp: number;
   private readonly hasC: boolean;
+  private readonly layout: RowLayout;
   private readonly threads: number;
   private readonly nativeRows: number;
   private readonly splitRows: number;
@@ -87,6 +90,7 @@ export class ResidentRows {
     this.Hp = this.kernel.rowStride;
     this.hasC = model.cellDefinition.hasCellState;
     this.rowFloats = (this.hasC ? 2 : 1) * this.L * hiddenSize;
+    this.layout = { L: this.L, H: hiddenSize, Hp: this.Hp, I: inputSize, hasC: this.hasC };
     this.threads = o.threads;
     const work = rowWork(model);
     this.nativeRows = o.engine === 'native' ? 1 : o.engine === 'wasm' ? Infinity : Math.max(2, Math.ceil(NATIVE_MIN_WORK / work));
@@ -99,8 +103,8 @@ export class ResidentRows {
       batch: 0,
       idx: new Int32Array(0),
       x: new Float32Array(0),
-      pack: (r0, n, d) => self.packRows(r0, n, d),
-      unpack: (r0, n, d) => self.unpackRows(r0, n, d),
+      pack: (r0, n, d) => packRows(self.kernel, self.layout, self.job.idx, self.job.x, r0, n, d),
+      unpack: (r0, n, d) => unpackRows(self.kernel, self.layout, self.job.idx, r0, n, d),
     };
   }
 
@@ -292,167 +296,19 @@ export class ResidentRows {
     this.version = this.model.version;
   }
 
-  /**
-   * A native step of rows `idx[0..n)`: gathered into onnxruntime's input tensors and scattered back
-   * from its output tensors, all preallocated in the kernel's own memory (so both copies are
-   * `copyWithin` inside one buffer). False when onnxruntime is not there.
-   */
+  /** A native step of rows `idx[0..n)` (see `stepRowsNative`). False when onnxruntime is not there. */
   private stepNative(idx: Int32Array, n: number, x: Float32Array, top: Float32Array | undefined): boolean {
     // (Staged inputs are not moved here: `stage` loads onnxruntime before it takes its view.)
     const native = this.nativeEngine();
     if (!native) return false;
-    const { kernel, L, H, Hp, hasC } = this;
-    const f32 = kernel.f32;
-    const area = this.o.maxBatch * H;
-    let at = kernel.scratchAt + this.stagingFloats;
-    const tensors = (): ModelState => {
-      const s: ModelState = { batch: n, h: [], c: hasC ? [] : null };
-      for (let k = 0; k < L; k++) {
-        s.h.push(f32.subarray(at, at + n * H));
-        at += area;
-        if (s.c) {
-          s.c.push(f32.subarray(at, at + n * H));
-          at += area;
-        }
-      }
-      return s;
-    };
-    // Rows that follow each other in memory (a steady set of keys sent in the same order gets
-    // consecutive rows) already are onnxruntime's input tensor: no gather at all.
-    const inPlace = Hp === H && isRun(idx, n);
-    const first = idx[0] * H;
-    const input: ModelState = inPlace
-      ? { batch: n, h: Array.from({ length: L }, (_, k) => f32.subarray(kernel.hAt(k) + first, kernel.hAt(k) + first + n * H)), c: hasC ? Array.from({ length: L }, (_, k) => f32.subarray(kernel.cAt(k) + first, kernel.cAt(k) + first + n * H)) : null }
-      : tensors();
-    const output = tensors();
-    // The caller's buffer is the top layer's h output tensor: no copy out of ours afterwards.
-    const topOut = top === undefined ? null : top.length === n * H ? top : top.subarray(0, n * H);
-    if (topOut) output.h[L - 1] = topOut;
-    if (!inPlace) {
-      for (let k = 0; k < L; k++) {
-        moveRows(f32, kernel.hAt(k), Hp, idx, n, input.h[k].byteOffset >> 2, H, true);
-        if (input.c) moveRows(f32, kernel.cAt(k), Hp, idx, n, input.c[k].byteOffset >> 2, H, true);
-      }
-    }
-    native.stepTo(input, x.length === n * this.I ? x : x.subarray(0, n * this.I), output);
-    for (let k = 0; k < L; k++) {
-      if (k === L - 1 && topOut) {
-        if (Hp === H && isRun(idx, n)) f32.set(topOut, kernel.hAt(k) + idx[0] * H);
-        else scatterRows(topOut, H, f32, kernel.hAt(k), Hp, idx, n);
-      } else moveRows(f32, kernel.hAt(k), Hp, idx, n, output.h[k].byteOffset >> 2, H, false);
-      if (output.c) moveRows(f32, kernel.cAt(k), Hp, idx, n, output.c[k].byteOffset >> 2, H, false);
-    }
+    const kernel = this.kernel;
+    const topAt = stepRowsNative(native, kernel, this.layout, kernel.scratchAt + this.stagingFloats, this.o.maxBatch, idx, n, x, top);
     this.kind = 'onnxruntime';
-    if (topOut) return true; // top() would read the rows again: nothing to remember
-    this.nativeTop = output.h[L - 1].byteOffset >> 2;
+    if (topAt < 0) return true; // top() would read the rows again: nothing to remember
+    this.nativeTop = topAt;
     this.nativeTopIdx = idx;
     this.nativeTopN = n;
     return true;
-  }
-
-  /** Worker block of batch rows `[r0, r0 + n)` (layout of `SplitJob`), straight from the resident rows. */
-  private packRows(r0: number, n: number, d: Float32Array): void {
-    const { kernel, L, H, Hp, I, hasC } = this;
-    const { idx, x } = this.job;
-    const f32 = kernel.f32;
-    d.set(x.subarray(r0 * I, (r0 + n) * I), 0);
-    const rows = idx.subarray(r0, r0 + n);
-    const stride = hasC ? 2 : 1;
-    for (let k = 0; k < L; k++) {
-      const at = n * I + k * stride * n * H;
-      gatherRows(f32, kernel.hAt(k), Hp, rows, n, d.subarray(at, at + n * H), H);
-      if (hasC) gatherRows(f32, kernel.cAt(k), Hp, rows, n, d.subarray(at + n * H, at + 2 * n * H), H);
-    }
-  }
-
-  private unpackRows(r0: number, n: number, d: Float32Array): void {
-    const { kernel, L, H, Hp, I, hasC } = this;
-    const f32 = kernel.f32;
-    const rows = this.job.idx.subarray(r0, r0 + n);
-    const stride = hasC ? 2 : 1;
-    for (let k = 0; k < L; k++) {
-      const at = n * I + k * stride * n * H;
-      scatterRows(d.subarray(at, at + n * H), H, f32, kernel.hAt(k), Hp, rows, n);
-      if (hasC) scatterRows(d.subarray(at + n * H, at + 2 * n * H), H, f32, kernel.cAt(k), Hp, rows, n);
-    }
-  }
-}
-
-// Short rows copy fastest element by element (a `subarray` view per row costs more than 32
-// floats); longer ones by `set`, a memcpy (measured at H=128: 7x faster than the loop).
-const LOOP_BELOW = 48;
-
-function gatherRows(f32: Float32Array, base: number, Hp: number, idx: Int32Array, n: number, dst: Float32Array, H: number): void {
-  if (Hp === H) {
-    // Unpadded rows that follow each other (a steady set of keys in the same order) copy as one span.
-    for (let j = 0; j < n; ) {
-      let e = j + 1;
-      while (e < n && idx[e] === idx[e - 1] + 1) e++;
-      const at = base + idx[j] * H;
-      if (e - j === 1 && H < LOOP_BELOW) for (let i = 0, d = j * H; i < H; i++) dst[d + i] = f32[at + i];
-      else dst.set(f32.subarray(at, at + (e - j) * H), j * H);
-      j = e;
-    }
-    return;
-  }
-  if (H >= LOOP_BELOW) {
-    for (let j = 0; j < n; j++) {
-      const at = base + idx[j] * Hp;
-      dst.set(f32.subarray(at, at + H), j * H);
-    }
-    return;
-  }
-  for (let j = 0, d = 0; j < n; j++, d += H) {
-    const at = base + idx[j] * Hp;
-    for (let i = 0; i < H; i++) dst[d + i] = f32[at + i];
-  }
-}
-
-function scatterRows(src: Float32Array, H: number, f32: Float32Array, base: number, Hp: number, idx: Int32Array, n: number): void {
-  if (H >= LOOP_BELOW) {
-    for (let j = 0; j < n; j++) f32.set(src.subarray(j * H, j * H + H), base + idx[j] * Hp);
-    return;
-  }
-  for (let j = 0, s = 0; j < n; j++, s += H) {
-    const at = base + idx[j] * Hp;
-    for (let i = 0; i < H; i++) f32[at + i] = src[s + i];
-  }
-}
-
-/** Whether `idx[0..n)` are consecutive rows (`idx[j] === idx[0] + j`). */
-function isRun(idx: Int32Array, n: number): boolean {
-  const r0 = idx[0];
-  for (let j = 1; j < n; j++) if (idx[j] !== r0 + j) return false;
-  return true;
-}
-
-/**
- * Rows `idx[0..n)` (stride Hp from `base`) to contiguous rows at `at` (`gather`), or back; both in
- * `f32`. Unpadded rows that follow each other move as one span (one `copyWithin` per run of
- * consecutive rows); short rows otherwise element by element (a call per 32 floats costs more).
- */
-function moveRows(f32: Float32Array, base: number, Hp: number, idx: Int32Array, n: number, at: number, H: number, gather: boolean): void {
-  if (Hp === H) {
-    for (let j = 0; j < n; ) {
-      let e = j + 1;
-      while (e < n && idx[e] === idx[e - 1] + 1) e++;
-      const row = base + idx[j] * H;
-      const dense = at + j * H;
-      const len = (e - j) * H;
-      if (len < LOOP_BELOW) {
-        if (gather) for (let i = 0; i < len; i++) f32[dense + i] = f32[row + i];
-        else for (let i = 0; i < len; i++) f32[row + i] = f32[dense + i];
-      } else if (gather) f32.copyWithin(dense, row, row + len);
-      else f32.copyWithin(row, dense, dense + len);
-      j = e;
-    }
-    return;
-  }
-  for (let j = 0; j < n; j++) {
-    const row = base + idx[j] * Hp;
-    const dense = at + j * H;
-    if (gather) f32.copyWithin(dense, row, row + H);
-    else f32.copyWithin(row, dense, dense + H);
   }
 }
 

@@ -170,13 +170,14 @@ export class KeyedBlockRunner<K> {
     this.base = done;
     let accepted = done;
     const xs = x as ArrayLike<number>;
+    const admission = slab.admission;
     for (let j = done; j < n; j++) {
       const key = keys[j] as K;
       const off = offsets === undefined ? undefined : (offsets[j] as number);
-      if (!slab.checkKeyAndOffset(key, off, block, j)) continue;
-      if (!slab.queueInput(xs, j * I, typed, undefined, key, block, j)) continue;
+      if (!admission.checkKeyAndOffset(key, off, block, j)) continue;
+      if (!admission.queueInput(xs, j * I, typed, undefined, key, block, j)) continue;
       const r = reset === undefined ? false : reset[j] === true || reset[j] === 1;
-      if (!slab.admit(key, r, off, block, j)) continue;
+      if (!admission.admit(key, r, off, block, j)) continue;
       inputRows[accepted++] = j;
       if (slab.pending >= this.maxBatch) this.stepChunk();
     }
@@ -225,7 +226,7 @@ export class KeyedBlockRunner<K> {
       const y = m === n ? this.y : this.y.subarray(c * yLen, (c + m) * yLen);
       const h = this.h === null ? null : m === n ? this.h : this.h.subarray(c * H, (c + m) * H);
       // A value that is not finite: this chunk and the rest go the checked way, which reports the row.
-      if (!slab.stepHeld(chunkRows, fastReset, m, chunkX, y, h, offsets, c, this.held.token)) return c;
+      if (!slab.held.run(chunkRows, fastReset, m, chunkX, y, h, offsets, c, this.held.token)) return c;
     }
     return n;
   }
@@ -261,7 +262,7 @@ export class KeyedBlockRunner<K> {
   }
 
   private rejectBlock(error: InvalidInputError, block: unknown): null {
-    this.slab.rejectInput(error, block);
+    this.slab.admission.rejectInput(error, block);
     return null;
   }
 }

@@ -34,3 +34,20 @@ export interface KeyedStats {
   engine: string;
 }
 
+
+/**
+ * The running counters behind {@link KeyedStats} that every stepping path books into, and the
+ * checkpoint offset: the largest `offset` of the events stepped (NaN while none carried one).
+ *
+ * @example
+ * ```ts
+ * const progress: KeyedProgress = { events: 0, steps: 0, stepMs: 0, flushMs: 0, offset: Number.NaN };
+ * ```
+ */
+export interface KeyedProgress {
+  events: number;
+  steps: number;
+  stepMs: number;
+  flushMs: number;
+  offset: number;
+}
