@@ -3,13 +3,13 @@
  * against the bare source in the same run, the whole NAB corpus end to end (when
  * ../shared/datasets/nab is there), and 10,000 live keys (events/s with learning on, bytes per key).
  *
- *   npx tsx bench/detect.ts                       # 100,000 rows, 10,000 keys x 10 events
- *   npx tsx bench/detect.ts --quick               # 20,000 rows, 10,000 keys x 3 events
+ *   npx tsx bench/detect.ts                       # 100,000 rows, 10,000 keys x (1 + 100 + 10) events
+ *   npx tsx bench/detect.ts --quick               # 20,000 rows, 10,000 keys x (1 + 100 + 3) events
  *   node --expose-gc --import tsx bench/detect.ts # exact bytes per key (forced GC)
- * The 10,000 keys use the operator's defaults (contextual member off). `seqstream detect` turns the
- * contextual member (`ContextMemory`) on; it grows with what a key has seen up to `maxContexts`,
- * so its cost when full is measured on its own (random readings: every context new, the largest
- * it gets).
+ * The 10,000 keys use the operator's defaults (contextual member on, 1,024 contexts) and random
+ * readings, so every context is new and each key's context memory fills up (the largest a key
+ * gets): bytes per key are measured with full memories, and events/s while they fill and once
+ * full. A full context memory is also measured on its own.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { lastValueFrom, reduce, Subject } from 'rxjs';
 import { sensorFile } from '../src/adapters/sensorFile.js';
 import { runDetectNab } from '../src/cli/detectNab.js';
-import { ContextMemory, detectAnomalies, DetectorControl, FILE_DETECTOR_OPTIONS } from '../src/detection/index.js';
+import { ContextMemory, DETECTOR_DEFAULTS, detectAnomalies, DetectorControl } from '../src/detection/index.js';
 import { seededRandom } from '../src/cells/random.js';
 
 const count = <T>(o: import('rxjs').Observable<T>) => lastValueFrom(o.pipe(reduce((n) => n + 1, 0)));
@@ -62,47 +62,58 @@ async function wholeNab(): Promise<void> {
   }
 }
 
-async function manyKeys(keys: number, rounds: number): Promise<void> {
+async function manyKeys(keys: number, fillRounds: number, rounds: number): Promise<void> {
   const t0 = Date.UTC(2024, 0, 1);
-  const round = (r: number) => Array.from({ length: keys }, (_, k) => ({ key: k, x: 50 + 10 * Math.sin((r + k) / 30), timestamp: t0 + r * 60_000 }));
+  const rnd = seededRandom(2);
+  // Random readings: every context new, so each key's context memory fills up (the most it holds).
+  const round = (r: number) => Array.from({ length: keys }, (_, k) => ({ key: k, x: 100 * rnd(), timestamp: t0 + r * 60_000 }));
   const control = new DetectorControl<number>();
-  const events = [round(0), ...Array.from({ length: rounds }, (_, r) => round(r + 1))];
   // Typed arrays live outside the JS heap: count both.
   const used = () => {
     const m = process.memoryUsage();
     return m.heapUsed + m.arrayBuffers;
   };
+  const cpuSeconds = (since: NodeJS.CpuUsage) => {
+    const c = process.cpuUsage(since);
+    return (c.user + c.system) / 1e6;
+  };
+  const first = round(0);
   gc?.();
   const heap0 = used();
-  let firstS = 0;
-  let steadyS = 0;
-  let steadyCpuS = 0;
+  const rows: Record<string, string | number>[] = [];
   let bytesPerKey = 0;
+  let full = 0;
+  const sample = Math.min(keys, 100);
   await new Promise<void>((done, fail) => {
     const src = new Subject<{ key: number; x: number; timestamp: number }>();
     src.pipe(detectAnomalies<number>({ control, learningPeriod: 0 })).subscribe({ error: fail, complete: done });
     let t = performance.now();
-    for (const e of events[0]) src.next(e);
-    firstS = (performance.now() - t) / 1000;
+    for (const e of first) src.next(e);
+    rows.push({ phase: `first event of each of ${keys} keys (creates its detector)`, events: keys, 'events/s': Math.round(keys / ((performance.now() - t) / 1000)), 'events/CPU-s': '' });
+    first.length = 0;
+    t = performance.now();
+    let cpu = process.cpuUsage();
+    for (let r = 1; r <= fillRounds; r++) for (const e of round(r)) src.next(e);
+    rows.push({ phase: `${fillRounds} more per key, learning on, context memories filling`, events: keys * fillRounds, 'events/s': Math.round((keys * fillRounds) / ((performance.now() - t) / 1000)), 'events/CPU-s': Math.round((keys * fillRounds) / cpuSeconds(cpu)) });
+    for (let k = 0; k < sample; k++) if (control.snapshot(Math.floor((k * keys) / sample))?.context?.contexts === CONTEXTS) full++;
     gc?.();
     bytesPerKey = (used() - heap0) / control.stats().keys;
+    const steady = Array.from({ length: rounds }, (_, r) => round(fillRounds + 1 + r));
     t = performance.now();
-    const cpu = process.cpuUsage();
-    for (let r = 1; r < events.length; r++) for (const e of events[r]) src.next(e);
-    steadyS = (performance.now() - t) / 1000;
-    const c = process.cpuUsage(cpu);
-    steadyCpuS = (c.user + c.system) / 1e6;
+    cpu = process.cpuUsage();
+    for (const batch of steady) for (const e of batch) src.next(e);
+    rows.push({ phase: `${rounds} more per key, learning on, context memories full`, events: keys * rounds, 'events/s': Math.round((keys * rounds) / ((performance.now() - t) / 1000)), 'events/CPU-s': Math.round((keys * rounds) / cpuSeconds(cpu)) });
     src.complete();
   });
-  console.table([
-    { phase: `first event of each of ${keys} keys (creates its detector)`, events: keys, 'events/s': Math.round(keys / firstS) },
-    { phase: `${rounds} more events per key, learning on`, events: keys * rounds, 'events/s': Math.round((keys * rounds) / steadyS) },
-  ]);
-  console.log(`events per CPU-second (this process's own CPU time, less noisy on a shared machine): ${Math.round((keys * rounds) / steadyCpuS)}; target >= 50,000 events/s`);
-  console.log(`bytes per key at ${keys} live keys: ${Math.round(bytesPerKey)} (${(bytesPerKey / 1024).toFixed(1)} KiB, JS heap + typed arrays${gc ? ', after forced GC' : ', without --expose-gc: rough'}; target <= 64 KiB)`);
+  console.table(rows);
+  console.log('events/CPU-s: this process\'s own CPU time (less noisy on a shared machine); target >= 50,000 events/s with learning on');
+  console.log(
+    `bytes per key at ${keys} live keys, operator defaults (contextual member on, ${CONTEXTS} contexts; ${full} of ${sample} sampled keys' memories full): ` +
+      `${Math.round(bytesPerKey)} (${(bytesPerKey / 1024).toFixed(1)} KiB, JS heap + typed arrays${gc ? ', after forced GC' : ', without --expose-gc: rough'}; target <= 64 KiB)`,
+  );
 }
 
-const CONTEXTS = FILE_DETECTOR_OPTIONS.maxContexts ?? 1024;
+const CONTEXTS = DETECTOR_DEFAULTS.maxContexts;
 
 function fullContextMemory(memories: number, events: number): void {
   const rnd = seededRandom(1);
@@ -130,7 +141,7 @@ function fullContextMemory(memories: number, events: number): void {
 export async function run(options: { quick?: boolean } = {}): Promise<void> {
   fullContextMemory(options.quick ? 50 : 200, options.quick ? 20_000 : 100_000);
   await fileRows(options.quick ? 20_000 : 100_000);
-  await manyKeys(10_000, options.quick ? 3 : 10);
+  await manyKeys(10_000, 100, options.quick ? 3 : 10);
   await wholeNab();
 }
 

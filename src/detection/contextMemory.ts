@@ -39,8 +39,8 @@ export interface ContextMemoryJSON {
 const NEURON = 64;
 /** Int32 fields per context: right mask | zero-level << 8, times active, next context of the same left half (its left half is the chain it is on). */
 const CTX = 3;
-/** Int32 fields per left half: first context, facts offset, facts length | sensor mask << 8, next half with the same sensor mask. */
-const SEMI = 4;
+/** Int32 fields per left half: first context, facts offset, facts length | sensor mask << 8 | (next half with the same sensor mask + 1) << 16. */
+const SEMI = 3;
 const EMPTY_I32 = new Int32Array(0);
 const EMPTY_U16 = new Uint16Array(0);
 /** Scratch shared by every memory (one thread): 1 at each fact of the group being crossed, else 0. */
@@ -67,7 +67,7 @@ const ACTIVE: number[] = [];
  *    failed, plus the share of what was seen that had never been seen.
  * 5. The strongest `maxActive` active contexts and the current facts form the next left group.
  * 6. After a score >= `restThreshold`, the next `rest` readings score 0 (so do the first `rest`).
- * Memory: at most `maxContexts` contexts (12 bytes each) and as many left halves (16 bytes each,
+ * Memory: at most `maxContexts` contexts (12 bytes each) and as many left halves (12 bytes each,
  * plus 2 per fact and an index of at most 8 bytes per half), in four typed arrays that grow on
  * demand (a fresh memory has none) and lose their slack once the memory is full.
  * One deviation from CAD OSE: once the memory is full, a new zero-level context is counted as the
@@ -162,7 +162,7 @@ export class ContextMemory {
     if (growing) for (let s = 0; s < this.nSemis; s++) this.visit(s);
     else if (this.nSemis > 0) {
       for (let sub = leftSensor; ; sub = (sub - 1) & leftSensor) {
-        for (let s = this.maskHead[sub]; s >= 0; s = this.semi[s * SEMI + 3]) this.visit(s);
+        for (let s = this.maskHead[sub]; s >= 0; s = (this.semi[s * SEMI + 2] >>> 16) - 1) this.visit(s);
         if (sub === 0) break;
       }
     }
@@ -314,15 +314,14 @@ export class ContextMemory {
     return s;
   }
 
-  /** Adds half s's sensor mask to its facts-length field and puts it at the head of its mask's chain. */
+  /** Adds half s's sensor mask and the next half of its mask's chain to its facts-length field, and puts it at the head of that chain. */
   private index(s: number): void {
     if (this.maskHead.length === 0) this.maskHead = new Array<number>(1 << (2 * this.bits)).fill(-1);
     const o = this.semi[s * SEMI + 1];
     const len = this.semi[s * SEMI + 2] & 0xff;
     let sensor = 0;
     for (let i = o; i < o + len; i++) if (this.facts[i] < NEURON) sensor |= 1 << this.facts[i];
-    this.semi[s * SEMI + 2] = len | (sensor << 8);
-    this.semi[s * SEMI + 3] = this.maskHead[sensor];
+    this.semi[s * SEMI + 2] = len | (sensor << 8) | ((this.maskHead[sensor] + 1) << 16);
     this.maskHead[sensor] = s;
   }
 

@@ -52,7 +52,7 @@ export interface DetectorOptions extends Omit<RecurrentForecasterOptions, 'input
   seasonalGate?: boolean;
   /** `-log10` of the tail probability that scores 0.5. Default 5. */
   halfPoint?: number;
-  /** Contexts kept by the contextual member (`ContextMemory`, after CAD OSE; 0 = off, at most 65000). Default 0 (off); `seqstream detect` uses 1024 ({@link FILE_DETECTOR_OPTIONS}). */
+  /** Contexts kept by the contextual member (`ContextMemory`, after CAD OSE; 0 = off, at most 65000). Default 1024 (as `seqstream detect` and NAB). */
   maxContexts?: number;
   /** Bits of the contextual member's quantised value (2^bits levels, 1..8). Default 3. */
   contextBits?: number;
@@ -92,7 +92,7 @@ export const DETECTOR_DEFAULTS = {
   seasonalGate: false,
   sustainedWindow: 48,
   suppression: 0.5,
-  maxContexts: 0,
+  maxContexts: 1024,
   contextBits: 3,
   contextTieBreak: 0.01,
 };
@@ -100,10 +100,10 @@ export const DETECTOR_DEFAULTS = {
 
 
 /**
- * What `seqstream detect` (files, stdin, NAB) changes from {@link DETECTOR_DEFAULTS}: the
- * contextual member on, with 1024 contexts (standard 74.1 instead of 70.7 on NAB's development
- * half). It stays off in the operator's defaults because a key with a full context memory costs
- * about twice the memory and CPU of one without (see README, "Anomaly detection").
+ * The parameters `seqstream detect` (files, stdin, NAB) uses: the same as {@link DETECTOR_DEFAULTS}
+ * (one parameter set for the operator, the CLI and NAB), spelling out the contextual member's
+ * 1024 contexts (standard 74.1 instead of 70.7 without it on NAB's development half). Kept for
+ * code that spread it into its options when the operator's default was 0 (off).
  *
  * @example
  * ```ts

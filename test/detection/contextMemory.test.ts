@@ -79,13 +79,14 @@ describe('ContextMemory', () => {
 describe('AnomalyDetector with the contextual member', () => {
   const rows = (n: number) => repeating(n, [10, 40, 70, 100, 70, 40]).map((x, t) => ({ x, timestamp: Date.UTC(2024, 0, 1) + t * 300_000 }));
 
-  it('scores a break of a learnt sequence through the contextual member when on, and not by default (maxContexts 0)', () => {
+  it('scores a break of a learnt sequence through the contextual member, on by default (1024 contexts), and not with maxContexts 0', () => {
     const series = rows(800);
     // 100 -> 10: both levels are familiar, the step between them is not (the pattern goes 100 -> 70).
     expect(series[699].x).toBeGreaterThan(100);
     series[700] = { ...series[700], x: 10 };
-    const on = new AnomalyDetector({ range: { min: 0, max: 110 }, learningPeriod: 300, maxContexts: 1024 });
-    const off = new AnomalyDetector({ range: { min: 0, max: 110 }, learningPeriod: 300 });
+    const on = new AnomalyDetector({ range: { min: 0, max: 110 }, learningPeriod: 300 });
+    expect(on.options.maxContexts).toBe(1024);
+    const off = new AnomalyDetector({ range: { min: 0, max: 110 }, learningPeriod: 300, maxContexts: 0 });
     const withContext = series.map((r) => on.update(r.x, r.timestamp));
     const without = series.map((r) => off.update(r.x, r.timestamp));
     expect(without.every((d) => d.contextScore === 0)).toBe(true);
