@@ -6,12 +6,14 @@
  *   npx tsx bench/detect.ts                       # 100,000 rows, 10,000 keys x (1 + 100 + 10) events
  *   npx tsx bench/detect.ts --quick               # 20,000 rows, 10,000 keys x (1 + 100 + 3) events
  *   node --expose-gc --import tsx bench/detect.ts # exact bytes per key (forced GC)
- * The 10,000 keys use the operator's defaults (contextual member on, 1,024 contexts) and random
- * readings, so every context is new and each key's context memory fills up (the largest a key
- * gets): bytes per key are measured with full memories, and events/s while they fill and once
- * full. A full context memory is also measured on its own.
+ *   npx tsx bench/detect.ts --nab-readings        # the 10,000 keys on real NAB readings instead of random ones
+ * The 10,000 keys use the operator's defaults (contextual member on, 1,024 contexts), on
+ * random readings (default), so every context is new and each key's context memory fills up (the largest
+ * and slowest a key gets), or with --nab-readings on real ones (key k replays NAB series k mod 58
+ * from its own row, when the corpus is there). Bytes per key and events/s (wall and per CPU-second) are
+ * measured after 100 readings per key. A full context memory is also measured on its own.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +25,7 @@ import { seededRandom } from '../src/cells/random.js';
 
 const count = <T>(o: import('rxjs').Observable<T>) => lastValueFrom(o.pipe(reduce((n) => n + 1, 0)));
 const gc = (globalThis as { gc?: () => void }).gc;
+const NAB_DATA = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../shared/datasets/nab/data');
 
 async function fileRows(rows: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'seqstream-bench-detect-'));
@@ -48,7 +51,7 @@ async function fileRows(rows: number): Promise<void> {
 }
 
 async function wholeNab(): Promise<void> {
-  const nab = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../shared/datasets/nab/data');
+  const nab = NAB_DATA;
   if (!existsSync(nab)) {
     console.log(`whole NAB: corpus not found at ${nab}; skipped`);
     return;
@@ -62,11 +65,37 @@ async function wholeNab(): Promise<void> {
   }
 }
 
-async function manyKeys(keys: number, fillRounds: number, rounds: number): Promise<void> {
-  const t0 = Date.UTC(2024, 0, 1);
+/** Reading r of key k. */
+type Readings = (k: number, r: number) => number;
+
+/** Random readings: every context new, so each key's context memory fills up (the most it holds). */
+function randomReadings(): Readings {
   const rnd = seededRandom(2);
-  // Random readings: every context new, so each key's context memory fills up (the most it holds).
-  const round = (r: number) => Array.from({ length: keys }, (_, k) => ({ key: k, x: 100 * rnd(), timestamp: t0 + r * 60_000 }));
+  return () => 100 * rnd();
+}
+
+/**
+ * Real sensor readings: key k replays NAB series k mod 58 from its own starting row (so no two keys
+ * of a series are in step), wrapping at the series' end. Null when the corpus is not there.
+ */
+function nabReadings(): { readings: Readings; series: number } | null {
+  if (!existsSync(NAB_DATA)) return null;
+  const series: Float64Array[] = [];
+  for (const category of readdirSync(NAB_DATA).sort()) {
+    for (const name of readdirSync(join(NAB_DATA, category)).filter((f) => f.endsWith('.csv')).sort()) {
+      const lines = readFileSync(join(NAB_DATA, category, name), 'utf8').trim().split('\n').slice(1);
+      series.push(Float64Array.from(lines, (line) => Number(line.slice(line.lastIndexOf(',') + 1))));
+    }
+  }
+  return { series: series.length, readings: (k, r) => {
+    const s = series[k % series.length]!;
+    return s[((k * 7919) + r) % s.length]!;
+  } };
+}
+
+async function manyKeys(keys: number, fillRounds: number, rounds: number, reading: Readings, label: string): Promise<void> {
+  const t0 = Date.UTC(2024, 0, 1);
+  const round = (r: number) => Array.from({ length: keys }, (_, k) => ({ key: k, x: reading(k, r), timestamp: t0 + r * 300_000 }));
   const control = new DetectorControl<number>();
   // Typed arrays live outside the JS heap: count both.
   const used = () => {
@@ -94,7 +123,7 @@ async function manyKeys(keys: number, fillRounds: number, rounds: number): Promi
     t = performance.now();
     let cpu = process.cpuUsage();
     for (let r = 1; r <= fillRounds; r++) for (const e of round(r)) src.next(e);
-    rows.push({ phase: `${fillRounds} more per key, learning on, context memories filling`, events: keys * fillRounds, 'events/s': Math.round((keys * fillRounds) / ((performance.now() - t) / 1000)), 'events/CPU-s': Math.round((keys * fillRounds) / cpuSeconds(cpu)) });
+    rows.push({ phase: `${fillRounds} more per key, learning on (${label})`, events: keys * fillRounds, 'events/s': Math.round((keys * fillRounds) / ((performance.now() - t) / 1000)), 'events/CPU-s': Math.round((keys * fillRounds) / cpuSeconds(cpu)) });
     for (let k = 0; k < sample; k++) if (control.snapshot(Math.floor((k * keys) / sample))?.context?.contexts === CONTEXTS) full++;
     gc?.();
     bytesPerKey = (used() - heap0) / control.stats().keys;
@@ -102,13 +131,13 @@ async function manyKeys(keys: number, fillRounds: number, rounds: number): Promi
     t = performance.now();
     cpu = process.cpuUsage();
     for (const batch of steady) for (const e of batch) src.next(e);
-    rows.push({ phase: `${rounds} more per key, learning on, context memories full`, events: keys * rounds, 'events/s': Math.round((keys * rounds) / ((performance.now() - t) / 1000)), 'events/CPU-s': Math.round((keys * rounds) / cpuSeconds(cpu)) });
+    rows.push({ phase: `${rounds} more per key, learning on (${label}, measured)`, events: keys * rounds, 'events/s': Math.round((keys * rounds) / ((performance.now() - t) / 1000)), 'events/CPU-s': Math.round((keys * rounds) / cpuSeconds(cpu)) });
     src.complete();
   });
   console.table(rows);
   console.log('events/CPU-s: this process\'s own CPU time (less noisy on a shared machine); target >= 50,000 events/s with learning on');
   console.log(
-    `bytes per key at ${keys} live keys, operator defaults (contextual member on, ${CONTEXTS} contexts; ${full} of ${sample} sampled keys' memories full): ` +
+    `bytes per key at ${keys} live keys, ${label}, operator defaults (contextual member on, ${CONTEXTS} contexts; ${full} of ${sample} sampled keys' memories full): ` +
       `${Math.round(bytesPerKey)} (${(bytesPerKey / 1024).toFixed(1)} KiB, JS heap + typed arrays${gc ? ', after forced GC' : ', without --expose-gc: rough'}; target <= 64 KiB)`,
   );
 }
@@ -138,11 +167,15 @@ function fullContextMemory(memories: number, events: number): void {
   );
 }
 
-export async function run(options: { quick?: boolean } = {}): Promise<void> {
+export async function run(options: { quick?: boolean; readings?: 'random' | 'nab' } = {}): Promise<void> {
   fullContextMemory(options.quick ? 50 : 200, options.quick ? 20_000 : 100_000);
   await fileRows(options.quick ? 20_000 : 100_000);
-  await manyKeys(10_000, 100, options.quick ? 3 : 10);
+  // One kind of readings per process: a second 10,000-key run would count the first one's freed heap.
+  const nab = options.readings === 'nab' ? nabReadings() : null;
+  if (options.readings === 'nab' && !nab) console.log(`10,000 keys on real readings: NAB corpus not found at ${NAB_DATA}; skipped`);
+  else if (nab) await manyKeys(10_000, 100, options.quick ? 3 : 10, nab.readings, `real readings: the ${nab.series} NAB series replayed`);
+  else await manyKeys(10_000, 100, options.quick ? 3 : 10, randomReadings(), 'random readings, the worst case');
   await wholeNab();
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) await run({ quick: process.argv.includes('--quick') });
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) await run({ quick: process.argv.includes('--quick'), readings: process.argv.includes('--nab-readings') ? 'nab' : 'random' });
