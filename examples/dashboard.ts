@@ -25,7 +25,10 @@ interval(50)
         })),
       ),
     ),
-    detectAnomalies({ learningPeriod: 100, range: { min: -1.2, max: 1.2 }, threshold: 0.6 }), // range: what the machines can read
+    // range: what the machines can read. maxContexts 0: the contextual member (on by default) takes
+    // a sequence of levels it has never seen as an anomaly, and these 100 learning readings do not
+    // cover a whole cycle of the slower machines (period up to 2π × 27 ≈ 170 readings).
+    detectAnomalies({ learningPeriod: 100, range: { min: -1.2, max: 1.2 }, threshold: 0.6, maxContexts: 0 }),
     dashboard({ onListening: (url) => console.error(`dashboard: ${url}`) }), // <- the page
   )
   .subscribe({

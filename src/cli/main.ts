@@ -97,7 +97,7 @@ export async function main(
       err(`seqstream ${command}: ${error.code}: ${error.message}`);
       return 1;
     }
-    if (error instanceof UsageError || error.code === 'SEQ_INVALID_OPTION' || error.code === 'SEQ_MODEL_FORMAT' || error.code?.startsWith('SEQ_PARAM')) {
+    if (error instanceof UsageError || error.code === 'SEQ_INVALID_OPTION' || error.code === 'SEQ_MODEL_FORMAT' || (typeof error.code === 'string' && error.code.startsWith('SEQ_PARAM'))) {
       err(`seqstream ${command}: ${error.code}: ${error.message}\n(add --help for usage)`);
       return USAGE_EXIT;
     }

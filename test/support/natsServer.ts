@@ -75,8 +75,29 @@ export async function startNatsServer(o: { stream: string; partitions: number; m
   return s;
 }
 
-/** Starts a 3-node cluster (routes on loopback); resolves when all accept clients. */
+/**
+ * Starts a 3-node cluster (routes on loopback); resolves when every server has joined the
+ * JetStream meta group (its log names the metadata leader), so R3 assets can be placed. A cluster
+ * that has not formed in 30 s (a port picked by `freePort` taken by another test meanwhile, a slow
+ * start on a loaded machine) is torn down and started again on fresh ports, up to 3 times.
+ */
 export async function startNatsCluster(o: { stream: string; partitions: number }): Promise<NatsServer[]> {
+  let logs = '';
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const servers = await startClusterOnce(o).catch((e: Error) => {
+      logs = e.message;
+      return null;
+    });
+    if (servers === null) continue;
+    for (let i = 0; i < 600 && !servers.every((s) => /metadata leader/.test(s.log)); i++) await new Promise((r) => setTimeout(r, 50));
+    if (servers.every((s) => /metadata leader/.test(s.log))) return servers;
+    logs = servers.map((s, i) => `--- n${i}:\n${s.log.slice(-2000)}`).join('\n');
+    await Promise.all(servers.map((s) => s.dispose()));
+  }
+  throw new Error(`the 3-node nats cluster did not form in 3 attempts:\n${logs}`);
+}
+
+async function startClusterOnce(o: { stream: string; partitions: number }): Promise<NatsServer[]> {
   const ports = await Promise.all([0, 1, 2].map(() => freePort()));
   const routePorts = await Promise.all([0, 1, 2].map(() => freePort()));
   const routes = routePorts.map((p) => `nats-route://127.0.0.1:${p}`);
@@ -86,6 +107,11 @@ export async function startNatsCluster(o: { stream: string; partitions: number }
     writeFileSync(config, natsServerConfig({ stream: o.stream, partitions: o.partitions, port, serverName: `n${i}`, storeDir: join(dir, 'js'), cluster: { name: 'seqstream', port: routePorts[i], routes } }));
     return new NatsServer(port, config, dir);
   });
-  await Promise.all(servers.map((s) => s.start()));
+  try {
+    await Promise.all(servers.map((s) => s.start()));
+  } catch (e) {
+    await Promise.all(servers.map((s) => s.dispose()));
+    throw e;
+  }
   return servers;
 }
