@@ -5,6 +5,7 @@ import type { DetectorCheckpoint, DetectorStateStore } from './detectorCheckpoin
 import type { DetectorBinding, DetectorControl } from './detectorControl.js';
 import { resolveDetectorOptions, type DetectorOptions, type ValueRange } from './detectorOptions.js';
 import { handleInvalidInput } from '../streams/internal/handleInvalidInput.js';
+import { DetectorSlots, type DetectorSlot } from './detectorSlots.js';
 
 /** One reading of {@link detectAnomalies}: sensor sources emit this shape (`SensorEvent`). */
 export interface SensorReading<K = string | number> {
@@ -75,11 +76,6 @@ export interface DetectAnomaliesOptions<K> extends DetectorOptions {
   clock?: () => number;
 }
 
-interface Slot {
-  detector: AnomalyDetector;
-  lastSeen: number;
-}
-
 /**
  * Scores every reading of many keyed sensor streams for anomalies, online: one detector per key
  * (see `AnomalyDetector`: a GRU forecaster learning by TBPTT, the anomaly likelihood of its error,
@@ -132,8 +128,8 @@ export function detectAnomalies<K = string | number, E extends SensorReading<K> 
 
   return (source) =>
     new Observable<AnomalyEvent<K, E>>((subscriber) => {
-      // Map order is use order: a used key is moved to the end, so the first entry is the LRU one.
-      const slots = new Map<K, Slot>();
+      // In use order: the oldest slot is the least recently used key.
+      const slots = new DetectorSlots<K>();
       let events = options.resumeFrom?.events ?? 0;
       let position = options.resumeFrom ? options.resumeFrom.offset + 1 : 0;
       let lastOffset = options.resumeFrom?.offset ?? -1;
@@ -142,20 +138,20 @@ export function detectAnomalies<K = string | number, E extends SensorReading<K> 
       let saving: Promise<unknown> = Promise.resolve();
       let done = false;
       if (options.resumeFrom) {
-        for (const { key, state } of options.resumeFrom.keys) slots.set(key, { detector: new AnomalyDetector(optionsFor(key), state), lastSeen: clock() });
+        for (const { key, state } of options.resumeFrom.keys) slots.add(key, new AnomalyDetector(optionsFor(key), state), clock());
       }
 
-      const evict = (key: K, slot: Slot, reason: DetectorEvictionReason) => {
-        slots.delete(key);
+      const evict = (slot: DetectorSlot<K>, reason: DetectorEvictionReason) => {
+        slots.remove(slot.key);
         evicted++;
-        options.onEvict?.({ key, reason, state: slot.detector.toJSON() });
+        options.onEvict?.({ key: slot.key, reason, state: slot.detector.toJSON() });
       };
       const capture = (): DetectorCheckpoint<K> => ({
         format: 'seqstream-detector-checkpoint',
         version: 1,
         offset: lastOffset,
         events,
-        keys: [...slots].map(([key, s]) => ({ key, state: s.detector.toJSON() })),
+        keys: Array.from(slots, (s) => ({ key: s.key, state: s.detector.toJSON() })),
       });
       const save = (): Promise<DetectorCheckpoint<K>> => {
         const store = options.checkpoint?.store;
@@ -177,16 +173,15 @@ export function detectAnomalies<K = string | number, E extends SensorReading<K> 
       const binding: DetectorBinding<K> = {
         snapshot: (key) => slots.get(key)?.detector.toJSON(),
         restore: (key, state) => {
-          slots.delete(key);
-          slots.set(key, { detector: new AnomalyDetector(optionsFor(key), state), lastSeen: clock() });
+          slots.add(key, new AnomalyDetector(optionsFor(key), state), clock());
         },
         delete: (key) => {
           const slot = slots.get(key);
           if (!slot) return false;
-          evict(key, slot, 'deleted');
+          evict(slot, 'deleted');
           return true;
         },
-        keys: () => [...slots.keys()],
+        keys: () => Array.from(slots, (s) => s.key),
         stats: () => ({ keys: slots.size, events, rejected, evicted }),
         capture,
         checkpoint: save,
@@ -210,34 +205,33 @@ export function detectAnomalies<K = string | number, E extends SensorReading<K> 
           if (ts !== undefined && (typeof ts !== 'number' || !Number.isFinite(ts))) {
             return reject('SEQ_DETECT_BAD_TIMESTAMP', `Reading of key ${describe(key)} has timestamp ${describe(ts)}, expected a finite number (ms) or none`, event, { key, position: at });
           }
-          const now = clock();
+          // The clock is read only where idle eviction needs it.
+          const now = idleTtlMs !== Infinity ? clock() : 0;
           if (idleTtlMs !== Infinity) {
-            for (const [k, s] of slots) {
-              if (now - s.lastSeen < idleTtlMs) break;
-              evict(k, s, 'idle');
-            }
+            for (let s = slots.oldest(); s && now - s.lastSeen >= idleTtlMs; s = slots.oldest()) evict(s, 'idle');
           }
           let slot = slots.get(key);
-          if (slot) slots.delete(key);
+          if (slot) slots.touch(slot, now);
           else {
             let state: AnomalyDetectorJSON | undefined;
+            let detector: AnomalyDetector;
             try {
               state = options.initialState?.(key);
-              slot = { detector: new AnomalyDetector(optionsFor(key), state), lastSeen: now };
+              detector = new AnomalyDetector(optionsFor(key), state);
             } catch (thrown) {
               return reject('SEQ_DETECT_INITIAL_STATE', `initialState for key ${describe(key)} failed: ${(thrown as Error).message}`, event, { key });
             }
-            while (slots.size >= maxKeys) {
-              const [k, s] = slots.entries().next().value as [K, Slot];
-              evict(k, s, 'lru');
-            }
+            while (slots.size >= maxKeys) evict(slots.oldest() as DetectorSlot<K>, 'lru');
+            slot = slots.add(key, detector, now);
           }
-          slot.lastSeen = now;
-          slots.set(key, slot);
-          const detection = slot.detector.update(raw, ts ?? 0);
+          const d = slot.detector.update(raw, ts ?? 0);
           events++;
           lastOffset = typeof e.offset === 'number' ? e.offset : at;
-          subscriber.next({ key, timestamp: ts, x: raw, ...detection, alert: detection.score >= threshold, event });
+          // Spelled out rather than spread: one object of one shape per reading.
+          subscriber.next({
+            key, timestamp: ts, x: raw, score: d.score, raw: d.raw, forecast: d.forecast, normalised: d.normalised, log10Likelihood: d.log10Likelihood,
+            excursion: d.excursion, novelLevel: d.novelLevel, contextScore: d.contextScore, count: d.count, alert: d.score >= threshold, event,
+          });
           if (everyEvents > 0 && events % everyEvents === 0) save().catch((err) => subscriber.error(err));
         },
         error: (err) => subscriber.error(err),
