@@ -3,8 +3,9 @@
  * nothing else in it: 1,024 keys, LSTM I=40, H=32 and 128, one block of 1,024 rows per round (the
  * same key array every round, 8 input variants). Alternating passes of: the batch operator
  * (`SEQSTREAM_ENGINE=auto`: onnxruntime for these batches), the native stepper alone on the same
- * rows, and the raw op (public `run`, one step per call). At 1 thread it reports process CPU µs per
- * event (lowest pass: the load-robust figure); at 2 threads events/s (best pass).
+ * rows, and the raw op (public `run`, one step per call), in an order that rotates every pass, each
+ * pass after 8 unmeasured steps. At 1 thread it reports process CPU µs per event (lowest pass: the
+ * load-robust figure); at 2 threads events/s (best pass).
  *
  *   npx tsx bench/keyedBatch.ts [--quick] [--h=32] [--threads=1]
  */
@@ -18,6 +19,8 @@ import { printTable } from './stats.js';
 
 const I = 40;
 const KEYS = 1024;
+/** Unmeasured steps before each pass: after another contender's pass the first steps fault in memory again. */
+const WARMUP = 8;
 
 /** One contender: `step()` advances all 1,024 rows one time step. */
 type Stepper = () => unknown;
@@ -48,7 +51,7 @@ function stepperAlone(model: RecurrentModel, threads: number): Stepper | null {
 
 /** CPU µs per event and events/s of `count` steps. */
 async function pass(step: Stepper, count: number): Promise<{ cpu: number; eps: number }> {
-  for (let i = 0; i < 3; i++) await step();
+  for (let i = 0; i < WARMUP; i++) await step();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < count; i++) await step();
@@ -96,11 +99,20 @@ export async function run(o: { quick?: boolean; hs?: number[]; threads?: number[
         const be: number[] = [];
         const ae: number[] = [];
         const re: number[] = [];
+        // The order rotates every pass: whichever contender runs right after the raw op (which
+        // allocates fresh output tensors every step) pays for the memory the process gave back
+        // meanwhile (page faults cost ~10 µs each on this machine), so a fixed order skews them.
+        const contenders: Array<{ step: Stepper; cpu: number[]; eps: number[] }> = [
+          { step: batch.step, cpu: b, eps: be },
+          { step: alone, cpu: a, eps: ae },
+          { step: () => op.step(), cpu: r, eps: re },
+        ];
         for (let p = 0; p < passes; p++) {
-          const x = await pass(batch.step, count);
-          const y = await pass(alone, count);
-          const z = await pass(() => op.step(), count);
-          b.push(x.cpu), a.push(y.cpu), r.push(z.cpu), be.push(x.eps), ae.push(y.eps), re.push(z.eps);
+          for (let k = 0; k < contenders.length; k++) {
+            const c = contenders[(p + k) % contenders.length];
+            const x = await pass(c.step, count);
+            c.cpu.push(x.cpu), c.eps.push(x.eps);
+          }
         }
         batch.stop();
         await op.release();
