@@ -1,5 +1,9 @@
-import { ModelFormatError } from '../errors.js';
 import { integerOption, numberOption } from '../options.js';
+import { checkContextMemoryJSON, contextMemoryToJSON, type ContextMemoryJSON } from './contextMemoryState.js';
+import { ContextPotentials } from './contextPotentials.js';
+import { strongestContexts } from './strongestContexts.js';
+
+export type { ContextMemoryJSON } from './contextMemoryState.js';
 
 /** Options of {@link ContextMemory} (all integers unless noted). */
 export interface ContextMemoryOptions {
@@ -17,38 +21,35 @@ export interface ContextMemoryOptions {
   maxContexts?: number;
 }
 
-/** Plain-JSON state of a {@link ContextMemory} (exact). */
-export interface ContextMemoryJSON {
-  contexts: number;
-  semis: number;
-  /** Per context: left half, right half (bit mask of sensor facts), times active, 1 if zero-level. */
-  ctxLeft: number[];
-  ctxRight: number[];
-  ctxCount: number[];
-  ctxZero: number[];
-  /** Per left half: its facts (offset and length into `facts`). */
-  semiOffset: number[];
-  semiLength: number[];
-  facts: number[];
-  /** Facts of the current left group (sensor facts, then 64 + id of each carried context). */
-  left: number[];
-  sinceHigh: number;
-}
-
 /** Sensor facts are 0..2*bits-1; a carried context with id i is fact NEURON + i. */
 const NEURON = 64;
 /** Int32 fields per context: right mask | zero-level << 8, times active, next context of the same left half (its left half is the chain it is on). */
 const CTX = 3;
-/** Int32 fields per left half: first context, facts offset, facts length | sensor mask << 8 | (next half with the same sensor mask + 1) << 16. */
+/**
+ * Int32 fields per left half: first context, facts offset, facts length | (OR of the right masks
+ * of its zero-level contexts) << 8 | (next half in the same last-fact bucket + 1) << 16.
+ */
 const SEMI = 3;
+const MAX_CONTEXTS = 65_000;
 const EMPTY_I32 = new Int32Array(0);
 const EMPTY_U16 = new Uint16Array(0);
-/** Scratch shared by every memory (one thread): 1 at each fact of the group being crossed, else 0. */
-const MARK = new Uint8Array(NEURON + 65_000);
-/** Scratch: the potential new contexts of one step, by their facts. */
-const POTENTIALS = new Map<string, [number[], number]>();
-/** Scratch: the contexts active at one step. */
-const ACTIVE: number[] = [];
+// Scratch shared by every memory (one thread; a step never yields).
+/** 1 at each fact of the group being crossed, else 0. */
+const MARK = new Uint8Array(NEURON + MAX_CONTEXTS);
+/** 1 at each last-fact bucket already walked this step. */
+const SEEN = new Uint8Array(bucketsFor(MAX_CONTEXTS));
+/** The contexts active at one step, and the strongest of them. */
+const ACTIVE = new Int32Array(MAX_CONTEXTS);
+const BEST = new Int32Array(200);
+/** The potential new contexts of one step (the zero-level one first), and its left group at 0. */
+const POTENTIALS = new ContextPotentials();
+
+/** Last-fact buckets of a memory of at most n contexts (a power of two, about 4 halves each when full). */
+function bucketsFor(n: number): number {
+  let b = 16;
+  while (b < Math.min(n / 4, 16_384)) b *= 2;
+  return b;
+}
 
 /**
  * A contextual anomaly detector after CAD OSE (Smirnov 2016, NAB's Contextual Anomaly Detector,
@@ -68,8 +69,11 @@ const ACTIVE: number[] = [];
  * 5. The strongest `maxActive` active contexts and the current facts form the next left group.
  * 6. After a score >= `restThreshold`, the next `rest` readings score 0 (so do the first `rest`).
  * Memory: at most `maxContexts` contexts (12 bytes each) and as many left halves (12 bytes each,
- * plus 2 per fact and an index of at most 8 bytes per half), in four typed arrays that grow on
- * demand (a fresh memory has none) and lose their slack once the memory is full.
+ * plus 2 per fact, an index of at most 8 bytes per half and 2 bytes per 4 contexts of last-fact
+ * buckets), in typed arrays that grow on demand (a fresh memory has none) and lose their slack
+ * once the memory is full. Facts within a half ascend, so a half lies wholly in a group only if
+ * its last fact does: when no potential contexts are built, only the buckets of the group's
+ * facts are walked.
  * One deviation from CAD OSE: once the memory is full, a new zero-level context is counted as the
  * one new thing seen and no potential contexts are built (they could not be stored), which also
  * keeps a full memory's step cheap.
@@ -95,17 +99,17 @@ export class ContextMemory {
   private semi = EMPTY_I32;
   private facts = EMPTY_U16;
   private nFacts = 0;
-  /** Per sensor mask, the last left half with that mask (-1 none); a plain array, as small typed arrays cost more to create. */
-  private maskHead: number[] = [];
+  /** Per last-fact bucket, the newest left half in it + 1 (0 none). */
+  private heads = EMPTY_U16;
   /** Open-addressing index of the left halves by their facts (slot = half + 1, 0 = free). */
   private table = EMPTY_U16;
   private left: number[] = [];
   private sinceHigh = 0;
-  // Per-step values read by visit().
+  // Per-step values read by the visits.
   private current = 0;
-  private growing = false;
   private newContext = -1;
   private predicted = 0;
+  private nActive = 0;
 
   constructor(options: ContextMemoryOptions = {}, restored?: ContextMemoryJSON) {
     this.bits = integerOption('contextBits', options.bits, 3, 1, 4);
@@ -114,7 +118,7 @@ export class ContextMemory {
     this.maxActive = integerOption('contextMaxActive', options.maxActive, 15, 0, 200);
     this.rest = integerOption('contextRest', options.rest, 60, 0);
     this.restThreshold = numberOption('contextRestThreshold', options.restThreshold, 0.75, { above: 0 });
-    this.maxContexts = integerOption('maxContexts', options.maxContexts, 1024, 1, 65_000);
+    this.maxContexts = integerOption('maxContexts', options.maxContexts, 1024, 1, MAX_CONTEXTS);
     if (restored) this.restore(restored);
   }
 
@@ -129,81 +133,139 @@ export class ContextMemory {
     const level = Math.min(top, Math.max(0, Math.floor((Number.isFinite(u) ? u : 0) * top)));
     let current = 0;
     for (let b = 0; b < this.bits; b++) current |= 1 << (2 * b + ((level >> b) & 1));
+    const left = this.left;
+    const nLeft = left.length;
+    const pot = POTENTIALS;
+    pot.clear();
+    pot.reserve(nLeft);
+    for (let i = 0; i < nLeft; i++) pot.facts[i] = left[i];
+    pot.commit(nLeft);
     let newFlag = false;
     let newContext = -1;
-    if (this.left.length > 0) {
-      const found = this.find(this.left, current);
-      if (found >= 0) this.ctx[found * CTX] |= 1 << 8;
-      else {
+    if (nLeft > 0) {
+      const s = this.findSemi(pot.facts, 0, nLeft);
+      const found = s >= 0 ? this.onChain(s, current) : -1;
+      if (found >= 0) {
+        this.ctx[found * CTX] |= 1 << 8;
+        this.semi[s * SEMI + 2] |= current << 8;
+      } else {
         newFlag = true;
-        newContext = this.store(this.left, current, 1);
+        newContext = this.store(pot.facts, 0, nLeft, current, 1, s);
       }
     }
     // Potential contexts (crossings of the zero-level ones) are built only when the zero-level
     // context was new and could be stored: once the memory is full, that new context is the one
     // new thing counted, and no partial left half is visited.
     const growing = newContext >= 0;
-    const zeroKey = growing ? this.left.join(',') + '|' + current : '';
-    POTENTIALS.clear();
-    if (growing) POTENTIALS.set(zeroKey, [this.left, current]);
-    ACTIVE.length = 0;
+    if (growing) pot.add(0, nLeft, current);
     this.current = current;
-    this.growing = growing;
     this.newContext = newContext;
     this.predicted = 0;
-    // Predictions: contexts whose left half lies wholly in the previous left group, whose facts
-    // are marked. Without potentials to build, only halves whose sensor facts are among the
-    // group's can: the chains of the sub-masks of the group's sensor mask.
-    let leftSensor = 0;
-    for (const f of this.left) {
-      MARK[f] = 1;
-      if (f < NEURON) leftSensor |= 1 << f;
-    }
-    if (growing) for (let s = 0; s < this.nSemis; s++) this.visit(s);
-    else if (this.nSemis > 0) {
-      for (let sub = leftSensor; ; sub = (sub - 1) & leftSensor) {
-        for (let s = this.maskHead[sub]; s >= 0; s = (this.semi[s * SEMI + 2] >>> 16) - 1) this.visit(s);
-        if (sub === 0) break;
-      }
-    }
-    for (const f of this.left) MARK[f] = 0;
-    const fractionActive = this.predicted > 0 ? ACTIVE.length / this.predicted : 0;
+    this.nActive = 0;
+    for (let i = 0; i < nLeft; i++) MARK[left[i]] = 1;
+    if (growing) this.visitAll();
+    else if (this.nSemis > 0) this.visitFull();
+    for (let i = 0; i < nLeft; i++) MARK[left[i]] = 0;
+    const fractionActive = this.predicted > 0 ? this.nActive / this.predicted : 0;
     // The strongest active contexts (most often active; the newer on ties) join the next left group.
-    const next: number[] = [];
-    for (let b = 0; b < 2 * this.bits; b++) if (current & (1 << b)) next.push(b);
-    const carried = this.strongest(ACTIVE).sort((a, b) => a - b);
-    for (const c of carried) next.push(NEURON + c);
-    this.left = next;
+    let n = 0;
+    for (let b = 0; b < 2 * this.bits; b++) if (current & (1 << b)) left[n++] = b;
+    const carried = strongestContexts(this.ctx, ACTIVE, this.nActive, this.maxActive, BEST);
+    for (let i = 0; i < carried; i++) left[n++] = NEURON + BEST[i];
+    left.length = n;
     let added = newFlag ? 1 : 0;
-    // Potential contexts are stored unless known (the zero-level one was stored above); when the
-    // memory fills up meanwhile they still count as new, they are only not kept.
-    for (const [key, [leftFacts, right]] of POTENTIALS) {
-      if (key === zeroKey || this.find(leftFacts, right) >= 0) continue;
-      this.store(leftFacts, right, 0);
+    // Potential contexts are stored unless known (the zero-level one, first, was stored above);
+    // when the memory fills up meanwhile they still count as new, they are only not kept.
+    for (let p = 1; p < pot.count; p++) {
+      const o = pot.off[p];
+      const len = pot.len[p];
+      const right = pot.right[p];
+      const s = this.findSemi(pot.facts, o, len);
+      if (s >= 0 && this.onChain(s, right) >= 0) continue;
+      this.store(pot.facts, o, len, right, 0, s);
       added++;
     }
-    const fractionNew = !newFlag ? 0 : growing ? added / POTENTIALS.size : 1;
-    POTENTIALS.clear();
-    ACTIVE.length = 0;
+    const fractionNew = !newFlag ? 0 : growing ? added / pot.count : 1;
     const raw = (1 - fractionActive + fractionNew) / 2;
     const out = this.sinceHigh >= this.rest ? raw : 0;
     this.sinceHigh = raw >= this.restThreshold ? 0 : this.sinceHigh + 1;
     return out;
   }
 
-  /** One left half against the marked group: counts predictions, collects active and potential contexts. */
-  private visit(s: number): void {
+  /** Without potentials: every half wholly in the marked group, found through the buckets of the group's facts. */
+  private visitFull(): void {
+    const left = this.left;
     const semi = this.semi;
+    const facts = this.facts;
+    const heads = this.heads;
+    const mask = heads.length - 1;
+    for (let i = 0; i < left.length; i++) {
+      const b = left[i] & mask;
+      if (SEEN[b] === 1) continue;
+      SEEN[b] = 1;
+      for (let s = heads[b] - 1; s >= 0; s = (semi[s * SEMI + 2] >>> 16) - 1) {
+        const o = semi[s * SEMI + 1];
+        const end = o + (semi[s * SEMI + 2] & 0xff) - 1;
+        // The last fact first: it tells the bucket's other facts apart.
+        if (end < o || MARK[facts[end]] === 0) continue;
+        let k = o;
+        while (k < end && MARK[facts[k]] === 1) k++;
+        if (k === end) this.predict(s);
+      }
+    }
+    for (let i = 0; i < left.length; i++) SEEN[left[i] & mask] = 0;
+  }
+
+  /** With potentials: every half, in order (the order potentials are met in gives their ids). */
+  private visitAll(): void {
+    const semi = this.semi;
+    const facts = this.facts;
+    const current = this.current;
+    for (let s = 0; s < this.nSemis; s++) {
+      const o = semi[s * SEMI + 1];
+      const len = semi[s * SEMI + 2] & 0xff;
+      if (len === 0) continue;
+      if (((semi[s * SEMI + 2] >>> 8) & current) !== 0) this.cross(s);
+      else {
+        // No zero-level context of it meets the current facts: only a whole match counts.
+        let k = o;
+        while (k < o + len && MARK[facts[k]] === 1) k++;
+        if (k === o + len) this.predict(s);
+      }
+    }
+  }
+
+  /** Left half s lies wholly in the group: its contexts are predicted, those whose right half is current are active. */
+  private predict(s: number): void {
+    const ctx = this.ctx;
+    const current = this.current;
+    for (let c = this.semi[s * SEMI]; c >= 0; c = ctx[c * CTX + 2]) {
+      if (c === this.newContext) continue;
+      this.predicted++;
+      const r = ctx[c * CTX] & 0xff;
+      if ((r & current) === r && r !== 0) {
+        ctx[c * CTX + 1]++;
+        ACTIVE[this.nActive++] = c;
+      }
+    }
+  }
+
+  /** One left half against the marked group: counts predictions, collects active and potential contexts. */
+  private cross(s: number): void {
+    const semi = this.semi;
+    const facts = this.facts;
     const o = semi[s * SEMI + 1];
     const len = semi[s * SEMI + 2] & 0xff;
     let crossed = 0;
-    for (let i = o; i < o + len; i++) crossed += MARK[this.facts[i]];
+    for (let i = o; i < o + len; i++) crossed += MARK[facts[i]];
     if (crossed === 0) return;
     const full = crossed === len;
-    const potential = this.growing && crossed <= this.maxLeft;
+    const potential = crossed <= this.maxLeft;
     // A partial left half only matters for potential new contexts.
     if (!full && !potential) return;
     const ctx = this.ctx;
+    const pot = POTENTIALS;
+    let at = -1;
     for (let c = semi[s * SEMI]; c >= 0; c = ctx[c * CTX + 2]) {
       if (c === this.newContext) continue;
       const r = ctx[c * CTX] & 0xff;
@@ -212,78 +274,44 @@ export class ContextMemory {
       if (hit === 0) continue;
       if (full && hit === r) {
         ctx[c * CTX + 1]++;
-        ACTIVE.push(c);
+        ACTIVE[this.nActive++] = c;
       } else if (potential && ctx[c * CTX] >> 8 === 1) {
-        const leftFacts = this.crossedFacts(s);
-        POTENTIALS.set(leftFacts.join(',') + '|' + hit, [leftFacts, hit]);
+        // The half's crossed facts, written once for all its potentials.
+        if (at < 0) {
+          at = pot.reserve(crossed);
+          for (let i = o, j = at; i < o + len; i++) if (MARK[facts[i]] === 1) pot.facts[j++] = facts[i];
+          pot.commit(crossed);
+        }
+        pot.add(at, crossed, hit);
       }
     }
   }
 
-  /** The `maxActive` contexts of `active` ranked highest by (times active, id), in no particular order. */
-  private strongest(active: number[]): number[] {
-    const k = this.maxActive;
-    if (active.length <= k) return active.slice();
-    const ctx = this.ctx;
-    const above = (a: number, b: number) => ctx[a * CTX + 1] > ctx[b * CTX + 1] || (ctx[a * CTX + 1] === ctx[b * CTX + 1] && a > b);
-    // A sorted (weakest first) list of the best k so far; each candidate displaces the weakest.
-    const best = active.slice(0, k).sort((a, b) => (above(a, b) ? 1 : -1));
-    for (let i = k; i < active.length; i++) {
-      const c = active[i];
-      if (k === 0 || !above(c, best[0])) continue;
-      let j = 1;
-      while (j < k && above(c, best[j])) {
-        best[j - 1] = best[j];
-        j++;
-      }
-      best[j - 1] = c;
-    }
-    return best;
-  }
-
-  /** The facts of left half s that are in the previous left group (marked in MARK), in order. */
-  private crossedFacts(s: number): number[] {
-    const out: number[] = [];
-    const o = this.semi[s * SEMI + 1];
-    const end = o + (this.semi[s * SEMI + 2] & 0xff);
-    for (let i = o; i < end; i++) if (MARK[this.facts[i]] === 1) out.push(this.facts[i]);
-    return out;
-  }
-
-  private hash(facts: ArrayLike<number>, from = 0, to = facts.length): number {
-    let h = 0x811c9dc5;
-    for (let i = from; i < to; i++) h = Math.imul(h ^ facts[i], 0x01000193);
-    return h >>> 0;
-  }
-
-  /** The stored left half with exactly these facts, or -1. */
-  private findSemi(facts: number[]): number {
-    if (this.nSemis === 0) return -1;
-    const mask = this.table.length - 1;
-    for (let slot = this.hash(facts) & mask; ; slot = (slot + 1) & mask) {
-      const s = this.table[slot] - 1;
-      if (s < 0) return -1;
-      if ((this.semi[s * SEMI + 2] & 0xff) !== facts.length) continue;
-      const o = this.semi[s * SEMI + 1];
-      let same = true;
-      for (let i = 0; i < facts.length && same; i++) same = this.facts[o + i] === facts[i];
-      if (same) return s;
-    }
-  }
-
-  /** The context (left facts, right mask), or -1. */
-  private find(leftFacts: number[], right: number): number {
-    const s = this.findSemi(leftFacts);
-    if (s < 0) return -1;
+  /** The context of half s with this right mask, or -1. */
+  private onChain(s: number, right: number): number {
     for (let c = this.semi[s * SEMI]; c >= 0; c = this.ctx[c * CTX + 2]) if ((this.ctx[c * CTX] & 0xff) === right) return c;
     return -1;
   }
 
-  /** Stores a new context (and its left half if new); returns its id, or -1 when the memory is full. */
-  private store(leftFacts: number[], right: number, zero: number): number {
+  /** The stored left half with exactly the facts a[o .. o+len), or -1. */
+  private findSemi(a: Uint16Array, o: number, len: number): number {
+    if (this.nSemis === 0) return -1;
+    const mask = this.table.length - 1;
+    for (let slot = hash(a, o, o + len) & mask; ; slot = (slot + 1) & mask) {
+      const s = this.table[slot] - 1;
+      if (s < 0) return -1;
+      if ((this.semi[s * SEMI + 2] & 0xff) !== len) continue;
+      const so = this.semi[s * SEMI + 1];
+      let same = true;
+      for (let i = 0; i < len && same; i++) same = this.facts[so + i] === a[o + i];
+      if (same) return s;
+    }
+  }
+
+  /** Stores a new context on half s (-1: add the half a[o .. o+len)); returns its id, or -1 when the memory is full. */
+  private store(a: Uint16Array, o: number, len: number, right: number, zero: number, s: number): number {
     if (this.nContexts >= this.maxContexts) return -1;
-    let s = this.findSemi(leftFacts);
-    if (s < 0) s = this.addSemi(leftFacts);
+    if (s < 0) s = this.addSemi(a, o, len);
     const c = this.nContexts++;
     if ((c + 1) * CTX > this.ctx.length) this.ctx = grow(this.ctx, Math.min(this.maxContexts, Math.max(4, 2 * c)) * CTX);
     const i = c * CTX;
@@ -291,6 +319,7 @@ export class ContextMemory {
     this.ctx[i + 1] = 0;
     this.ctx[i + 2] = this.semi[s * SEMI];
     this.semi[s * SEMI] = c;
+    if (zero === 1) this.semi[s * SEMI + 2] |= right << 8;
     // Full: no half or fact can be added any more, so the growth slack goes.
     if (this.nContexts === this.maxContexts) {
       this.semi = this.semi.slice(0, this.nSemis * SEMI);
@@ -299,36 +328,34 @@ export class ContextMemory {
     return c;
   }
 
-  private addSemi(facts: number[]): number {
+  private addSemi(a: Uint16Array, o: number, len: number): number {
     const s = this.nSemis++;
     if ((s + 1) * SEMI > this.semi.length) this.semi = grow(this.semi, Math.min(this.maxContexts, Math.max(4, Math.ceil(1.5 * s))) * SEMI);
-    while (this.nFacts + facts.length > this.facts.length) this.facts = grow(this.facts, Math.max(32, Math.ceil(this.facts.length * 1.5)));
+    while (this.nFacts + len > this.facts.length) this.facts = grow(this.facts, Math.max(32, Math.ceil(this.facts.length * 1.5)));
     this.semi[s * SEMI] = -1;
     this.semi[s * SEMI + 1] = this.nFacts;
-    this.semi[s * SEMI + 2] = facts.length;
-    this.facts.set(facts, this.nFacts);
-    this.nFacts += facts.length;
+    this.semi[s * SEMI + 2] = len;
+    this.facts.set(a.subarray(o, o + len), this.nFacts);
+    this.nFacts += len;
     this.index(s);
     if (2 * this.nSemis > this.table.length) this.rehash(Math.max(16, this.table.length * 2));
     else this.insert(s);
     return s;
   }
 
-  /** Adds half s's sensor mask and the next half of its mask's chain to its facts-length field, and puts it at the head of that chain. */
+  /** Puts half s at the head of its last fact's bucket (the link in its facts-length field). */
   private index(s: number): void {
-    if (this.maskHead.length === 0) this.maskHead = new Array<number>(1 << (2 * this.bits)).fill(-1);
-    const o = this.semi[s * SEMI + 1];
+    if (this.heads.length === 0) this.heads = new Uint16Array(bucketsFor(this.maxContexts));
     const len = this.semi[s * SEMI + 2] & 0xff;
-    let sensor = 0;
-    for (let i = o; i < o + len; i++) if (this.facts[i] < NEURON) sensor |= 1 << this.facts[i];
-    this.semi[s * SEMI + 2] = len | (sensor << 8) | ((this.maskHead[sensor] + 1) << 16);
-    this.maskHead[sensor] = s;
+    const b = len > 0 ? this.facts[this.semi[s * SEMI + 1] + len - 1] & (this.heads.length - 1) : 0;
+    this.semi[s * SEMI + 2] = (this.semi[s * SEMI + 2] & 0xffff) | (this.heads[b] << 16);
+    this.heads[b] = s + 1;
   }
 
   private insert(s: number): void {
     const mask = this.table.length - 1;
     const o = this.semi[s * SEMI + 1];
-    let slot = this.hash(this.facts, o, o + (this.semi[s * SEMI + 2] & 0xff)) & mask;
+    let slot = hash(this.facts, o, o + (this.semi[s * SEMI + 2] & 0xff)) & mask;
     while (this.table[slot] !== 0) slot = (slot + 1) & mask;
     this.table[slot] = s + 1;
   }
@@ -340,45 +367,18 @@ export class ContextMemory {
 
   /** The state as plain JSON; `new ContextMemory(options, json)` continues exactly from it. */
   toJSON(): ContextMemoryJSON {
-    const ctx = Array.from({ length: this.nContexts }, (_, c) => c * CTX);
-    const ctxLeft = new Array<number>(this.nContexts);
-    for (let s = 0; s < this.nSemis; s++) for (let c = this.semi[s * SEMI]; c >= 0; c = this.ctx[c * CTX + 2]) ctxLeft[c] = s;
-    const semis = Array.from({ length: this.nSemis }, (_, s) => s * SEMI);
-    return {
-      contexts: this.nContexts,
-      semis: this.nSemis,
-      ctxLeft,
-      ctxRight: ctx.map((i) => this.ctx[i] & 0xff),
-      ctxCount: ctx.map((i) => this.ctx[i + 1]),
-      ctxZero: ctx.map((i) => this.ctx[i] >> 8),
-      semiOffset: semis.map((i) => this.semi[i + 1]),
-      semiLength: semis.map((i) => this.semi[i + 2] & 0xff),
-      facts: Array.from(this.facts.subarray(0, this.nFacts)),
-      left: this.left.slice(),
-      sinceHigh: this.sinceHigh,
-    };
+    return contextMemoryToJSON(this.nContexts, this.nSemis, this.ctx, this.semi, this.facts.subarray(0, this.nFacts), this.left, this.sinceHigh);
   }
 
   private restore(json: ContextMemoryJSON): void {
-    const ok =
-      json && Number.isInteger(json.contexts) && Number.isInteger(json.semis) && json.contexts <= this.maxContexts && json.semis <= json.contexts &&
-      [json.ctxLeft, json.ctxRight, json.ctxCount, json.ctxZero].every((a) => Array.isArray(a) && a.length === json.contexts) &&
-      [json.semiOffset, json.semiLength].every((a) => Array.isArray(a) && a.length === json.semis) && Array.isArray(json.facts) && Array.isArray(json.left) &&
-      json.ctxLeft.every((l) => Number.isInteger(l) && l >= 0 && l < json.semis) &&
-      json.semiLength.every((n) => Number.isInteger(n) && n >= 0 && n < 256) &&
-      json.semiOffset.every((o, i) => Number.isInteger(o) && o >= 0 && o + json.semiLength[i] <= json.facts.length) &&
-      json.facts.concat(json.left).every((f) => Number.isInteger(f) && f >= 0 && f < NEURON + this.maxContexts) &&
-      json.ctxRight.every((r) => Number.isInteger(r) && r > 0 && r < 1 << (2 * this.bits)) &&
-      json.ctxZero.every((z) => z === 0 || z === 1) && json.ctxCount.every((n) => Number.isInteger(n) && n >= 0 && n < 2 ** 31) &&
-      Number.isInteger(json.sinceHigh) && json.sinceHigh >= 0;
-    if (!ok) throw new ModelFormatError('SEQ_STATE_FORMAT', `Context-memory state is malformed or holds more than maxContexts (${this.maxContexts}) contexts`, { maxContexts: this.maxContexts });
+    checkContextMemoryJSON(json, this.maxContexts, this.bits, NEURON);
     this.nContexts = json.contexts;
     this.nSemis = json.semis;
     this.ctx = new Int32Array(Math.max(4, json.contexts) * CTX);
     this.semi = new Int32Array(Math.max(4, json.semis) * SEMI);
     this.facts = Uint16Array.from(json.facts);
     this.nFacts = json.facts.length;
-    this.maskHead = [];
+    this.heads = EMPTY_U16;
     for (let s = 0; s < this.nSemis; s++) {
       this.semi[s * SEMI] = -1;
       this.semi[s * SEMI + 1] = json.semiOffset[s];
@@ -393,6 +393,7 @@ export class ContextMemory {
       this.ctx[i + 1] = json.ctxCount[c];
       this.ctx[i + 2] = this.semi[s * SEMI];
       this.semi[s * SEMI] = c;
+      if (json.ctxZero[c] === 1) this.semi[s * SEMI + 2] |= json.ctxRight[c] << 8;
     }
     let size = 16;
     while (size < 2 * this.nSemis) size *= 2;
@@ -401,6 +402,12 @@ export class ContextMemory {
     this.left = json.left.slice();
     this.sinceHigh = json.sinceHigh;
   }
+}
+
+function hash(facts: Uint16Array, from: number, to: number): number {
+  let h = 0x811c9dc5;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ facts[i], 0x01000193);
+  return h >>> 0;
 }
 
 function grow<T extends Int32Array | Uint16Array>(a: T, n: number): T {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/cells/random.js';
 import { AnomalyDetector } from '../../src/detection/anomalyDetector.js';
-import { ContextMemory } from '../../src/detection/contextMemory.js';
+import { ContextMemory, type ContextMemoryOptions } from '../../src/detection/contextMemory.js';
+import { ReferenceContextMemory } from './contextReference.js';
 import { sineSeries } from './series.js';
 
 /** A pattern of levels repeated over and over, with a little noise that never changes the level. */
@@ -137,4 +138,31 @@ describe('AnomalyDetector with the contextual member', () => {
       if (at === 333) expect(() => new AnomalyDetector({ ...o, maxContexts: 8 }, json)).toThrow(expect.objectContaining({ code: 'SEQ_STATE_FORMAT' }));
     }
   });
+});
+
+describe('ContextMemory against a plain reference implementation', () => {
+  const rnd = seededRandom(21);
+  const cases: [string, ContextMemoryOptions, (i: number) => number][] = [
+    ['random readings, small memory that fills', { rest: 0, maxContexts: 120 }, () => rnd()],
+    ['random readings, defaults', {}, () => rnd()],
+    ['a noisy repeating pattern', { rest: 5, maxContexts: 400 }, (i) => [0.05, 0.3, 0.55, 0.8, 0.55, 0.3][i % 6] + 0.2 * (rnd() < 0.05 ? rnd() : 0)],
+    ['2 bits, short halves, few carried', { bits: 2, maxLeft: 2, maxActive: 3, rest: 3, maxContexts: 90 }, (i) => ((i % 9) / 9 + 0.1 * rnd()) % 1],
+    ['a slow sine with drops and NaN', { bits: 4, maxActive: 30, rest: 10, maxContexts: 600 }, (i) => (i % 97 === 0 ? NaN : 0.5 + 0.45 * Math.sin(i / 15) + 0.05 * rnd())],
+  ];
+  for (const [name, options, reading] of cases) {
+    it(`gives the same scores and state: ${name}, also after a restore from JSON`, () => {
+      const series = Array.from({ length: 1500 }, (_, i) => reading(i));
+      const reference = new ReferenceContextMemory(options);
+      let memory = new ContextMemory(options);
+      series.forEach((u, i) => {
+        expect(memory.score(u), `reading ${i}`).toBe(reference.score(u));
+        if (i % 250 === 249) {
+          const json = memory.toJSON();
+          expect(json, `state after ${i + 1} readings`).toEqual(reference.toJSON());
+          memory = new ContextMemory(options, JSON.parse(JSON.stringify(json)));
+        }
+      });
+      expect(memory.toJSON()).toEqual(reference.toJSON());
+    });
+  }
 });
