@@ -28,7 +28,9 @@ interval(50)
     // range: what the machines can read. maxContexts 0: the contextual member (on by default) takes
     // a sequence of levels it has never seen as an anomaly, and these 100 learning readings do not
     // cover a whole cycle of the slower machines (period up to 2π × 27 ≈ 170 readings).
-    detectAnomalies({ learningPeriod: 100, range: { min: -1.2, max: 1.2 }, threshold: 0.6, maxContexts: 0 }),
+    // calendar and seasonalDays off: these cycles last seconds, so the time of day and week means
+    // nothing here (with them on, the scores depended on the hour the example was started).
+    detectAnomalies({ learningPeriod: 100, range: { min: -1.2, max: 1.2 }, threshold: 0.6, maxContexts: 0, calendar: false, seasonalDays: 0 }),
     dashboard({ onListening: (url) => console.error(`dashboard: ${url}`) }), // <- the page
   )
   .subscribe({
