@@ -3,6 +3,7 @@ import type { ModelState } from '../cells/types.js';
 import { SeqstreamError } from '../errors.js';
 import { integerOption } from '../options.js';
 import type { FusedStepper } from './fusedStepperType.js';
+import { freshTop } from './internal/freshOutput.js';
 import { stepGraph, stepGraphNames } from './onnxGraph.js';
 import { loadOnnxRuntime, onnxRuntimeStatus, type OnnxRuntime, type OrtNativeSession, type OrtTensor } from './onnxRuntime.js';
 import { stepThreads } from './stepPool.js';
@@ -108,15 +109,17 @@ class OnnxContext {
   /**
    * Steps `state` (2+ rows) into `out` (same shape; may be `state` itself): onnxruntime reads
    * `state` and writes its outputs straight into `out`'s buffers when `out` is not `state`.
+   * Returns the binding's own copy of the new top-layer `h` when it made one that is safe to hand
+   * out (see {@link freshTop}), else null.
    */
-  stepTo(state: ModelState, x: ArrayLike<number>, out: ModelState): void {
-    if (state.batch === 0) return;
+  stepTo(state: ModelState, x: ArrayLike<number>, out: ModelState): Float32Array | null {
+    if (state.batch === 0) return null;
     if (state.batch === 1 || out === state) {
       this.step(state, x);
       if (out !== state) copyState(state, out, this.model.layers.length, this.H);
-      return;
+      return null;
     }
-    this.run(state, x, out.h, out.c);
+    return this.run(state, x, out.h, out.c);
   }
 
   private stepRows(state: ModelState, x: ArrayLike<number>): Float32Array {
@@ -133,8 +136,11 @@ class OnnxContext {
     return state.h[L - 1];
   }
 
-  /** One `run` of the step graph: inputs from `state` and `x`, outputs into `hOut`/`cOut` (first `batch` rows). */
-  private run(state: ModelState, x: ArrayLike<number>, hOut: readonly Float32Array[], cOut: readonly Float32Array[] | null): void {
+  /**
+   * One `run` of the step graph: inputs from `state` and `x`, outputs into `hOut`/`cOut` (first
+   * `batch` rows). Returns {@link freshTop} of what the binding returned.
+   */
+  private run(state: ModelState, x: ArrayLike<number>, hOut: readonly Float32Array[], cOut: readonly Float32Array[] | null): Float32Array | null {
     const B = state.batch;
     const L = this.model.layers.length;
     const session = this.ensureSession();
@@ -158,11 +164,13 @@ class OnnxContext {
         fetches[n.cOut(k)] = ort.tensor(rows(cOut[k], B * H), dims);
       }
     }
+    let result: Record<string, OrtTensor>;
     try {
-      session.run(feeds, fetches, {});
+      result = session.run(feeds, fetches, {});
     } catch (e) {
       throw new SeqstreamError('SEQ_ENGINE_FAILED', `onnxruntime failed to step ${B} row(s): ${(e as Error)?.message ?? String(e)}`, { cause: e });
     }
+    return freshTop(result?.[n.hOut(L - 1)], B * H, feeds, fetches);
   }
 
   dispose(): void {
@@ -193,8 +201,14 @@ function copyState(from: ModelState, to: ModelState, L: number, H: number): void
  * ```
  */
 export interface OnnxStepper extends FusedStepper {
-  /** Steps `state` and writes the new state into `out` (same batch; onnxruntime writes there directly), leaving `state` as it was unless `out` is `state`. */
-  stepTo(state: ModelState, x: ArrayLike<number>, out: ModelState): void;
+  /**
+   * Steps `state` and writes the new state into `out` (same batch; onnxruntime writes there
+   * directly), leaving `state` as it was unless `out` is `state`. Returns a fresh buffer with the
+   * new top-layer `h` (`batch * hiddenSize`, the same numbers as `out`'s) that nothing else holds —
+   * the copy onnxruntime-node's binding makes of each output anyway — or null when it made none
+   * that is safe to hand out.
+   */
+  stepTo(state: ModelState, x: ArrayLike<number>, out: ModelState): Float32Array | null;
 }
 
 const contexts = new WeakMap<RecurrentModel, Map<number, OnnxContext>>();

@@ -211,6 +211,35 @@ export class ResidentRows {
   }
 
   /**
+   * {@link step} without a caller's `top`: returns a fresh buffer (`n * hiddenSize` floats, batch
+   * order, yours to keep) with the rows' new top-layer `h`. On onnxruntime-node that is the copy
+   * its binding makes of the output anyway (when it passes the checks of `OnnxStepper.stepTo`), so
+   * no second buffer is allocated; otherwise a new one that {@link top} fills.
+   *
+   * @example
+   * ```ts
+   * const y = slab.stepFresh(rows, n, x); // y.length === n * hiddenSize
+   * ```
+   */
+  stepFresh(idx: Int32Array, n: number, x: Float32Array): Float32Array {
+    if (n > 0 && n >= this.nativeRows) {
+      this.nativeTop = -1;
+      this.checkBatch(idx, n, x);
+      this.syncWeights();
+      const lent = this.stepNative(idx, n, x, undefined, true);
+      if (lent instanceof Float32Array) return lent;
+      if (lent) {
+        const out = new Float32Array(n * this.H);
+        this.top(idx, n, out);
+        return out;
+      }
+    }
+    const out = new Float32Array(n * this.H);
+    this.step(idx, n, x, out);
+    return out;
+  }
+
+  /**
    * Copies the inputs of an `n`-row batch (`n * inputSize` floats of `x`, `n` at most `maxBatch`)
    * into this memory, where the step reads them (onnxruntime's input tensor is this very span),
    * checking in SIMD that every value is finite: the view to pass to {@link step}, or null when
@@ -296,14 +325,15 @@ export class ResidentRows {
     this.version = this.model.version;
   }
 
-  /** A native step of rows `idx[0..n)` (see `stepRowsNative`). False when onnxruntime is not there. */
-  private stepNative(idx: Int32Array, n: number, x: Float32Array, top: Float32Array | undefined): boolean {
+  /** A native step of rows `idx[0..n)` (see `stepRowsNative`): false when onnxruntime is not there, with `lend` the binding's fresh top `h` when it lent one. */
+  private stepNative(idx: Int32Array, n: number, x: Float32Array, top: Float32Array | undefined, lend = false): boolean | Float32Array {
     // (Staged inputs are not moved here: `stage` loads onnxruntime before it takes its view.)
     const native = this.nativeEngine();
     if (!native) return false;
     const kernel = this.kernel;
-    const topAt = stepRowsNative(native, kernel, this.layout, kernel.scratchAt + this.stagingFloats, this.o.maxBatch, idx, n, x, top);
+    const topAt = stepRowsNative(native, kernel, this.layout, kernel.scratchAt + this.stagingFloats, this.o.maxBatch, idx, n, x, top, lend);
     this.kind = 'onnxruntime';
+    if (topAt instanceof Float32Array) return topAt; // the binding's own copy: nothing to remember
     if (topAt < 0) return true; // top() would read the rows again: nothing to remember
     this.nativeTop = topAt;
     this.nativeTopIdx = idx;

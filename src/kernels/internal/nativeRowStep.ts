@@ -8,14 +8,16 @@ import { isRun, moveRows, scatterRows, type RowLayout } from './rowCopy.js';
  * tensors and scattered back from its output tensors, all preallocated in the kernel's own memory
  * from float `tensorsAt` on (`maxBatch` rows per tensor), so both copies are `copyWithin` inside one
  * buffer. With `top` the top layer's new `h` is written there (it is that output tensor) and the
- * result is -1; otherwise the result is where that tensor is in `kernel.f32` (rows in batch order).
+ * result is -1; otherwise the result is where that tensor is in `kernel.f32` (rows in batch order),
+ * or, with `lend`, the binding's own fresh copy of it when it made one that is safe to hand out
+ * (`OnnxStepper.stepTo`): a buffer nothing else holds, for the caller to keep.
  *
  * @example
  * ```ts
  * const topAt = stepRowsNative(native, kernel, layout, kernel.scratchAt + stagingFloats, maxBatch, idx, n, x, undefined);
  * ```
  */
-export function stepRowsNative(native: OnnxStepper, kernel: GatesKernel, layout: RowLayout, tensorsAt: number, maxBatch: number, idx: Int32Array, n: number, x: Float32Array, top: Float32Array | undefined): number {
+export function stepRowsNative(native: OnnxStepper, kernel: GatesKernel, layout: RowLayout, tensorsAt: number, maxBatch: number, idx: Int32Array, n: number, x: Float32Array, top: Float32Array | undefined, lend = false): number | Float32Array {
   const { L, H, Hp, I, hasC } = layout;
   const f32 = kernel.f32;
   const area = maxBatch * H;
@@ -49,7 +51,7 @@ export function stepRowsNative(native: OnnxStepper, kernel: GatesKernel, layout:
       if (input.c) moveRows(f32, kernel.cAt(k), Hp, idx, n, input.c[k].byteOffset >> 2, H, true);
     }
   }
-  native.stepTo(input, x.length === n * I ? x : x.subarray(0, n * I), output);
+  const fresh = native.stepTo(input, x.length === n * I ? x : x.subarray(0, n * I), output);
   for (let k = 0; k < L; k++) {
     if (k === L - 1 && topOut) {
       if (Hp === H && isRun(idx, n)) f32.set(topOut, kernel.hAt(k) + idx[0] * H);
@@ -58,5 +60,6 @@ export function stepRowsNative(native: OnnxStepper, kernel: GatesKernel, layout:
     if (output.c) moveRows(f32, kernel.cAt(k), Hp, idx, n, output.c[k].byteOffset >> 2, H, false);
   }
   if (topOut) return -1; // the caller's buffer has it, and top() would read the rows again
+  if (lend && fresh !== null) return fresh;
   return output.h[L - 1].byteOffset >> 2;
 }

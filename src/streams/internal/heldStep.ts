@@ -36,12 +36,14 @@ export class HeldStep<K> {
    * evicted (these rows are safe: they have work), the step, then each row booked as stepped
    * (offset, and a reset or delete that an `onEvict` callback asked for meanwhile). `token` is
    * the `HeldRows.token` of `rows`: the same rows again on an unchanged LRU order skip the
-   * touches and the booking, which would change nothing.
+   * touches and the booking, which would change nothing. Returns the buffer the outputs went
+   * to: `y`, or with `y` null (and `h` null) a fresh one (`KeyedStep.runFresh`); null when a
+   * value is not finite.
    */
-  run(rows: Int32Array, reset: Uint8Array, n: number, x: Float32Array, y: Float32Array, h: Float32Array | null, offsets: ArrayLike<number> | undefined, from: number, token: number): boolean {
+  run(rows: Int32Array, reset: Uint8Array, n: number, x: Float32Array, y: Float32Array | null, h: Float32Array | null, offsets: ArrayLike<number> | undefined, from: number, token: number): Float32Array | null {
     const t0 = this.o.profile ? performance.now() : 0;
     let staged = this.step.stage(x, n);
-    if (staged === null) return false;
+    if (staged === null) return null;
     const table = this.table;
     // The same rows as the last call, on an LRU order nothing changed since and with no idle
     // clock: touching them again would leave every list and counter as it is (and between the
@@ -59,7 +61,9 @@ export class HeldStep<K> {
       if (table.generation !== generation) staged = this.step.stage(x, n) as Float32Array;
     }
     const t1 = this.o.profile ? performance.now() : 0;
-    this.step.run(rows, reset, n, staged, y, h);
+    let out = y;
+    if (out === null) out = this.step.runFresh(rows, reset, n, staged);
+    else this.step.run(rows, reset, n, staged, out, h);
     if (this.o.profile) this.st.stepMs += performance.now() - t1;
     this.st.steps++;
     this.st.events += n;
@@ -75,6 +79,6 @@ export class HeldStep<K> {
     this.n = n;
     this.stamp = table.lruStamp;
     if (this.o.profile) this.st.flushMs += performance.now() - t0;
-    return true;
+    return out;
   }
 }

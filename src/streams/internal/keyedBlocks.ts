@@ -90,7 +90,7 @@ export class KeyedBlockRunner<K> {
   private readonly yLen: number;
   private readonly withH: boolean;
   // The block being stepped: its output buffers and the output row of queue slot 0.
-  private y = new Float32Array(0);
+  private y: Float32Array = new Float32Array(0);
   private h: Float32Array | null = null;
   private base = 0;
   private scratchY: Float32Array;
@@ -160,12 +160,17 @@ export class KeyedBlockRunner<K> {
     }
     const typed = ArrayBuffer.isView(x);
     const yLen = this.yLen;
-    this.y = new Float32Array(n * yLen);
+    const fast = n > 0 && x instanceof Float32Array && slab.pending === 0;
+    // A block of one chunk without `h` gets its `y` from the step (fresh: with `emit: 'hidden'` on
+    // onnxruntime-node, the binding's own copy of the top layer's h), so none is allocated here.
+    const lend = fast && !this.withH && n <= this.maxBatch;
+    this.y = lend ? NO_ROWS : new Float32Array(n * yLen);
     this.h = this.withH ? new Float32Array(n * this.H) : null;
     this.base = 0;
     const inputRows = new Int32Array(n);
     // Rows the fast path stepped (all of them, or none but when an eviction stopped it mid-block).
-    const done = n > 0 && x instanceof Float32Array && slab.pending === 0 ? this.stepFast(keys as ArrayLike<K>, x, reset, offsets) : 0;
+    const done = fast ? this.stepFast(keys as ArrayLike<K>, x as Float32Array, reset, offsets, lend) : 0;
+    if (lend && done === 0) this.y = new Float32Array(n * yLen);
     for (let j = 0; j < done; j++) inputRows[j] = j;
     this.base = done;
     let accepted = done;
@@ -208,7 +213,7 @@ export class KeyedBlockRunner<K> {
    * eviction, or an `onEvict` callback's control call: the rest goes the checked way, which looks
    * its keys up again, as it would have).
    */
-  private stepFast(keys: ArrayLike<K>, x: Float32Array, reset: ArrayLike<boolean | number> | undefined, offsets: ArrayLike<number> | undefined): number {
+  private stepFast(keys: ArrayLike<K>, x: Float32Array, reset: ArrayLike<boolean | number> | undefined, offsets: ArrayLike<number> | undefined, lend: boolean): number {
     const slab = this.slab;
     if (offsets !== undefined && !allFiniteNumbers(offsets)) return 0;
     const rows = this.held.resolve(slab, keys);
@@ -223,10 +228,12 @@ export class KeyedBlockRunner<K> {
       else for (let j = 0; j < m; j++) fastReset[j] = reset[c + j] === true || reset[c + j] === 1 ? 1 : 0;
       const chunkRows = c === 0 && m === n ? rows : rows.subarray(c, c + m);
       const chunkX = c === 0 && m === n ? x : x.subarray(c * I, (c + m) * I);
-      const y = m === n ? this.y : this.y.subarray(c * yLen, (c + m) * yLen);
+      const y = lend ? null : m === n ? this.y : this.y.subarray(c * yLen, (c + m) * yLen);
       const h = this.h === null ? null : m === n ? this.h : this.h.subarray(c * H, (c + m) * H);
       // A value that is not finite: this chunk and the rest go the checked way, which reports the row.
-      if (!slab.held.run(chunkRows, fastReset, m, chunkX, y, h, offsets, c, this.held.token)) return c;
+      const out = slab.held.run(chunkRows, fastReset, m, chunkX, y, h, offsets, c, this.held.token);
+      if (out === null) return c;
+      if (lend) this.y = out; // one chunk (lend needs n <= maxBatch)
     }
     return n;
   }
@@ -266,6 +273,8 @@ export class KeyedBlockRunner<K> {
     return null;
   }
 }
+
+const NO_ROWS = new Float32Array(0);
 
 function pick<T>(from: ArrayLike<T>, rows: Int32Array, n: number): T[] {
   const out: T[] = new Array(n);

@@ -107,6 +107,23 @@ export class KeyedStep {
   }
 
   /**
+   * {@link run} for a caller without a `y` of its own and no `h` (`emit: 'hidden'` or
+   * `'output'`): returns `y` as a fresh buffer, yours to keep. With `emit: 'hidden'` on resident
+   * rows that is `ResidentRows.stepFresh`'s buffer (on onnxruntime-node the binding's own copy of
+   * the top layer's new `h`, so no second buffer is allocated and filled); else a new buffer.
+   */
+  runFresh(rows: Int32Array, reset: Uint8Array, n: number, x: Float32Array): Float32Array {
+    if (this.resident && !this.withHead) {
+      const slab = this.resident;
+      for (let j = 0; j < n; j++) if (reset[j] === 1) slab.zero(rows[j]);
+      return slab.stepFresh(rows, n, x);
+    }
+    const y = new Float32Array(n * this.yLen);
+    this.run(rows, reset, n, x, y, null);
+    return y;
+  }
+
+  /**
    * The inputs of an `n`-row batch (`x`, `n * inputSize` floats, `n` at most `maxBatch`) where
    * {@link run} reads them fastest, checked: with resident rows copied into kernel memory and
    * checked there in SIMD (`ResidentRows.stage`), else `x` itself after a check in JavaScript.
