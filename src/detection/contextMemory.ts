@@ -23,8 +23,12 @@ export interface ContextMemoryOptions {
 
 /** Sensor facts are 0..2*bits-1; a carried context with id i is fact NEURON + i. */
 const NEURON = 64;
-/** Int32 fields per context: right mask | zero-level << 8, times active, next context of the same left half (its left half is the chain it is on). */
-const CTX = 3;
+/**
+ * Per context one Int32 link word, right mask | zero-level << 8 | (next context of the same left
+ * half + 1) << 16 (its left half is the chain it is on), and its times active in a separate array:
+ * walking a half's chain reads 4 bytes per context (a 10,000-key stream finds them out of cache).
+ */
+const NEXT_SHIFT = 16;
 /**
  * Int32 fields per left half: first context, facts offset, facts length | (OR of the right masks
  * of its zero-level contexts) << 8 | (next half in the same last-fact bucket + 1) << 16.
@@ -96,6 +100,7 @@ export class ContextMemory {
   private nContexts = 0;
   private nSemis = 0;
   private ctx = EMPTY_I32;
+  private counts = EMPTY_I32;
   private semi = EMPTY_I32;
   private facts = EMPTY_U16;
   private nFacts = 0;
@@ -146,7 +151,7 @@ export class ContextMemory {
       const s = this.findSemi(pot.facts, 0, nLeft);
       const found = s >= 0 ? this.onChain(s, current) : -1;
       if (found >= 0) {
-        this.ctx[found * CTX] |= 1 << 8;
+        this.ctx[found] |= 1 << 8;
         this.semi[s * SEMI + 2] |= current << 8;
       } else {
         newFlag = true;
@@ -170,7 +175,7 @@ export class ContextMemory {
     // The strongest active contexts (most often active; the newer on ties) join the next left group.
     let n = 0;
     for (let b = 0; b < 2 * this.bits; b++) if (current & (1 << b)) left[n++] = b;
-    const carried = strongestContexts(this.ctx, ACTIVE, this.nActive, this.maxActive, BEST);
+    const carried = strongestContexts(this.counts, ACTIVE, this.nActive, this.maxActive, BEST);
     for (let i = 0; i < carried; i++) left[n++] = NEURON + BEST[i];
     left.length = n;
     let added = newFlag ? 1 : 0;
@@ -239,12 +244,12 @@ export class ContextMemory {
   private predict(s: number): void {
     const ctx = this.ctx;
     const current = this.current;
-    for (let c = this.semi[s * SEMI]; c >= 0; c = ctx[c * CTX + 2]) {
+    for (let c = this.semi[s * SEMI]; c >= 0; c = (ctx[c] >>> NEXT_SHIFT) - 1) {
       if (c === this.newContext) continue;
       this.predicted++;
-      const r = ctx[c * CTX] & 0xff;
+      const r = ctx[c] & 0xff;
       if ((r & current) === r && r !== 0) {
-        ctx[c * CTX + 1]++;
+        this.counts[c]++;
         ACTIVE[this.nActive++] = c;
       }
     }
@@ -266,16 +271,16 @@ export class ContextMemory {
     const ctx = this.ctx;
     const pot = POTENTIALS;
     let at = -1;
-    for (let c = semi[s * SEMI]; c >= 0; c = ctx[c * CTX + 2]) {
+    for (let c = semi[s * SEMI]; c >= 0; c = (ctx[c] >>> NEXT_SHIFT) - 1) {
       if (c === this.newContext) continue;
-      const r = ctx[c * CTX] & 0xff;
+      const r = ctx[c] & 0xff;
       const hit = r & this.current;
       if (full) this.predicted++;
       if (hit === 0) continue;
       if (full && hit === r) {
-        ctx[c * CTX + 1]++;
+        this.counts[c]++;
         ACTIVE[this.nActive++] = c;
-      } else if (potential && ctx[c * CTX] >> 8 === 1) {
+      } else if (potential && ((ctx[c] >> 8) & 1) === 1) {
         // The half's crossed facts, written once for all its potentials.
         if (at < 0) {
           at = pot.reserve(crossed);
@@ -289,7 +294,7 @@ export class ContextMemory {
 
   /** The context of half s with this right mask, or -1. */
   private onChain(s: number, right: number): number {
-    for (let c = this.semi[s * SEMI]; c >= 0; c = this.ctx[c * CTX + 2]) if ((this.ctx[c * CTX] & 0xff) === right) return c;
+    for (let c = this.semi[s * SEMI]; c >= 0; c = (this.ctx[c] >>> NEXT_SHIFT) - 1) if ((this.ctx[c] & 0xff) === right) return c;
     return -1;
   }
 
@@ -313,11 +318,13 @@ export class ContextMemory {
     if (this.nContexts >= this.maxContexts) return -1;
     if (s < 0) s = this.addSemi(a, o, len);
     const c = this.nContexts++;
-    if ((c + 1) * CTX > this.ctx.length) this.ctx = grow(this.ctx, Math.min(this.maxContexts, Math.max(4, 2 * c)) * CTX);
-    const i = c * CTX;
-    this.ctx[i] = right | (zero << 8);
-    this.ctx[i + 1] = 0;
-    this.ctx[i + 2] = this.semi[s * SEMI];
+    if (c + 1 > this.ctx.length) {
+      const n = Math.min(this.maxContexts, Math.max(4, 2 * c));
+      this.ctx = grow(this.ctx, n);
+      this.counts = grow(this.counts, n);
+    }
+    this.ctx[c] = right | (zero << 8) | ((this.semi[s * SEMI] + 1) << NEXT_SHIFT);
+    this.counts[c] = 0;
     this.semi[s * SEMI] = c;
     if (zero === 1) this.semi[s * SEMI + 2] |= right << 8;
     // Full: no half or fact can be added any more, so the growth slack goes.
@@ -367,14 +374,15 @@ export class ContextMemory {
 
   /** The state as plain JSON; `new ContextMemory(options, json)` continues exactly from it. */
   toJSON(): ContextMemoryJSON {
-    return contextMemoryToJSON(this.nContexts, this.nSemis, this.ctx, this.semi, this.facts.subarray(0, this.nFacts), this.left, this.sinceHigh);
+    return contextMemoryToJSON(this.nContexts, this.nSemis, this.ctx, this.counts, this.semi, this.facts.subarray(0, this.nFacts), this.left, this.sinceHigh);
   }
 
   private restore(json: ContextMemoryJSON): void {
     checkContextMemoryJSON(json, this.maxContexts, this.bits, NEURON);
     this.nContexts = json.contexts;
     this.nSemis = json.semis;
-    this.ctx = new Int32Array(Math.max(4, json.contexts) * CTX);
+    this.ctx = new Int32Array(Math.max(4, json.contexts));
+    this.counts = new Int32Array(Math.max(4, json.contexts));
     this.semi = new Int32Array(Math.max(4, json.semis) * SEMI);
     this.facts = Uint16Array.from(json.facts);
     this.nFacts = json.facts.length;
@@ -388,10 +396,8 @@ export class ContextMemory {
     // Chains are rebuilt in creation order, so they come out as store() and addSemi() built them.
     for (let c = 0; c < this.nContexts; c++) {
       const s = json.ctxLeft[c];
-      const i = c * CTX;
-      this.ctx[i] = json.ctxRight[c] | (json.ctxZero[c] << 8);
-      this.ctx[i + 1] = json.ctxCount[c];
-      this.ctx[i + 2] = this.semi[s * SEMI];
+      this.ctx[c] = json.ctxRight[c] | (json.ctxZero[c] << 8) | ((this.semi[s * SEMI] + 1) << NEXT_SHIFT);
+      this.counts[c] = json.ctxCount[c];
       this.semi[s * SEMI] = c;
       if (json.ctxZero[c] === 1) this.semi[s * SEMI + 2] |= json.ctxRight[c] << 8;
     }

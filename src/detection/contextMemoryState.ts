@@ -51,22 +51,22 @@ export function checkContextMemoryJSON(json: ContextMemoryJSON, maxContexts: num
  *
  * @example
  * ```ts
- * const json = contextMemoryToJSON(0, 0, new Int32Array(0), new Int32Array(0), new Uint16Array(0), [], 0);
+ * const json = contextMemoryToJSON(0, 0, new Int32Array(0), new Int32Array(0), new Int32Array(0), new Uint16Array(0), [], 0);
  * json.contexts; // 0
  * ```
  */
-export function contextMemoryToJSON(contexts: number, semis: number, ctx: Int32Array, semi: Int32Array, facts: Uint16Array, left: number[], sinceHigh: number): ContextMemoryJSON {
-  const ids = Array.from({ length: contexts }, (_, c) => c * 3);
+export function contextMemoryToJSON(contexts: number, semis: number, ctx: Int32Array, counts: Int32Array, semi: Int32Array, facts: Uint16Array, left: number[], sinceHigh: number): ContextMemoryJSON {
+  const ids = Array.from({ length: contexts }, (_, c) => c);
   const ctxLeft = new Array<number>(contexts);
-  for (let s = 0; s < semis; s++) for (let c = semi[s * 3]; c >= 0; c = ctx[c * 3 + 2]) ctxLeft[c] = s;
+  for (let s = 0; s < semis; s++) for (let c = semi[s * 3]; c >= 0; c = (ctx[c] >>> 16) - 1) ctxLeft[c] = s;
   const halves = Array.from({ length: semis }, (_, s) => s * 3);
   return {
     contexts,
     semis,
     ctxLeft,
     ctxRight: ids.map((i) => ctx[i] & 0xff),
-    ctxCount: ids.map((i) => ctx[i + 1]),
-    ctxZero: ids.map((i) => ctx[i] >> 8),
+    ctxCount: ids.map((i) => counts[i]),
+    ctxZero: ids.map((i) => (ctx[i] >> 8) & 1),
     semiOffset: halves.map((i) => semi[i + 1]),
     semiLength: halves.map((i) => semi[i + 2] & 0xff),
     facts: Array.from(facts),

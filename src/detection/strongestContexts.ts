@@ -1,17 +1,17 @@
 /**
  * Puts the `k` contexts of `active[0 .. n)` ranked highest by (times active, id) — more often
  * active first, the newer on ties — into `best`, ascending by id, and returns how many (min(n, k)).
- * `ctx` holds 3 Int32 fields per context, the times active second (as in `ContextMemory`).
+ * `counts` holds each context's times active (as in `ContextMemory`).
  * The ranking is a total order, so the result does not depend on the order of `active`.
  *
  * @example
  * ```ts
- * const ctx = Int32Array.of(0, 5, 0, 0, 9, 0, 0, 5, 0); // contexts 0, 1, 2 active 5, 9, 5 times
+ * const counts = Int32Array.of(5, 9, 5); // contexts 0, 1, 2 active 5, 9, 5 times
  * const best = new Int32Array(2);
- * strongestContexts(ctx, Int32Array.of(0, 1, 2), 3, 2, best); // 2; best = [1, 2]
+ * strongestContexts(counts, Int32Array.of(0, 1, 2), 3, 2, best); // 2; best = [1, 2]
  * ```
  */
-export function strongestContexts(ctx: Int32Array, active: Int32Array, n: number, k: number, best: Int32Array): number {
+export function strongestContexts(counts: Int32Array, active: Int32Array, n: number, k: number, best: Int32Array): number {
   let m = n;
   if (n <= k) best.set(active.subarray(0, n));
   else {
@@ -20,14 +20,14 @@ export function strongestContexts(ctx: Int32Array, active: Int32Array, n: number
     for (let i = 0; i < k; i++) {
       const c = active[i];
       let j = i;
-      for (; j > 0 && above(ctx, best[j - 1], c); j--) best[j] = best[j - 1];
+      for (; j > 0 && above(counts, best[j - 1], c); j--) best[j] = best[j - 1];
       best[j] = c;
     }
     for (let i = k; i < n && k > 0; i++) {
       const c = active[i];
-      if (!above(ctx, c, best[0])) continue;
+      if (!above(counts, c, best[0])) continue;
       let j = 1;
-      while (j < k && above(ctx, c, best[j])) {
+      while (j < k && above(counts, c, best[j])) {
         best[j - 1] = best[j];
         j++;
       }
@@ -44,8 +44,8 @@ export function strongestContexts(ctx: Int32Array, active: Int32Array, n: number
 }
 
 /** Whether context a ranks above context b: more often active, or as often and newer. */
-function above(ctx: Int32Array, a: number, b: number): boolean {
-  const na = ctx[a * 3 + 1];
-  const nb = ctx[b * 3 + 1];
+function above(counts: Int32Array, a: number, b: number): boolean {
+  const na = counts[a];
+  const nb = counts[b];
   return na > nb || (na === nb && a > b);
 }
