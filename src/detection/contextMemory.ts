@@ -1,5 +1,5 @@
 import { integerOption, numberOption } from '../options.js';
-import { checkContextMemoryJSON, contextMemoryToJSON, type ContextMemoryJSON } from './contextMemoryState.js';
+import { checkContextMemoryJSON, CONTEXT_NEXT_SHIFT, contextMemoryToJSON, HALF_FIELDS, type ContextMemoryJSON } from './contextMemoryState.js';
 import { ContextPotentials } from './contextPotentials.js';
 import { strongestContexts } from './strongestContexts.js';
 
@@ -28,12 +28,12 @@ const NEURON = 64;
  * half + 1) << 16 (its left half is the chain it is on), and its times active in a separate array:
  * walking a half's chain reads 4 bytes per context (a 10,000-key stream finds them out of cache).
  */
-const NEXT_SHIFT = 16;
+const NEXT_SHIFT = CONTEXT_NEXT_SHIFT;
 /**
  * Int32 fields per left half: first context, facts offset, facts length | (OR of the right masks
  * of its zero-level contexts) << 8 | (next half in the same last-fact bucket + 1) << 16.
  */
-const SEMI = 3;
+const SEMI = HALF_FIELDS;
 const MAX_CONTEXTS = 65_000;
 const EMPTY_I32 = new Int32Array(0);
 const EMPTY_U16 = new Uint16Array(0);
@@ -72,7 +72,7 @@ function bucketsFor(n: number): number {
  *    failed, plus the share of what was seen that had never been seen.
  * 5. The strongest `maxActive` active contexts and the current facts form the next left group.
  * 6. After a score >= `restThreshold`, the next `rest` readings score 0 (so do the first `rest`).
- * Memory: at most `maxContexts` contexts (12 bytes each) and as many left halves (12 bytes each,
+ * Memory: at most `maxContexts` contexts (8 bytes each) and as many left halves (12 bytes each,
  * plus 2 per fact, an index of at most 8 bytes per half and 2 bytes per 4 contexts of last-fact
  * buckets), in typed arrays that grow on demand (a fresh memory has none) and lose their slack
  * once the memory is full. Facts within a half ascend, so a half lies wholly in a group only if

@@ -44,10 +44,16 @@ export function checkContextMemoryJSON(json: ContextMemoryJSON, maxContexts: num
   if (!ok) throw new ModelFormatError('SEQ_STATE_FORMAT', `Context-memory state is malformed or holds more than maxContexts (${maxContexts}) contexts`, { maxContexts });
 }
 
+/** Where a context's link word keeps (next context of its left half + 1). */
+export const CONTEXT_NEXT_SHIFT = 16;
+/** Int32 fields per left half in `semi`. */
+export const HALF_FIELDS = 3;
+
 /**
- * The plain JSON of a memory's typed arrays: per context 3 Int32 fields in `ctx` (right mask |
- * zero-level << 8, times active, next context of its half), per half 3 in `semi` (first context,
- * facts offset, facts length in the low 8 bits).
+ * The plain JSON of a memory's typed arrays: per context one Int32 link word in `ctx` (right mask
+ * | zero-level << 8 | (next context of its half + 1) << {@link CONTEXT_NEXT_SHIFT}) and its times
+ * active in `counts`, per half {@link HALF_FIELDS} in `semi` (first context, facts offset, facts
+ * length in the low 8 bits).
  *
  * @example
  * ```ts
@@ -58,8 +64,8 @@ export function checkContextMemoryJSON(json: ContextMemoryJSON, maxContexts: num
 export function contextMemoryToJSON(contexts: number, semis: number, ctx: Int32Array, counts: Int32Array, semi: Int32Array, facts: Uint16Array, left: number[], sinceHigh: number): ContextMemoryJSON {
   const ids = Array.from({ length: contexts }, (_, c) => c);
   const ctxLeft = new Array<number>(contexts);
-  for (let s = 0; s < semis; s++) for (let c = semi[s * 3]; c >= 0; c = (ctx[c] >>> 16) - 1) ctxLeft[c] = s;
-  const halves = Array.from({ length: semis }, (_, s) => s * 3);
+  for (let s = 0; s < semis; s++) for (let c = semi[s * HALF_FIELDS]; c >= 0; c = (ctx[c] >>> CONTEXT_NEXT_SHIFT) - 1) ctxLeft[c] = s;
+  const halves = Array.from({ length: semis }, (_, s) => s * HALF_FIELDS);
   return {
     contexts,
     semis,
