@@ -8,8 +8,16 @@
  * (median pass) and the per-pass ratio old / new CPU time (>1: this checkout is faster); both
  * operators' outputs are summed, which must agree (same numbers).
  *
+ * Then, with `--rounds=N` (default 300; 0 skips it), the steadier figure: N rounds that step each
+ * of the three once, in an order that rotates every round, timing every call (process CPU and
+ * wall clock); reports each one's 10th-percentile and median CPU µs per event and the medians of
+ * the per-round ratios (wall clock in brackets: the figure for 2 threads, whose CPU time counts
+ * onnxruntime's worker too). Neighbouring calls see the same moment of the machine, so a busy spell or a page-fault
+ * storm moves all three: two copies of the same code came out at 1.00-1.015 this way, where
+ * per-pass ratios spread over 0.5-2.
+ *
  *   mkdir -p /tmp/old && git archive <rev> src | tar -x -C /tmp/old && ln -s "$PWD/node_modules" /tmp/old/node_modules
- *   npx tsx bench/keyedBatchVersions.ts /tmp/old/src [--h=128] [--threads=1] [--passes=12] [--steps=40]
+ *   npx tsx bench/keyedBatchVersions.ts /tmp/old/src [--h=128] [--threads=1] [--passes=12] [--steps=40] [--rounds=300]
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -47,7 +55,7 @@ function pass(c: Contender, steps: number): void {
 const median = (v: number[]): number => v.slice().sort((a, b) => a - b)[v.length >> 1];
 
 /** Runs the comparison. */
-export async function run(o: { oldSrc: string; H: number; threads: number; passes: number; steps: number }): Promise<void> {
+export async function run(o: { oldSrc: string; H: number; threads: number; passes: number; steps: number; rounds: number }): Promise<void> {
   if (!onnxRuntimeStatus().available) {
     console.log('keyedBatchVersions: onnxruntime-node is not available');
     return;
@@ -75,14 +83,37 @@ export async function run(o: { oldSrc: string; H: number; threads: number; passe
   console.log(`  old batch operator:             ${lo(then)}, ${median(then.faults).toFixed(0)} faults`);
   console.log(`  native stepper alone:           ${lo(alone)}, ${median(alone.faults).toFixed(0)} faults`);
   console.log(`  old / this per pass: median ${median(ratios).toFixed(2)} [${ratios[0].toFixed(2)}-${ratios[ratios.length - 1].toFixed(2)}]; batch / stepper (lowest over lowest): this ${(Math.min(...alone.cpu) / Math.min(...now.cpu)).toFixed(2)}, old ${(Math.min(...alone.cpu) / Math.min(...then.cpu)).toFixed(2)}; same outputs: ${sums.now.v === sums.old.v}`);
+  if (o.rounds > 0) interleaved(order, o.rounds);
+}
+
+/** The per-round figures (see the header): `order` is [this checkout's, old, stepper alone]. */
+function interleaved(order: Contender[], rounds: number): void {
+  const t: number[][] = order.map(() => []);
+  const w: number[][] = order.map(() => []);
+  for (let i = 0; i < rounds; i++) {
+    for (let k = 0; k < order.length; k++) {
+      const j = (i + k) % order.length;
+      const w0 = performance.now();
+      const c0 = process.cpuUsage();
+      order[j].step();
+      const c = process.cpuUsage(c0);
+      w[j].push(performance.now() - w0);
+      t[j].push((c.user + c.system) / KEYS);
+    }
+  }
+  const q = (v: number[], p: number): number => v.slice().sort((a, b) => a - b)[Math.floor(v.length * p)];
+  const per = (a: number, b: number, v = t): number => median(v[a].map((x, i) => x / v[b][i]));
+  const fmt = (k: number): string => `p10 ${q(t[k], 0.1).toFixed(3)}, median ${q(t[k], 0.5).toFixed(3)}`;
+  console.log(`  ${rounds} interleaved rounds, CPU µs/event: this ${fmt(0)}; old ${fmt(1)}; stepper alone ${fmt(2)}`);
+  console.log(`  per-round medians, CPU (wall): old / this ${per(1, 0).toFixed(3)} (${per(1, 0, w).toFixed(3)}); batch / stepper (speed): this ${per(2, 0).toFixed(3)} (${per(2, 0, w).toFixed(3)}), old ${per(2, 1).toFixed(3)} (${per(2, 1, w).toFixed(3)})`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const oldSrc = process.argv.slice(2).find((a) => !a.startsWith('--'));
   if (!oldSrc) {
-    console.error('usage: npx tsx bench/keyedBatchVersions.ts <old checkout>/src [--h=128] [--threads=1] [--passes=12] [--steps=40]');
+    console.error('usage: npx tsx bench/keyedBatchVersions.ts <old checkout>/src [--h=128] [--threads=1] [--passes=12] [--steps=40] [--rounds=300]');
     process.exit(2);
   }
   const arg = (name: string, d: number): number => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? d);
-  await run({ oldSrc, H: arg('h', 128), threads: arg('threads', 1), passes: arg('passes', 12), steps: arg('steps', 40) });
+  await run({ oldSrc, H: arg('h', 128), threads: arg('threads', 1), passes: arg('passes', 12), steps: arg('steps', 40), rounds: arg('rounds', 300) });
 }

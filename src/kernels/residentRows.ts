@@ -8,7 +8,7 @@ import { GatesKernel, gatesKernelModule, type GatesKernelShape } from './gatesKe
 import { createOnnxStepper, type OnnxStepper } from './onnxEngine.js';
 import { stepSplit, stepThreads, type SplitJob } from './stepPool.js';
 import { gatesKernelShapeOf, SPLIT_MIN_WORK } from './wasmStepper.js';
-import { stepRowsNative } from './internal/nativeRowStep.js';
+import { settleRows, stepRowsNative, zeroDisplaced, type DisplacedRows, type NativeTensors } from './internal/nativeRowStep.js';
 import { gatherRows, packRows, unpackRows, type RowLayout } from './internal/rowCopy.js';
 
 /**
@@ -36,7 +36,10 @@ export interface ResidentRowsOptions {
  * straight from these rows into its shared buffer and back (it has its own memory). Batches that
  * go to onnxruntime-node (which steps contiguous tensors) are gathered into its input tensors,
  * preallocated in this same memory, and onnxruntime writes the new state into output tensors
- * there too, scattered back to the rows: one `copyWithin` each way. Results are bit-identical to the copy-mode kernel for every row and batch.
+ * there too, scattered back to the rows: one `copyWithin` each way. A run of consecutive rows
+ * needs neither copy: it is the input tensor itself, and its new state stays in the output tensors
+ * for the next native step of the same rows (ping-pong between two tensor sets), put back only
+ * when something else touches the rows (`DisplacedRows`). Results are bit-identical to the copy-mode kernel for every row and batch.
  *
  * @example
  * ```ts
@@ -73,6 +76,8 @@ export class ResidentRows {
   private stagingFloats = 0;
   private tensorFloats = 0;
   private version = -1;
+  /** The run of rows whose state the last native step left in its output tensors (ping-pong; see `DisplacedRows`). */
+  private readonly moved: DisplacedRows = { first: 0, n: 0, set: -1 };
   private readonly job: { -readonly [K in keyof SplitJob]: SplitJob[K] } & { idx: Int32Array; x: Float32Array };
   private readonly ownRows = (r0: number, n: number): void => this.kernel.stepResident(r0 === 0 ? this.job.idx : this.job.idx.subarray(r0), n, this.job.x, r0 * this.I);
 
@@ -113,6 +118,7 @@ export class ResidentRows {
     this.nativeTop = -1;
     if (capacity <= this.capacity) return;
     this.syncWeights();
+    this.settle(); // a regrow does not keep the tensors
     this.kernel.reserveResident(capacity, this.o.maxBatch, this.stagingFloats + this.tensorFloats);
     this.capacity = capacity;
   }
@@ -121,6 +127,8 @@ export class ResidentRows {
   zero(row: number): void {
     this.nativeTop = -1;
     const { kernel, Hp } = this;
+    // A displaced row is zeroed where its state is (a reset row of a steady block stays in the ping-pong).
+    if (zeroDisplaced(kernel, this.layout, this.tensors(), this.moved, row)) return;
     const f32 = kernel.f32;
     for (let k = 0; k < this.L; k++) {
       const h = kernel.hAt(k) + row * Hp;
@@ -135,6 +143,7 @@ export class ResidentRows {
   /** Writes row `srcRow` of `src` into key row `row`. */
   write(row: number, src: ModelState, srcRow: number): void {
     this.nativeTop = -1;
+    this.settle();
     const { kernel, H, Hp } = this;
     const f32 = kernel.f32;
     const from = srcRow * H;
@@ -146,6 +155,7 @@ export class ResidentRows {
 
   /** Copies key row `row` into `dst` at `offset` ({@link rowFloats} floats, checkpoint order). */
   read(row: number, dst: Float32Array, offset: number): void {
+    this.settle();
     const { kernel, H, Hp, L } = this;
     const f32 = kernel.f32;
     for (let k = 0; k < L; k++) {
@@ -161,6 +171,7 @@ export class ResidentRows {
   /** Sets key row `row` from `src` at `offset` (the layout {@link read} writes). */
   load(row: number, src: Float32Array, offset: number): void {
     this.nativeTop = -1;
+    this.settle();
     const { kernel, H, Hp, L } = this;
     const f32 = kernel.f32;
     for (let k = 0; k < L; k++) {
@@ -171,6 +182,7 @@ export class ResidentRows {
 
   /** Key row `row` as a JSON-safe snapshot of a `cell` model. */
   snapshot(row: number, cell: string): StateSnapshot {
+    this.settle();
     const { kernel, H, Hp } = this;
     const f32 = kernel.f32;
     const take = (at: (k: number) => number): number[][] => Array.from({ length: this.L }, (_, k) => Array.from(f32.subarray(at(k) + row * Hp, at(k) + row * Hp + H)));
@@ -195,6 +207,7 @@ export class ResidentRows {
     }
     this.syncWeights();
     if (n >= this.nativeRows && this.stepNative(idx, n, x, top)) return;
+    this.settle();
     this.kind = 'wasm-simd';
     const job = this.job;
     job.idx = idx;
@@ -252,6 +265,7 @@ export class ResidentRows {
       throw new InvalidInputError('SEQ_INPUT_SHAPE', `ResidentRows.stage: ${n} rows of inputSize ${this.I} (at most maxBatch ${this.o.maxBatch}) need ${floats} inputs, received ${x.length}`, { rows: n, maxBatch: this.o.maxBatch });
     }
     if (this.stagingFloats === 0) {
+      this.settle(); // the tensors move up past the staging area
       this.stagingFloats = (this.o.maxBatch * this.I + 3) & ~3;
       this.kernel.reserveResident(this.capacity, this.o.maxBatch, this.stagingFloats + this.tensorFloats);
     }
@@ -270,6 +284,7 @@ export class ResidentRows {
       this.native = createOnnxStepper(this.model, { threads: this.threads });
       // In/out tensors for h (and c) of every layer, maxBatch rows each.
       if (this.native) {
+        this.settle();
         this.tensorFloats = (this.hasC ? 4 : 2) * this.L * this.o.maxBatch * this.H;
         this.kernel.reserveResident(this.capacity, this.o.maxBatch, this.stagingFloats + this.tensorFloats);
       }
@@ -301,6 +316,7 @@ export class ResidentRows {
       out.set(kernel.f32.subarray(this.nativeTop, this.nativeTop + n * H));
       return;
     }
+    this.settle();
     gatherRows(kernel.f32, kernel.hAt(this.L - 1), Hp, idx, n, out, H);
   }
 
@@ -317,6 +333,17 @@ export class ResidentRows {
   /** Forgets every row (teardown; the memory goes with this object). */
   release(): void {
     this.capacity = 0;
+    this.moved.set = -1;
+  }
+
+  /** onnxruntime's two state tensor sets in this memory (after the staging area). */
+  private tensors(): NativeTensors {
+    return { at: this.kernel.scratchAt + this.stagingFloats, maxBatch: this.o.maxBatch };
+  }
+
+  /** Puts displaced rows' state back into the rows (see `DisplacedRows`): before anything else reads, writes or moves them. */
+  private settle(): void {
+    if (this.moved.set >= 0) settleRows(this.kernel, this.layout, this.tensors(), this.moved);
   }
 
   private syncWeights(): void {
@@ -331,7 +358,7 @@ export class ResidentRows {
     const native = this.nativeEngine();
     if (!native) return false;
     const kernel = this.kernel;
-    const topAt = stepRowsNative(native, kernel, this.layout, kernel.scratchAt + this.stagingFloats, this.o.maxBatch, idx, n, x, top, lend);
+    const topAt = stepRowsNative(native, kernel, this.layout, this.tensors(), this.moved, idx, n, x, top, lend);
     this.kind = 'onnxruntime';
     if (topAt instanceof Float32Array) return topAt; // the binding's own copy: nothing to remember
     if (topAt < 0) return true; // top() would read the rows again: nothing to remember
