@@ -1,7 +1,7 @@
 /**
  * This checkout's `recurrentByKeyBatch` against another checkout's, in one process, on the native
  * engine (`SEQSTREAM_ENGINE=auto`: onnxruntime-node for these batches): 1,024 keys, LSTM I=40,
- * `emit: 'hidden'`, one block of 1,024 rows per round, next to the native stepper alone on the
+ * `emit: 'hidden'` (`--head=O`: a head of O outputs and `emit: 'output'`, or `--emit=all`), one block of 1,024 rows per round, next to the native stepper alone on the
  * same rows. The three run in short passes whose order rotates every pass (each after 8
  * unmeasured steps), so a busy spell of the shared machine and the memory one pass gives back hit
  * all of them. Reports process CPU µs per event (lowest pass), the minor page faults per step
@@ -17,7 +17,7 @@
  * per-pass ratios spread over 0.5-2.
  *
  *   mkdir -p /tmp/old && git archive <rev> src | tar -x -C /tmp/old && ln -s "$PWD/node_modules" /tmp/old/node_modules
- *   npx tsx bench/keyedBatchVersions.ts /tmp/old/src [--h=128] [--threads=1] [--passes=12] [--steps=40] [--rounds=300]
+ *   npx tsx bench/keyedBatchVersions.ts /tmp/old/src [--h=128] [--threads=1] [--passes=12] [--steps=40] [--rounds=300] [--head=1] [--emit=all]
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -33,11 +33,11 @@ const KEYS = 1024;
 type BatchOperator = (model: unknown, options: Record<string, unknown>) => OperatorFunction<KeyedBlock<number>, KeyedOutputBlock<number>>;
 type Contender = { step: () => void; cpu: number[]; faults: number[] };
 
-function batch(op: BatchOperator, model: unknown, sum: { v: number }): Contender {
+function batch(op: BatchOperator, model: unknown, emit: string, sum: { v: number }): Contender {
   const ids = Array.from({ length: KEYS }, (_, k) => k);
   const blocks = Array.from({ length: 8 }, (_, r) => ({ keys: ids, x: Float32Array.from({ length: KEYS * I }, (_, i) => Math.sin(i + r)) }));
   const input = new Subject<KeyedBlock<number>>();
-  input.pipe(op(model, { maxBatch: KEYS, emit: 'hidden' })).subscribe((o) => (sum.v += o.y[5] + o.y[o.y.length - 1]));
+  input.pipe(op(model, { maxBatch: KEYS, emit })).subscribe((o) => (sum.v += o.y[5] + o.y[o.y.length - 1]));
   let r = 0;
   return { step: () => input.next(blocks[r++ & 7]), cpu: [], faults: [] };
 }
@@ -55,7 +55,7 @@ function pass(c: Contender, steps: number): void {
 const median = (v: number[]): number => v.slice().sort((a, b) => a - b)[v.length >> 1];
 
 /** Runs the comparison. */
-export async function run(o: { oldSrc: string; H: number; threads: number; passes: number; steps: number; rounds: number }): Promise<void> {
+export async function run(o: { oldSrc: string; H: number; threads: number; passes: number; steps: number; rounds: number; head: number; emit: string | undefined }): Promise<void> {
   if (!onnxRuntimeStatus().available) {
     console.log('keyedBatchVersions: onnxruntime-node is not available');
     return;
@@ -64,10 +64,11 @@ export async function run(o: { oldSrc: string; H: number; threads: number; passe
   process.env.SEQSTREAM_ENGINE = 'auto';
   const old = (await import(pathToFileURL(resolve(o.oldSrc, 'streams/index.ts')).href)) as { recurrentByKeyBatch: BatchOperator };
   const oldCells = (await import(pathToFileURL(resolve(o.oldSrc, 'cells/index.ts')).href)) as { RecurrentModel: typeof RecurrentModel };
-  const config = { cell: 'lstm' as const, inputSize: I, hiddenSize: o.H, seed: 1 };
+  const config = { cell: 'lstm' as const, inputSize: I, hiddenSize: o.H, seed: 1, ...(o.head > 0 ? { head: { outputSize: o.head } } : {}) };
+  const emit = o.emit ?? (o.head > 0 ? 'output' : 'hidden');
   const sums = { now: { v: 0 }, old: { v: 0 } };
-  const now = batch(recurrentByKeyBatch as BatchOperator, RecurrentModel.create(config), sums.now);
-  const then = batch(old.recurrentByKeyBatch, oldCells.RecurrentModel.create(config), sums.old);
+  const now = batch(recurrentByKeyBatch as BatchOperator, RecurrentModel.create(config), emit, sums.now);
+  const then = batch(old.recurrentByKeyBatch, oldCells.RecurrentModel.create(config), emit, sums.old);
   const model = RecurrentModel.create(config);
   const stepper = createOnnxStepper(model, { threads: o.threads });
   if (!stepper) throw new Error('native stepper unavailable');
@@ -78,7 +79,7 @@ export async function run(o: { oldSrc: string; H: number; threads: number; passe
   for (let p = 0; p < o.passes; p++) for (let k = 0; k < order.length; k++) pass(order[(p + k) % order.length], o.steps);
   const ratios = then.cpu.map((v, i) => v / now.cpu[i]).sort((a, b) => a - b);
   const lo = (c: Contender): string => Math.min(...c.cpu).toFixed(3);
-  console.log(`LSTM I=${I} H=${o.H}, ${KEYS} keys, ${o.threads} thread(s), ${o.passes} passes of ${o.steps} steps, CPU µs/event (lowest pass), page faults/step (median pass)`);
+  console.log(`LSTM I=${I} H=${o.H}, head ${o.head}, emit ${emit}, ${KEYS} keys, ${o.threads} thread(s), ${o.passes} passes of ${o.steps} steps, CPU µs/event (lowest pass), page faults/step (median pass)`);
   console.log(`  this checkout's batch operator: ${lo(now)}, ${median(now.faults).toFixed(0)} faults`);
   console.log(`  old batch operator:             ${lo(then)}, ${median(then.faults).toFixed(0)} faults`);
   console.log(`  native stepper alone:           ${lo(alone)}, ${median(alone.faults).toFixed(0)} faults`);
@@ -111,9 +112,9 @@ function interleaved(order: Contender[], rounds: number): void {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const oldSrc = process.argv.slice(2).find((a) => !a.startsWith('--'));
   if (!oldSrc) {
-    console.error('usage: npx tsx bench/keyedBatchVersions.ts <old checkout>/src [--h=128] [--threads=1] [--passes=12] [--steps=40] [--rounds=300]');
+    console.error('usage: npx tsx bench/keyedBatchVersions.ts <old checkout>/src [--h=128] [--threads=1] [--passes=12] [--steps=40] [--rounds=300] [--head=1] [--emit=all]');
     process.exit(2);
   }
   const arg = (name: string, d: number): number => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? d);
-  await run({ oldSrc, H: arg('h', 128), threads: arg('threads', 1), passes: arg('passes', 12), steps: arg('steps', 40), rounds: arg('rounds', 300) });
+  await run({ oldSrc, H: arg('h', 128), threads: arg('threads', 1), passes: arg('passes', 12), steps: arg('steps', 40), rounds: arg('rounds', 300), head: arg('head', 0), emit: process.argv.find((a) => a.startsWith('--emit='))?.split('=')[1] });
 }

@@ -87,8 +87,8 @@ export function zeroDisplaced(kernel: GatesKernel, layout: RowLayout, tensors: N
  * the tensor set it wrote; the new state is written into the other set and left there (`moved`
  * says so) instead of being copied back. Other batches are gathered into the first set and
  * scattered back from the second (`copyWithin` inside one buffer), after displaced rows are
- * settled. With `top` the top layer's new `h` is written there (it is that output tensor), the
- * rows get their state back, and the result is -1; otherwise the result is where that tensor is in
+ * settled. With `top` the top layer's new `h` is written there too (for a gathered batch `top` is
+ * that output tensor) and the result is -1; otherwise the result is where that tensor is in
  * `kernel.f32` (rows in batch order), or, with `lend`, the binding's own fresh copy of it when it
  * made one that is safe to hand out (`OnnxStepper.stepTo`): a buffer nothing else holds.
  *
@@ -101,7 +101,7 @@ export function stepRowsNative(native: OnnxStepper, kernel: GatesKernel, layout:
   const { L, H, Hp, I, hasC } = layout;
   const xs = x.length === n * I ? x : x.subarray(0, n * I);
   const run = Hp === H && isRun(idx, n);
-  if (run && top === undefined) {
+  if (run) {
     const first = idx[0];
     if (moved.set >= 0 && (moved.first !== first || moved.n !== n)) settleRows(kernel, layout, tensors, moved);
     const f32 = kernel.f32;
@@ -116,30 +116,30 @@ export function stepRowsNative(native: OnnxStepper, kernel: GatesKernel, layout:
     moved.first = first;
     moved.n = n;
     moved.set = to;
+    const topAt = output.h[L - 1].byteOffset >> 2;
+    if (top !== undefined) {
+      // n * H floats for the caller instead of 2 * L * n * H back into the rows.
+      top.set(f32.subarray(topAt, topAt + n * H));
+      return -1;
+    }
     if (lend && fresh !== null) return fresh;
-    return output.h[L - 1].byteOffset >> 2;
+    return topAt;
   }
   settleRows(kernel, layout, tensors, moved);
   const f32 = kernel.f32;
-  const input = run
-    ? { batch: n, h: Array.from({ length: L }, (_, k) => f32.subarray(kernel.hAt(k) + idx[0] * H, kernel.hAt(k) + (idx[0] + n) * H)), c: hasC ? Array.from({ length: L }, (_, k) => f32.subarray(kernel.cAt(k) + idx[0] * H, kernel.cAt(k) + (idx[0] + n) * H)) : null }
-    : tensorSet(f32, layout, tensors, 0, n);
+  const input = tensorSet(f32, layout, tensors, 0, n);
   const output = tensorSet(f32, layout, tensors, 1, n);
   // The caller's buffer is the top layer's h output tensor: no copy out of ours afterwards.
   const topOut = top === undefined ? null : top.length === n * H ? top : top.subarray(0, n * H);
   if (topOut) output.h[L - 1] = topOut;
-  if (!run) {
-    for (let k = 0; k < L; k++) {
-      moveRows(f32, kernel.hAt(k), Hp, idx, n, input.h[k].byteOffset >> 2, H, true);
-      if (input.c) moveRows(f32, kernel.cAt(k), Hp, idx, n, input.c[k].byteOffset >> 2, H, true);
-    }
+  for (let k = 0; k < L; k++) {
+    moveRows(f32, kernel.hAt(k), Hp, idx, n, input.h[k].byteOffset >> 2, H, true);
+    if (input.c) moveRows(f32, kernel.cAt(k), Hp, idx, n, input.c[k].byteOffset >> 2, H, true);
   }
   const fresh = native.stepTo(input, xs, output);
   for (let k = 0; k < L; k++) {
-    if (k === L - 1 && topOut) {
-      if (run) f32.set(topOut, kernel.hAt(k) + idx[0] * H);
-      else scatterRows(topOut, H, f32, kernel.hAt(k), Hp, idx, n);
-    } else moveRows(f32, kernel.hAt(k), Hp, idx, n, output.h[k].byteOffset >> 2, H, false);
+    if (k === L - 1 && topOut) scatterRows(topOut, H, f32, kernel.hAt(k), Hp, idx, n);
+    else moveRows(f32, kernel.hAt(k), Hp, idx, n, output.h[k].byteOffset >> 2, H, false);
     if (output.c) moveRows(f32, kernel.cAt(k), Hp, idx, n, output.c[k].byteOffset >> 2, H, false);
   }
   if (topOut) return -1; // the caller's buffer has it, and top() would read the rows again
