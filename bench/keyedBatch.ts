@@ -21,7 +21,7 @@ import { createOnnxStepper } from '../src/kernels/onnxEngine.js';
 import { onnxRuntimeStatus } from '../src/kernels/onnxRuntime.js';
 import { recurrentByKeyBatch, type KeyedBlock } from '../src/streams/index.js';
 import { ortLabel, ortRawOp } from './ortBaseline.js';
-import { printTable } from './stats.js';
+import { interleavedRounds, medianRatio, printTable } from './stats.js';
 
 const I = 40;
 const KEYS = 1024;
@@ -54,22 +54,6 @@ function stepperAlone(model: RecurrentModel, threads: number): Stepper | null {
   const xs = Array.from({ length: 8 }, (_, r) => Float32Array.from({ length: KEYS * I }, (_, i) => Math.sin(i + r)));
   let r = 0;
   return () => stepper.stepInPlace(state, xs[r++ & 7]);
-}
-
-/** Per-call times of `rounds` interleaved rounds (see the header): CPU µs or wall ms per call, per contender. */
-async function interleaved(steps: Stepper[], rounds: number, cpu: boolean): Promise<number[][]> {
-  const t: number[][] = steps.map(() => []);
-  for (let i = 0; i < rounds; i++) {
-    for (let k = 0; k < steps.length; k++) {
-      const j = (i + k) % steps.length;
-      const w0 = performance.now();
-      const c0 = process.cpuUsage();
-      await steps[j]();
-      const c = process.cpuUsage(c0);
-      t[j].push(cpu ? c.user + c.system : performance.now() - w0);
-    }
-  }
-  return t;
 }
 
 /** CPU µs per event and events/s of `count` steps. */
@@ -138,11 +122,9 @@ export async function run(o: { quick?: boolean; hs?: number[]; threads?: number[
           }
         }
         const rounds = Math.max(60, Math.round((o.quick ? 300 : 800) * (32 / H)));
-        const t = await interleaved([batch.step, alone, () => op.step()], rounds, threads === 1);
-        const perCall = (other: number): string => {
-          const q = t[other].map((v, i) => v / t[0][i]).sort((u, v) => u - v);
-          return q[q.length >> 1].toFixed(3);
-        };
+        const times = await interleavedRounds([batch.step, alone, () => op.step()], rounds);
+        const t = threads === 1 ? times.cpu : times.wall;
+        const perCall = (other: number): string => medianRatio(t[other], t[0]).toFixed(3);
         batch.stop();
         await op.release();
         const min = (v: number[]): number => Math.min(...v);

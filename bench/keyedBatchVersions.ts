@@ -26,6 +26,7 @@ import { RecurrentModel } from '../src/cells/index.js';
 import { createOnnxStepper } from '../src/kernels/onnxEngine.js';
 import { onnxRuntimeStatus } from '../src/kernels/onnxRuntime.js';
 import { recurrentByKeyBatch, type KeyedBlock, type KeyedOutputBlock } from '../src/streams/index.js';
+import { interleavedRounds, medianRatio } from './stats.js';
 
 const I = 40;
 const KEYS = 1024;
@@ -84,29 +85,18 @@ export async function run(o: { oldSrc: string; H: number; threads: number; passe
   console.log(`  old batch operator:             ${lo(then)}, ${median(then.faults).toFixed(0)} faults`);
   console.log(`  native stepper alone:           ${lo(alone)}, ${median(alone.faults).toFixed(0)} faults`);
   console.log(`  old / this per pass: median ${median(ratios).toFixed(2)} [${ratios[0].toFixed(2)}-${ratios[ratios.length - 1].toFixed(2)}]; batch / stepper (lowest over lowest): this ${(Math.min(...alone.cpu) / Math.min(...now.cpu)).toFixed(2)}, old ${(Math.min(...alone.cpu) / Math.min(...then.cpu)).toFixed(2)}; same outputs: ${sums.now.v === sums.old.v}`);
-  if (o.rounds > 0) interleaved(order, o.rounds);
+  if (o.rounds > 0) await interleaved(order, o.rounds);
 }
 
 /** The per-round figures (see the header): `order` is [this checkout's, old, stepper alone]. */
-function interleaved(order: Contender[], rounds: number): void {
-  const t: number[][] = order.map(() => []);
-  const w: number[][] = order.map(() => []);
-  for (let i = 0; i < rounds; i++) {
-    for (let k = 0; k < order.length; k++) {
-      const j = (i + k) % order.length;
-      const w0 = performance.now();
-      const c0 = process.cpuUsage();
-      order[j].step();
-      const c = process.cpuUsage(c0);
-      w[j].push(performance.now() - w0);
-      t[j].push((c.user + c.system) / KEYS);
-    }
-  }
+async function interleaved(order: Contender[], rounds: number): Promise<void> {
+  const { cpu, wall } = await interleavedRounds(order.map((c) => c.step), rounds);
+  const t = cpu.map((v) => v.map((us) => us / KEYS));
   const q = (v: number[], p: number): number => v.slice().sort((a, b) => a - b)[Math.floor(v.length * p)];
-  const per = (a: number, b: number, v = t): number => median(v[a].map((x, i) => x / v[b][i]));
+  const per = (a: number, b: number, v = t): number => medianRatio(v[a], v[b]);
   const fmt = (k: number): string => `p10 ${q(t[k], 0.1).toFixed(3)}, median ${q(t[k], 0.5).toFixed(3)}`;
   console.log(`  ${rounds} interleaved rounds, CPU µs/event: this ${fmt(0)}; old ${fmt(1)}; stepper alone ${fmt(2)}`);
-  console.log(`  per-round medians, CPU (wall): old / this ${per(1, 0).toFixed(3)} (${per(1, 0, w).toFixed(3)}); batch / stepper (speed): this ${per(2, 0).toFixed(3)} (${per(2, 0, w).toFixed(3)}), old ${per(2, 1).toFixed(3)} (${per(2, 1, w).toFixed(3)})`);
+  console.log(`  per-round medians, CPU (wall): old / this ${per(1, 0).toFixed(3)} (${per(1, 0, wall).toFixed(3)}); batch / stepper (speed): this ${per(2, 0).toFixed(3)} (${per(2, 0, wall).toFixed(3)}), old ${per(2, 1).toFixed(3)} (${per(2, 1, wall).toFixed(3)})`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -29,6 +29,34 @@ export function timeEach(fn: (i: number) => void, count: number, warmup: number)
   return us;
 }
 
+/**
+ * Interleaved rounds: each round calls every contender once, in an order that rotates every round,
+ * timing each call (process CPU µs and wall ms). Neighbouring calls see the same moment of a shared
+ * machine, so per-round ratios ({@link medianRatio}) move far less than per-pass ones.
+ */
+export async function interleavedRounds(steps: Array<() => unknown>, rounds: number): Promise<{ cpu: number[][]; wall: number[][] }> {
+  const cpu: number[][] = steps.map(() => []);
+  const wall: number[][] = steps.map(() => []);
+  for (let i = 0; i < rounds; i++) {
+    for (let k = 0; k < steps.length; k++) {
+      const j = (i + k) % steps.length;
+      const w0 = performance.now();
+      const c0 = process.cpuUsage();
+      await steps[j]();
+      const c = process.cpuUsage(c0);
+      wall[j].push(performance.now() - w0);
+      cpu[j].push(c.user + c.system);
+    }
+  }
+  return { cpu, wall };
+}
+
+/** Median over rounds of `a[i] / b[i]`. */
+export function medianRatio(a: readonly number[], b: readonly number[]): number {
+  const q = a.map((v, i) => v / b[i]).sort((u, v) => u - v);
+  return q[q.length >> 1];
+}
+
 /** Prints rows as an aligned text table. */
 export function printTable(header: string[], rows: Array<Array<string | number>>): void {
   const cells = [header, ...rows.map((r) => r.map(String))];
