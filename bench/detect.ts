@@ -7,11 +7,14 @@
  *   npx tsx bench/detect.ts --quick               # 20,000 rows, 10,000 keys x (1 + 100 + 3) events
  *   node --expose-gc --import tsx bench/detect.ts # exact bytes per key (forced GC)
  *   npx tsx bench/detect.ts --nab-readings        # the 10,000 keys on real NAB readings instead of random ones
+ *   npx tsx bench/detect.ts --threads=4           # detectAnomaliesParallel's threads (default 2)
  * The 10,000 keys use the operator's defaults (contextual member on, 1,024 contexts), on
  * random readings (default), so every context is new and each key's context memory fills up (the largest
  * and slowest a key gets), or with --nab-readings on real ones (key k replays NAB series k mod 58
  * from its own row, when the corpus is there). Bytes per key and events/s (wall and per CPU-second) are
- * measured after 100 readings per key. A full context memory is also measured on its own.
+ * measured after 100 readings per key. The same keys and readings then go through
+ * `detectAnomaliesParallel` (keys spread over worker threads), wall events/s against the one-thread
+ * run. A full context memory is also measured on its own.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { lastValueFrom, reduce, Subject } from 'rxjs';
 import { sensorFile } from '../src/adapters/sensorFile.js';
 import { runDetectNab } from '../src/cli/detectNab.js';
-import { ContextMemory, DETECTOR_DEFAULTS, detectAnomalies, DetectorControl } from '../src/detection/index.js';
+import { ContextMemory, DETECTOR_DEFAULTS, detectAnomalies, detectAnomaliesParallel, DetectorControl } from '../src/detection/index.js';
 import { seededRandom } from '../src/cells/random.js';
 
 const count = <T>(o: import('rxjs').Observable<T>) => lastValueFrom(o.pipe(reduce((n) => n + 1, 0)));
@@ -93,7 +96,8 @@ function nabReadings(): { readings: Readings; series: number } | null {
   } };
 }
 
-async function manyKeys(keys: number, fillRounds: number, rounds: number, reading: Readings, label: string): Promise<void> {
+/** The 10,000 keys' measured phase on one thread: wall events/s (the parallel run's baseline). */
+async function manyKeys(keys: number, fillRounds: number, rounds: number, reading: Readings, label: string): Promise<number> {
   const t0 = Date.UTC(2024, 0, 1);
   const round = (r: number) => Array.from({ length: keys }, (_, k) => ({ key: k, x: reading(k, r), timestamp: t0 + r * 300_000 }));
   const control = new DetectorControl<number>();
@@ -113,6 +117,7 @@ async function manyKeys(keys: number, fillRounds: number, rounds: number, readin
   let bytesPerKey = 0;
   let full = 0;
   const sample = Math.min(keys, 100);
+  let measured = 0;
   await new Promise<void>((done, fail) => {
     const src = new Subject<{ key: number; x: number; timestamp: number }>();
     src.pipe(detectAnomalies<number>({ control, learningPeriod: 0 })).subscribe({ error: fail, complete: done });
@@ -131,7 +136,8 @@ async function manyKeys(keys: number, fillRounds: number, rounds: number, readin
     t = performance.now();
     cpu = process.cpuUsage();
     for (const batch of steady) for (const e of batch) src.next(e);
-    rows.push({ phase: `${rounds} more per key, learning on (${label}, measured)`, events: keys * rounds, 'events/s': Math.round((keys * rounds) / ((performance.now() - t) / 1000)), 'events/CPU-s': Math.round((keys * rounds) / cpuSeconds(cpu)) });
+    measured = (keys * rounds) / ((performance.now() - t) / 1000);
+    rows.push({ phase: `${rounds} more per key, learning on (${label}, measured)`, events: keys * rounds, 'events/s': Math.round(measured), 'events/CPU-s': Math.round((keys * rounds) / cpuSeconds(cpu)) });
     src.complete();
   });
   console.table(rows);
@@ -140,6 +146,42 @@ async function manyKeys(keys: number, fillRounds: number, rounds: number, readin
     `bytes per key at ${keys} live keys, ${label}, operator defaults (contextual member on, ${CONTEXTS} contexts; ${full} of ${sample} sampled keys' memories full): ` +
       `${Math.round(bytesPerKey)} (${(bytesPerKey / 1024).toFixed(1)} KiB, JS heap + typed arrays${gc ? ', after forced GC' : ', without --expose-gc: rough'}; target <= 64 KiB)`,
   );
+  return measured;
+}
+
+/**
+ * The same keys and readings through `detectAnomaliesParallel` (keys spread over `threads`
+ * detector threads), phase by phase: each phase's events are fed, then the phase ends when its
+ * last output is out. Wall events/s against the one-thread run of the same process.
+ */
+async function manyKeysParallel(keys: number, fillRounds: number, rounds: number, reading: Readings, label: string, threads: number, oneThread: number): Promise<void> {
+  const t0 = Date.UTC(2024, 0, 1);
+  const round = (r: number) => Array.from({ length: keys }, (_, k) => ({ key: k, x: reading(k, r), timestamp: t0 + r * 300_000 }));
+  const src = new Subject<{ key: number; x: number; timestamp: number }>();
+  let out = 0;
+  let wanted = 0;
+  let reached: () => void = () => undefined;
+  src.pipe(detectAnomaliesParallel<number>({ learningPeriod: 0, threads })).subscribe(() => {
+    if (++out === wanted) reached();
+  });
+  const phase = async (from: number, to: number): Promise<number> => {
+    const batches = Array.from({ length: to - from }, (_, i) => round(from + i));
+    const t = performance.now();
+    const all = new Promise<void>((r) => (reached = r));
+    wanted += keys * (to - from);
+    for (const batch of batches) for (const e of batch) src.next(e);
+    await all;
+    return (keys * (to - from)) / ((performance.now() - t) / 1000);
+  };
+  await phase(0, 1);
+  const fill = await phase(1, fillRounds + 1);
+  const steady = await phase(fillRounds + 1, fillRounds + 1 + rounds);
+  src.complete();
+  console.table([
+    { phase: `${fillRounds} more per key, learning on (${label})`, threads, 'events/s': Math.round(fill) },
+    { phase: `${rounds} more per key, learning on (${label}, measured)`, threads, 'events/s': Math.round(steady), 'x one thread': (steady / oneThread).toFixed(2) },
+  ]);
+  console.log(`detectAnomaliesParallel, ${threads} threads, ${keys} keys: ${Math.round(steady)} events/s wall (${(steady / oneThread).toFixed(2)}x the one-thread operator's ${Math.round(oneThread)} in this run; target >= 50,000 events/s)`);
 }
 
 const CONTEXTS = DETECTOR_DEFAULTS.maxContexts;
@@ -167,15 +209,23 @@ function fullContextMemory(memories: number, events: number): void {
   );
 }
 
-export async function run(options: { quick?: boolean; readings?: 'random' | 'nab' } = {}): Promise<void> {
+export async function run(options: { quick?: boolean; readings?: 'random' | 'nab'; threads?: number } = {}): Promise<void> {
   fullContextMemory(options.quick ? 50 : 200, options.quick ? 20_000 : 100_000);
   await fileRows(options.quick ? 20_000 : 100_000);
   // One kind of readings per process: a second 10,000-key run would count the first one's freed heap.
   const nab = options.readings === 'nab' ? nabReadings() : null;
   if (options.readings === 'nab' && !nab) console.log(`10,000 keys on real readings: NAB corpus not found at ${NAB_DATA}; skipped`);
-  else if (nab) await manyKeys(10_000, 100, options.quick ? 3 : 10, nab.readings, `real readings: the ${nab.series} NAB series replayed`);
-  else await manyKeys(10_000, 100, options.quick ? 3 : 10, randomReadings(), 'random readings, the worst case');
+  else {
+    const readings = nab ? nab.readings : randomReadings();
+    const label = nab ? `real readings: the ${nab.series} NAB series replayed` : 'random readings, the worst case';
+    const rounds = options.quick ? 3 : 10;
+    const oneThread = await manyKeys(10_000, 100, rounds, readings, label);
+    await manyKeysParallel(10_000, 100, rounds, nab ? nab.readings : randomReadings(), label, options.threads ?? 2, oneThread);
+  }
   await wholeNab();
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) await run({ quick: process.argv.includes('--quick'), readings: process.argv.includes('--nab-readings') ? 'nab' : 'random' });
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  const threads = process.argv.find((a) => a.startsWith('--threads='));
+  await run({ quick: process.argv.includes('--quick'), readings: process.argv.includes('--nab-readings') ? 'nab' : 'random', threads: threads ? Number(threads.slice(10)) : undefined });
+}

@@ -91,6 +91,7 @@ export const errorCodes = {
   SEQ_DETECT_MISSING_KEY: { meaning: 'A reading is not an object with a key.', raisedBy: 'detectAnomalies' },
   SEQ_DETECT_NOT_RUNNING: { meaning: 'A DetectorControl was used with no running detectAnomalies subscription.', raisedBy: 'DetectorControl' },
   SEQ_DETECT_NO_STORE: { meaning: 'A checkpoint was requested from detectAnomalies without a checkpoint.store.', raisedBy: 'DetectorControl.checkpoint' },
+  SEQ_DETECT_WORKER_FAILED: { meaning: 'A detector thread of detectAnomaliesParallel failed, exited or did not answer (or the runtime has no worker threads); the stream ends with this error.', raisedBy: 'detectAnomaliesParallel' },
 
   // Keyed state (recurrentByKey).
   SEQ_KEYED_CHECKPOINT: { meaning: 'Taking a keyed checkpoint failed.', raisedBy: 'recurrentByKey checkpointing (interval or KeyedRecurrentControl.checkpoint)' },

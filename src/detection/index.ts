@@ -1,4 +1,5 @@
 export { detectAnomalies, type AnomalyEvent, type DetectAnomaliesOptions, type DetectorCheckpointOptions, type DetectorEvictionReason, type SensorReading } from './detectAnomalies.js';
+export { detectAnomaliesParallel, type DetectAnomaliesParallelOptions } from './detectAnomaliesParallel.js';
 export { AnomalyDetector, type AnomalyDetectorJSON, type Detection } from './anomalyDetector.js';
 export { AnomalyLikelihood, type AnomalyLikelihoodJSON, type AnomalyLikelihoodOptions } from './anomalyLikelihood.js';
 export { RecurrentForecaster, type RecurrentForecasterJSON, type RecurrentForecasterOptions } from './recurrentForecaster.js';

@@ -2,6 +2,7 @@ import type { MessagePort, Worker, WorkerOptions } from 'node:worker_threads';
 import type { RecurrentModel } from '../cells/model.js';
 import type { ModelState } from '../cells/types.js';
 import { gatesKernelModule, type GatesKernelShape } from './gatesKernel.js';
+import { workerEntry, workerThreads } from '../workerThreads.js';
 import { DONE, ERROR, MODEL, READY, ROWS, SEQ, type StepWorkerData, type StepWorkerMessage } from './stepWorkerProtocol.js';
 /** A worker that has not answered one job within this long is given up (its rows run on the caller). */
 const JOB_TIMEOUT_MS = 30_000;
@@ -19,11 +20,6 @@ interface Lane {
   share: number;
   /** model id -> model.version last shipped to this worker. */
   readonly shipped: Map<number, number>;
-}
-
-interface NodeBits {
-  Worker: typeof Worker;
-  MessageChannel: typeof import('node:worker_threads').MessageChannel;
 }
 
 /**
@@ -105,34 +101,6 @@ function post(lane: Lane, message: StepWorkerMessage, transfer: ArrayBuffer[] = 
 }
 
 /**
- * What a step worker runs: `stepWorker.js` next to this module (the compiled package), or, when
- * this module runs from TypeScript source (tsx, vitest), a two-line bootstrap that registers tsx's
- * loader in the worker and then imports `stepWorker.ts` (Node 20 does not apply a parent's
- * `--import` loader to a worker's entry file, measured: ERR_UNKNOWN_FILE_EXTENSION).
- */
-function workerEntry(): { entry: URL | string; eval: boolean } {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return { entry: new URL('./stepWorker.js', here), eval: false };
-  const proc = globalThis.process;
-  const { createRequire } = proc.getBuiltinModule('node:module') as typeof import('node:module');
-  const { pathToFileURL } = proc.getBuiltinModule('node:url') as typeof import('node:url');
-  const require = createRequire(here);
-  // tsx's ESM API by its package exports (its CommonJS build cannot be imported from a worker).
-  const pkgPath = require.resolve('tsx/package.json');
-  const pkg = require(pkgPath) as { exports: Record<string, { import: { default: string } }> };
-  const tsx = new URL(pkg.exports['./esm/api'].import.default, pathToFileURL(pkgPath)).href;
-  const worker = new URL('./stepWorker.ts', here).href;
-  const boot = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(worker)}); });`;
-  return { entry: boot, eval: true };
-}
-
-function nodeBits(): NodeBits | null {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const wt = proc?.getBuiltinModule?.('node:worker_threads') as NodeBits | undefined;
-  return wt?.Worker && wt.MessageChannel ? wt : null;
-}
-
-/**
  * How many threads step one large batch: `SEQSTREAM_THREADS` (1 = the caller's thread only, up to 8),
  * default 2 when the machine has at least 2 cores and Node can start worker threads, else 1.
  *
@@ -151,21 +119,21 @@ export function stepThreads(): number {
   }
   const os = proc?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number } | undefined;
   const cores = os?.availableParallelism?.() ?? 1;
-  return cores >= 2 && nodeBits() ? 2 : 1;
+  return cores >= 2 && workerThreads() ? 2 : 1;
 }
 
 /** Starts the process-wide workers once (`threads - 1` of them); `null` when none can start. */
 function pool(threads: number, module: WebAssembly.Module): Lane[] | null {
   if (threads < 2) return null;
   if (lanes !== undefined) return lanes;
-  const bits = nodeBits();
+  const bits = workerThreads();
   if (!bits || typeof SharedArrayBuffer !== 'function') {
     lanes = null;
     return lanes;
   }
   const started: Lane[] = [];
   try {
-    const entry = workerEntry();
+    const entry = workerEntry(import.meta.url, 'stepWorker');
     for (let i = 1; i < threads; i++) {
       const ctl = new Int32Array(new SharedArrayBuffer(8 * 4));
       const { port1, port2 } = new bits.MessageChannel();
