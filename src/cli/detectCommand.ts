@@ -4,7 +4,8 @@ import type { Readable } from 'node:stream';
 import { lastValueFrom, type Observable, tap } from 'rxjs';
 import { sensorFile, type SensorEvent } from '../adapters/sensorFile.js';
 import { sensorReadable } from '../adapters/sensorReadable.js';
-import { detectAnomalies, type DetectAnomaliesOptions } from '../detection/detectAnomalies.js';
+import { detectAnomalies } from '../detection/detectAnomalies.js';
+import { detectAnomaliesParallel, type DetectAnomaliesParallelOptions } from '../detection/detectAnomaliesParallel.js';
 import { FILE_DETECTOR_OPTIONS, type ValueRange } from '../detection/detectorOptions.js';
 import type { SeqstreamError } from '../errors.js';
 import { UsageError } from './cliContext.js';
@@ -33,6 +34,8 @@ export interface DetectCommandOptions {
   range?: ValueRange;
   /** Contexts kept by the contextual member per stream (0 = off). Default 1024 (`FILE_DETECTOR_OPTIONS`). */
   maxContexts?: number;
+  /** Detector threads: above 1, keys are spread over that many worker threads (`detectAnomaliesParallel`, same scores). Default 1. */
+  threads?: number;
   /** Draw a progress bar on stderr. */
   progress: boolean;
 }
@@ -65,19 +68,20 @@ export function listInputFiles(inputs: string[]): string[] {
 }
 
 /**
- * One input through `detectAnomalies`, each scored row handed to `write`. Fresh detectors per
- * call (NAB: fresh state per file).
+ * One input through `detectAnomalies` (or, with `threads` above 1, `detectAnomaliesParallel`),
+ * each scored row handed to `write`. Fresh detectors per call (NAB: fresh state per file).
  */
 export async function scoreStream(
   source: Observable<SensorEvent>,
-  detector: DetectAnomaliesOptions<string>,
+  detector: DetectAnomaliesParallelOptions<string>,
   progress: DetectProgress,
   write: (event: SensorEvent, score: number, alert: boolean) => void,
 ): Promise<number> {
   let rows = 0;
+  const threads = detector.threads ?? 1;
   await lastValueFrom(
     source.pipe(
-      detectAnomalies<string, SensorEvent & { x: number[] }>(detector),
+      threads > 1 ? detectAnomaliesParallel<string, SensorEvent & { x: number[] }>(detector) : detectAnomalies<string, SensorEvent & { x: number[] }>(detector),
       tap((d) => {
         rows++;
         write(d.event, d.score, d.alert);
@@ -113,7 +117,8 @@ export async function runDetect(
     const d = e.details as { source?: string; line?: number };
     printError(JSON.stringify({ error: e.code, message: e.message, ...(d.source ? { source: d.source } : {}), ...(d.line !== undefined ? { line: d.line } : {}) }));
   };
-  const detector: DetectAnomaliesOptions<string> = {
+  const detector: DetectAnomaliesParallelOptions<string> = {
+    threads: options.threads,
     threshold: options.threshold ?? 0.6,
     learningPeriod: options.learningPeriod,
     range: options.range,

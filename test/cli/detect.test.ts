@@ -51,6 +51,21 @@ describe('seqstream detect', () => {
     expect(stderr).toContain('"error":"SEQ_SENSOR_JSON"');
   });
 
+  it('with --threads 2 spreads the keys over two detector threads and writes exactly the same rows', async () => {
+    const lines = [1, 2, 3, 4].flatMap((k) => sineSeries(90, k, 70, 6).map((r) => ({ k, r })))
+      .sort((a, b) => a.r.timestamp - b.r.timestamp || a.k - b.k)
+      .map(({ k, r }) => `{"sensor":"s${k}","timestamp":${r.timestamp},"value":${r.x.toFixed(4)}}`);
+    lines.splice(30, 0, '{"sensor":"s1","timestamp":1,"value":"n/a"}');
+    const args = ['--key', 'sensor', '--threshold', '0.5', '--learning-period', '20'];
+    const [one, two] = await Promise.all([cli(args, lines.join('\n') + '\n'), cli([...args, '--threads', '2'], lines.join('\n') + '\n')]);
+    expect(two.code).toBe(0);
+    expect(two.lines).toHaveLength(lines.length - 1);
+    expect(two.lines).toEqual(one.lines);
+    expect(two.stderr).toContain('"error":"SEQ_SENSOR_NOT_NUMERIC"');
+    expect(new Set(two.lines.map((l) => JSON.parse(l).sensor)).size).toBe(4);
+    expect((await cli([...args, '--threads', '0'], '')).code).not.toBe(0);
+  });
+
   it('scores a folder of CSV files, one fresh detector per file, rows echoed byte for byte', async () => {
     const folder = join(dir, 'csv');
     mkdirSync(folder, { recursive: true });

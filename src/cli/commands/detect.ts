@@ -17,6 +17,7 @@ interface DetectFlags {
   learningPeriod?: number;
   range?: string;
   maxContexts: number;
+  threads: number;
   quiet?: boolean;
 }
 
@@ -46,6 +47,7 @@ export function registerDetect(program: Command, ctx: CliContext): void {
     .option('--learning-period <n>', 'rows per stream scored 0 while learning (default 300)', parseInteger(0))
     .option('--range <min,max>', 'known value range of every stream (default: the range seen so far)')
     .option('--max-contexts <n>', 'contexts kept by the contextual member per stream (0 = off)', parseInteger(0), FILE_DETECTOR_OPTIONS.maxContexts)
+    .option('--threads <n>', 'detector threads, keys spread over them (detectAnomaliesParallel; same scores; 1 = this thread)', parseInteger(1), 1)
     .option('--quiet', 'no progress bar (it is off anyway when stderr is not a terminal)')
     .action(async (inputs: string[], opts: DetectFlags) => {
       const progress = process.stderr.isTTY === true && !opts.quiet;
@@ -74,6 +76,7 @@ export function registerDetect(program: Command, ctx: CliContext): void {
           learningPeriod: opts.learningPeriod,
           range,
           maxContexts: opts.maxContexts,
+          threads: opts.threads,
           progress,
         },
         process.stdin,
