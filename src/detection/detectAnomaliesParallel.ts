@@ -6,9 +6,9 @@ import type { DetectorCheckpoint } from './detectorCheckpoint.js';
 import { DetectorLanes } from './detectorLanes.js';
 import { DetectorSlots, type DetectorSlot } from './detectorSlots.js';
 import { OP_CREATE, OP_EVICT, OP_SCORE } from './detectorWorkerProtocol.js';
-import { anomalyEvent } from './internal/anomalyEvent.js';
+import { anomalyEventAt } from './internal/anomalyEvent.js';
 import { keyedDetectorSettings } from './internal/keyedDetectorOptions.js';
-import { checkReading } from './internal/readingCheck.js';
+import { checkReading, type CheckedReading } from './internal/readingCheck.js';
 import { detectorBindingOf } from './internal/detectorBindingOf.js';
 import { admitKey, type Admission } from './internal/admitKey.js';
 import { handleInvalidInput } from '../streams/internal/handleInvalidInput.js';
@@ -25,8 +25,6 @@ interface Placement {
   slot: number;
 }
 
-/** An output waiting for its thread's result, or the end of the stream. */
-type Pending<K, E> = { lane: number; key: K; timestamp: number | undefined; x: number; event: E } | null;
 
 /**
  * `detectAnomalies` on several threads: the same detectors and the same scores, bit for bit, with
@@ -80,8 +78,11 @@ export function detectAnomaliesParallel<K = string | number, E extends SensorRea
   return (source) =>
     new Observable<AnomalyEvent<K, E>>((subscriber) => {
       const slots = new DetectorSlots<K, Placement>();
-      const pending: Pending<K, E>[] = [];
+      // Outputs waiting for their threads' results, in arrival order, as columns (no object per
+      // reading); lane -1 is the end of the stream.
+      const waiting = { lane: [] as number[], key: [] as K[], timestamp: [] as (number | undefined)[], x: [] as number[], event: [] as E[] };
       let head = 0;
+      const checked: CheckedReading<K> = { key: undefined as K, x: 0, timestamp: undefined };
       let events = options.resumeFrom?.events ?? 0;
       let position = options.resumeFrom ? options.resumeFrom.offset + 1 : 0;
       let lastOffset = options.resumeFrom?.offset ?? -1;
@@ -97,20 +98,23 @@ export function detectAnomaliesParallel<K = string | number, E extends SensorRea
       };
 
       const deliver = () => {
-        while (!done && head < pending.length) {
-          const p = pending[head];
-          if (p === null) {
+        const w = waiting;
+        while (!done && head < w.lane.length) {
+          const lane = w.lane[head];
+          if (lane === -1) {
             done = true;
             lanes.close();
             subscriber.complete();
             break;
           }
-          if (!lanes.hasResult(p.lane)) break;
-          pending[head++] = undefined as never;
-          subscriber.next(anomalyEvent(p.key, p.timestamp, p.x, lanes.takeResult(p.lane), threshold, p.event));
+          if (!lanes.hasResult(lane)) break;
+          const event = w.event[head];
+          w.event[head] = undefined as unknown as E;
+          subscriber.next(anomalyEventAt(w.key[head], w.timestamp[head], w.x[head], lanes.resultOf(lane), lanes.resultAt(lane), threshold, event));
+          head++;
         }
-        if (head > 4096 && head * 2 > pending.length) {
-          pending.splice(0, head);
+        if (head > 4096 && head * 2 > w.lane.length) {
+          for (const column of Object.values(w)) column.splice(0, head);
           head = 0;
         }
       };
@@ -193,15 +197,19 @@ export function detectAnomaliesParallel<K = string | number, E extends SensorRea
         next: (event) => {
           if (done) return;
           const at = position++;
-          const checked = checkReading<K>(event, index, at);
-          if (checked instanceof InvalidInputError) return reject(checked, event);
-          const { key, x, timestamp } = checked;
+          const reading = checkReading<K>(event, index, at, checked);
+          if (reading instanceof InvalidInputError) return reject(reading, event);
+          const { key, x, timestamp } = reading;
           try {
             const slot = admitKey(admission, key, idleTtlMs !== Infinity ? clock() : 0);
             if (slot instanceof InvalidInputError) return reject(slot, event);
             const { lane, slot: s } = slot.detector;
             lanes.push(lane, OP_SCORE, s, x, timestamp ?? NaN);
-            pending.push({ lane, key, timestamp, x, event });
+            waiting.lane.push(lane);
+            waiting.key.push(key);
+            waiting.timestamp.push(timestamp);
+            waiting.x.push(x);
+            waiting.event.push(event);
             events++;
             const offset = (event as SensorReading<K>).offset;
             lastOffset = typeof offset === 'number' ? offset : at;
@@ -215,7 +223,11 @@ export function detectAnomaliesParallel<K = string | number, E extends SensorRea
         complete: () => {
           if (done) return;
           const end = () => {
-            pending.push(null);
+            waiting.lane.push(-1);
+            waiting.key.push(undefined as K);
+            waiting.timestamp.push(undefined);
+            waiting.x.push(0);
+            waiting.event.push(undefined as unknown as E);
             deliver();
           };
           if (options.checkpoint && options.checkpoint.onComplete !== false) save().then(end, fail);

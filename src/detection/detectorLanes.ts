@@ -1,10 +1,10 @@
 import type { MessagePort, Worker } from 'node:worker_threads';
 import { SeqstreamError } from '../errors.js';
 import { workerEntry, workerThreads, type WorkerThreadsBits } from '../workerThreads.js';
-import type { AnomalyDetectorJSON, Detection } from './anomalyDetector.js';
+import type { AnomalyDetectorJSON } from './anomalyDetector.js';
 import type { ResolvedDetectorOptions } from './detectorOptions.js';
 import {
-  ANSWERED, OP_CAPTURE, OP_EVICT, OP_FIELDS, OP_SNAPSHOT, readDetection, RESULT_FIELDS,
+  ANSWERED, OP_CAPTURE, OP_EVICT, OP_FIELDS, OP_SNAPSHOT, RESULT_FIELDS,
   type CreateRequest, type DetectorBatch, type DetectorReply, type DetectorWorkerData, type RequestAnswer,
 } from './detectorWorkerProtocol.js';
 
@@ -47,6 +47,7 @@ interface Lane {
  * const { lane, slot } = lanes.place();
  * lanes.push(lane, OP_CREATE, slot, lanes.create(lane, {}), 0);
  * lanes.push(lane, OP_SCORE, slot, 3.5, Date.now());
+ * // later, in deliver: if (lanes.hasResult(lane)) score = lanes.resultOf(lane)[lanes.resultAt(lane)];
  * ```
  */
 export class DetectorLanes {
@@ -146,12 +147,17 @@ export class DetectorLanes {
     }
   }
 
-  /** The lane's next result (call {@link hasResult} first). */
-  takeResult(lane: number): Detection {
+  /** The lane's next result (call {@link hasResult} first): the reply it is in, read at {@link resultAt}. */
+  resultOf(lane: number): Float64Array {
+    return this.lanes[lane].replies[0];
+  }
+
+  /** Where the lane's next result starts in {@link resultOf}; moves past it. */
+  resultAt(lane: number): number {
     const l = this.lanes[lane];
-    const d = readDetection(l.replies[0], l.result);
+    const at = l.result;
     l.result += RESULT_FIELDS;
-    return d;
+    return at;
   }
 
   /** Drops a slot's detector and returns its state, once its thread has run every operation before. */

@@ -24,7 +24,7 @@ export const OP_SNAPSHOT = 4;
 export const ANSWERED = 0;
 /** Float64 fields per operation. */
 export const OP_FIELDS = 4;
-/** Float64 fields per scored reading in a reply (see {@link writeDetection}). */
+/** Float64 fields per scored reading in a reply (see {@link writeDetection}; read by `anomalyEventAt`). */
 export const RESULT_FIELDS = 9;
 
 /** What a detector thread is started with. */
@@ -79,19 +79,4 @@ export function writeDetection(out: Float64Array, at: number, d: Detection): voi
   out[at + 6] = d.novelLevel ? 1 : 0;
   out[at + 7] = d.contextScore;
   out[at + 8] = d.count;
-}
-
-/**
- * Reads one detection written by {@link writeDetection}.
- *
- * @example
- * ```ts
- * const d = readDetection(reply.results, 9 * i);
- * ```
- */
-export function readDetection(from: Float64Array, at: number): Detection {
-  return {
-    score: from[at], raw: from[at + 1], forecast: from[at + 2], normalised: from[at + 3], log10Likelihood: from[at + 4],
-    excursion: from[at + 5] === 1, novelLevel: from[at + 6] === 1, contextScore: from[at + 7], count: from[at + 8],
-  };
 }

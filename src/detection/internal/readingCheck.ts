@@ -11,7 +11,8 @@ export interface CheckedReading<K> {
 /**
  * Checks one reading of a keyed detector: an object with a key (`SEQ_DETECT_MISSING_KEY`), a
  * finite value at `x` or `x[index]` (`SEQ_DETECT_BAD_VALUE`) and a finite timestamp or none
- * (`SEQ_DETECT_BAD_TIMESTAMP`). Returns the reading's parts, or the error to report (not thrown).
+ * (`SEQ_DETECT_BAD_TIMESTAMP`). Returns the reading's parts (in `into` when given, so a hot path
+ * allocates nothing), or the error to report (not thrown).
  *
  * @example
  * ```ts
@@ -19,7 +20,7 @@ export interface CheckedReading<K> {
  * if (!(r instanceof InvalidInputError)) r.x; // 4
  * ```
  */
-export function checkReading<K>(event: unknown, index: number, position: number): CheckedReading<K> | InvalidInputError {
+export function checkReading<K>(event: unknown, index: number, position: number, into?: CheckedReading<K>): CheckedReading<K> | InvalidInputError {
   const e = event as Partial<SensorReading<K>> | null;
   if (typeof e !== 'object' || e === null || e.key === undefined || e.key === null) {
     return new InvalidInputError('SEQ_DETECT_MISSING_KEY', `Reading must be { key, x, timestamp? }, received ${describe(event)}`, { position });
@@ -37,5 +38,9 @@ export function checkReading<K>(event: unknown, index: number, position: number)
   if (ts !== undefined && (typeof ts !== 'number' || !Number.isFinite(ts))) {
     return new InvalidInputError('SEQ_DETECT_BAD_TIMESTAMP', `Reading of key ${describe(key)} has timestamp ${describe(ts)}, expected a finite number (ms) or none`, { key, position });
   }
-  return { key, x: raw, timestamp: ts };
+  if (!into) return { key, x: raw, timestamp: ts };
+  into.key = key;
+  into.x = raw;
+  into.timestamp = ts;
+  return into;
 }
