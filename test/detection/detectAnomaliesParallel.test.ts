@@ -39,6 +39,12 @@ describe('detectAnomaliesParallel', () => {
     expect(expected.some((e) => e.alert)).toBe(true);
   });
 
+  it('completes empty on an empty source, and with more threads than keys', async () => {
+    expect(await many([])).toEqual([]);
+    const events = keyed('a', 1, 50);
+    expect((await many(events, { threads: 4 })).map(plain)).toEqual((await one(events)).map(plain));
+  });
+
   it('gives per-key value ranges and learning periods to their keys only', async () => {
     const events = interleaved(4, 100);
     const options = { rangeOf: (k: string) => (k === 'k1' ? { min: 0, max: 30 } : undefined), learningPeriodOf: (k: string) => (k === 'k2' ? 10 : undefined) };
