@@ -1,5 +1,6 @@
 import { integerOption, numberOption } from '../options.js';
 import { checkContextMemoryJSON, CONTEXT_NEXT_SHIFT, contextMemoryToJSON, HALF_FIELDS, type ContextMemoryJSON } from './contextMemoryState.js';
+import { bucketsFor, grown, hashFacts } from './contextMemoryArrays.js';
 import { ContextPotentials } from './contextPotentials.js';
 import { strongestContexts } from './strongestContexts.js';
 
@@ -47,13 +48,6 @@ const ACTIVE = new Int32Array(MAX_CONTEXTS);
 const BEST = new Int32Array(200);
 /** The potential new contexts of one step (the zero-level one first), and its left group at 0. */
 const POTENTIALS = new ContextPotentials();
-
-/** Last-fact buckets of a memory of at most n contexts (a power of two, about 4 halves each when full). */
-function bucketsFor(n: number): number {
-  let b = 16;
-  while (b < Math.min(n / 4, 16_384)) b *= 2;
-  return b;
-}
 
 /**
  * A contextual anomaly detector after CAD OSE (Smirnov 2016, NAB's Contextual Anomaly Detector,
@@ -302,7 +296,7 @@ export class ContextMemory {
   private findSemi(a: Uint16Array, o: number, len: number): number {
     if (this.nSemis === 0) return -1;
     const mask = this.table.length - 1;
-    for (let slot = hash(a, o, o + len) & mask; ; slot = (slot + 1) & mask) {
+    for (let slot = hashFacts(a, o, o + len) & mask; ; slot = (slot + 1) & mask) {
       const s = this.table[slot] - 1;
       if (s < 0) return -1;
       if ((this.semi[s * SEMI + 2] & 0xff) !== len) continue;
@@ -320,8 +314,8 @@ export class ContextMemory {
     const c = this.nContexts++;
     if (c + 1 > this.ctx.length) {
       const n = Math.min(this.maxContexts, Math.max(4, 2 * c));
-      this.ctx = grow(this.ctx, n);
-      this.counts = grow(this.counts, n);
+      this.ctx = grown(this.ctx, n);
+      this.counts = grown(this.counts, n);
     }
     this.ctx[c] = right | (zero << 8) | ((this.semi[s * SEMI] + 1) << NEXT_SHIFT);
     this.counts[c] = 0;
@@ -337,8 +331,8 @@ export class ContextMemory {
 
   private addSemi(a: Uint16Array, o: number, len: number): number {
     const s = this.nSemis++;
-    if ((s + 1) * SEMI > this.semi.length) this.semi = grow(this.semi, Math.min(this.maxContexts, Math.max(4, Math.ceil(1.5 * s))) * SEMI);
-    while (this.nFacts + len > this.facts.length) this.facts = grow(this.facts, Math.max(32, Math.ceil(this.facts.length * 1.5)));
+    if ((s + 1) * SEMI > this.semi.length) this.semi = grown(this.semi, Math.min(this.maxContexts, Math.max(4, Math.ceil(1.5 * s))) * SEMI);
+    while (this.nFacts + len > this.facts.length) this.facts = grown(this.facts, Math.max(32, Math.ceil(this.facts.length * 1.5)));
     this.semi[s * SEMI] = -1;
     this.semi[s * SEMI + 1] = this.nFacts;
     this.semi[s * SEMI + 2] = len;
@@ -362,7 +356,7 @@ export class ContextMemory {
   private insert(s: number): void {
     const mask = this.table.length - 1;
     const o = this.semi[s * SEMI + 1];
-    let slot = hash(this.facts, o, o + (this.semi[s * SEMI + 2] & 0xff)) & mask;
+    let slot = hashFacts(this.facts, o, o + (this.semi[s * SEMI + 2] & 0xff)) & mask;
     while (this.table[slot] !== 0) slot = (slot + 1) & mask;
     this.table[slot] = s + 1;
   }
@@ -410,14 +404,3 @@ export class ContextMemory {
   }
 }
 
-function hash(facts: Uint16Array, from: number, to: number): number {
-  let h = 0x811c9dc5;
-  for (let i = from; i < to; i++) h = Math.imul(h ^ facts[i], 0x01000193);
-  return h >>> 0;
-}
-
-function grow<T extends Int32Array | Uint16Array>(a: T, n: number): T {
-  const b = new (a.constructor as new (n: number) => T)(n);
-  b.set(a);
-  return b;
-}
