@@ -82,6 +82,14 @@ const checks: Record<string, () => Promise<void>> = {
     expect(second).toMatch(/^resuming 200 keys after offset 19999$/m);
     expect(second).toMatch(/^done: 0 outputs/m);
   },
+  'sensor-fleet.ts': async () => {
+    const out = await run('sensor-fleet.ts');
+    const [at] = numbers(out, /^alert pump-17 at reading (\d+)$/gm);
+    expect(at).toBeGreaterThanOrEqual(1000); // not before the fault
+    expect(at).toBeLessThan(1020);
+    expect(out).toMatch(/^pump-17 alerted: yes; other pumps alerting: [0-2] of 99$/m);
+    expect(out).toMatch(/^120000 readings of 100 pumps on 2 threads in /m);
+  },
   'voice-activity.ts': async () => {
     // a committed clip (speech from 0.80 s, labels in its .labels.ndjson) and espeak-ng's own speech
     const clip = await run('voice-activity.ts', ['test/fixtures/vad/valid_0005.wav']);
