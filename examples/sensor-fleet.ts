@@ -28,7 +28,7 @@ const t0 = Date.UTC(2026, 0, 1);
 let scored = 0;
 const started = performance.now();
 readings
-  .pipe(detectAnomaliesParallel({ threads, threshold: 0.8, learningPeriod: 750 }))
+  .pipe(detectAnomaliesParallel<string>({ threads, threshold: 0.8, learningPeriod: 750 }))
   .subscribe({
     next: (e) => {
       scored++;
