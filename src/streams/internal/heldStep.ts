@@ -37,10 +37,11 @@ export class HeldStep<K> {
    * (offset, and a reset or delete that an `onEvict` callback asked for meanwhile). `token` is
    * the `HeldRows.token` of `rows`: the same rows again on an unchanged LRU order skip the
    * touches and the booking, which would change nothing. Returns the buffer the outputs went
-   * to: `y`, or with `y` null (and `h` null) a fresh one (`KeyedStep.runFresh`); null when a
-   * value is not finite.
+   * to: `y`, or with `y` null (and `h` null) a fresh one (`KeyedStep.runFresh`); with `lendTop`
+   * (`emit: 'all'`, `h` null) the head's outputs go into `y` and the rows' top-layer `h` comes back
+   * as a fresh buffer (`KeyedStep.runLendTop`); null when a value is not finite.
    */
-  run(rows: Int32Array, reset: Uint8Array, n: number, x: Float32Array, y: Float32Array | null, h: Float32Array | null, offsets: ArrayLike<number> | undefined, from: number, token: number): Float32Array | null {
+  run(rows: Int32Array, reset: Uint8Array, n: number, x: Float32Array, y: Float32Array | null, h: Float32Array | null, offsets: ArrayLike<number> | undefined, from: number, token: number, lendTop = false): Float32Array | null {
     const t0 = this.o.profile ? performance.now() : 0;
     let staged = this.step.stage(x, n);
     if (staged === null) return null;
@@ -63,6 +64,7 @@ export class HeldStep<K> {
     const t1 = this.o.profile ? performance.now() : 0;
     let out = y;
     if (out === null) out = this.step.runFresh(rows, reset, n, staged);
+    else if (lendTop) out = this.step.runLendTop(rows, reset, n, staged, out);
     else this.step.run(rows, reset, n, staged, out, h);
     if (this.o.profile) this.st.stepMs += performance.now() - t1;
     this.st.steps++;

@@ -162,15 +162,19 @@ export class KeyedBlockRunner<K> {
     const yLen = this.yLen;
     const fast = n > 0 && x instanceof Float32Array && slab.pending === 0;
     // A block of one chunk without `h` gets its `y` from the step (fresh: with `emit: 'hidden'` on
-    // onnxruntime-node, the binding's own copy of the top layer's h), so none is allocated here.
-    const lend = fast && !this.withH && n <= this.maxBatch;
+    // onnxruntime-node, the binding's own copy of the top layer's h), so none is allocated here;
+    // with `emit: 'all'` it gets its `h` that way (the head's `y` is small).
+    const one = fast && n <= this.maxBatch;
+    const lend = one && !this.withH;
+    const lendH = one && this.withH;
     this.y = lend ? NO_ROWS : new Float32Array(n * yLen);
-    this.h = this.withH ? new Float32Array(n * this.H) : null;
+    this.h = this.withH ? (lendH ? NO_ROWS : new Float32Array(n * this.H)) : null;
     this.base = 0;
     const inputRows = new Int32Array(n);
     // Rows the fast path stepped (all of them, or none but when an eviction stopped it mid-block).
-    const done = fast ? this.stepFast(keys as ArrayLike<K>, x as Float32Array, reset, offsets, lend) : 0;
+    const done = fast ? this.stepFast(keys as ArrayLike<K>, x as Float32Array, reset, offsets, lend, lendH) : 0;
     if (lend && done === 0) this.y = new Float32Array(n * yLen);
+    if (lendH && done === 0) this.h = new Float32Array(n * this.H);
     for (let j = 0; j < done; j++) inputRows[j] = j;
     this.base = done;
     let accepted = done;
@@ -213,7 +217,7 @@ export class KeyedBlockRunner<K> {
    * eviction, or an `onEvict` callback's control call: the rest goes the checked way, which looks
    * its keys up again, as it would have).
    */
-  private stepFast(keys: ArrayLike<K>, x: Float32Array, reset: ArrayLike<boolean | number> | undefined, offsets: ArrayLike<number> | undefined, lend: boolean): number {
+  private stepFast(keys: ArrayLike<K>, x: Float32Array, reset: ArrayLike<boolean | number> | undefined, offsets: ArrayLike<number> | undefined, lend: boolean, lendH: boolean): number {
     const slab = this.slab;
     if (offsets !== undefined && !allFiniteNumbers(offsets)) return 0;
     const rows = this.held.resolve(slab, keys);
@@ -229,11 +233,13 @@ export class KeyedBlockRunner<K> {
       const chunkRows = c === 0 && m === n ? rows : rows.subarray(c, c + m);
       const chunkX = c === 0 && m === n ? x : x.subarray(c * I, (c + m) * I);
       const y = lend ? null : m === n ? this.y : this.y.subarray(c * yLen, (c + m) * yLen);
-      const h = this.h === null ? null : m === n ? this.h : this.h.subarray(c * H, (c + m) * H);
+      const h = this.h === null || lendH ? null : m === n ? this.h : this.h.subarray(c * H, (c + m) * H);
       // A value that is not finite: this chunk and the rest go the checked way, which reports the row.
-      const out = slab.held.run(chunkRows, fastReset, m, chunkX, y, h, offsets, c, this.held.token);
+      const out = slab.held.run(chunkRows, fastReset, m, chunkX, y, h, offsets, c, this.held.token, lendH);
       if (out === null) return c;
-      if (lend) this.y = out; // one chunk (lend needs n <= maxBatch)
+      // One chunk (lending needs n <= maxBatch).
+      if (lend) this.y = out;
+      else if (lendH) this.h = out;
     }
     return n;
   }

@@ -124,6 +124,30 @@ export class KeyedStep {
   }
 
   /**
+   * {@link run} with `emit: 'all'` for a caller without an `h` of its own: the head's outputs go
+   * into `y` (`n * yLen`) and the rows' new top-layer `h` comes back as a fresh buffer (`n *
+   * hiddenSize`, yours to keep): on resident rows `ResidentRows.stepFresh`'s (on onnxruntime-node
+   * the binding's own copy, so none is allocated and filled), else a new one.
+   *
+   * @example
+   * ```ts
+   * const h = step.runLendTop(rows, resets, n, x, y); // y: head outputs, h: top-layer h
+   * ```
+   */
+  runLendTop(rows: Int32Array, reset: Uint8Array, n: number, x: Float32Array, y: Float32Array): Float32Array {
+    if (this.resident && this.withHead) {
+      const slab = this.resident;
+      for (let j = 0; j < n; j++) if (reset[j] === 1) slab.zero(rows[j]);
+      const top = slab.stepFresh(rows, n, x);
+      this.model.headInPlace(this.topState(n, top), y);
+      return top;
+    }
+    const h = new Float32Array(n * this.H);
+    this.run(rows, reset, n, x, y, h);
+    return h;
+  }
+
+  /**
    * The inputs of an `n`-row batch (`x`, `n * inputSize` floats, `n` at most `maxBatch`) where
    * {@link run} reads them fastest, checked: with resident rows copied into kernel memory and
    * checked there in SIMD (`ResidentRows.stage`), else `x` itself after a check in JavaScript.
