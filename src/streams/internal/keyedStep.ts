@@ -11,7 +11,8 @@ import { StateRows, type KeyedRowStore } from './stateRows.js';
  * WebAssembly kernel available (engines `'auto'`, `'wasm'`, `'native'`), the rows live in the
  * kernel's memory ({@link ResidentRows}) and are stepped by index where they are; batches for
  * onnxruntime-node are gathered into its input tensors and scattered back from its preallocated
- * outputs. Otherwise (engine `'js'`, or no WebAssembly SIMD) they live in plain arrays
+ * outputs (a run of consecutive rows is neither: it is the input tensor, and its new state stays
+ * in the outputs for its next native step). Otherwise (engine `'js'`, or no WebAssembly SIMD) they live in plain arrays
  * ({@link StateRows}) and are gathered into a batch area around each fused step. Either way a
  * row's result does not depend on the batch it is in, so crash replay stays bit-exact.
  *
