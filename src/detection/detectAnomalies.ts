@@ -1,12 +1,13 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { AnomalyEvent, DetectAnomaliesOptions, DetectorEvictionReason, SensorReading } from './keyedDetectorTypes.js';
-import { InvalidInputError, SeqstreamError } from '../errors.js';
+import { InvalidInputError } from '../errors.js';
 import { AnomalyDetector } from './anomalyDetector.js';
 import type { DetectorCheckpoint } from './detectorCheckpoint.js';
 import { anomalyEvent } from './internal/anomalyEvent.js';
 import { checkReading } from './internal/readingCheck.js';
 import { detectorBindingOf } from './internal/detectorBindingOf.js';
 import { admitKey, type Admission } from './internal/admitKey.js';
+import { checkpointSaves } from './internal/checkpointSaves.js';
 import { keyedDetectorSettings } from './internal/keyedDetectorOptions.js';
 import { handleInvalidInput } from '../streams/internal/handleInvalidInput.js';
 import { DetectorSlots, type DetectorSlot } from './detectorSlots.js';
@@ -53,7 +54,6 @@ export function detectAnomalies<K = string | number, E extends SensorReading<K> 
       let lastOffset = options.resumeFrom?.offset ?? -1;
       let rejected = 0;
       let evicted = 0;
-      let saving: Promise<unknown> = Promise.resolve();
       let done = false;
       if (options.resumeFrom) {
         for (const { key, state } of options.resumeFrom.keys) slots.add(key, new AnomalyDetector(optionsFor(key), state), clock());
@@ -71,14 +71,7 @@ export function detectAnomalies<K = string | number, E extends SensorReading<K> 
         events,
         keys: Array.from(slots, (s) => ({ key: s.key, state: s.detector.toJSON() })),
       });
-      const save = (): Promise<DetectorCheckpoint<K>> => {
-        const store = options.checkpoint?.store;
-        const cp = capture();
-        if (!store) return Promise.reject(new SeqstreamError('SEQ_DETECT_NO_STORE', 'No checkpoint.store was configured for detectAnomalies', {}));
-        const p = saving.then(() => store.save(cp)).then(() => cp);
-        saving = p.catch(() => undefined);
-        return p;
-      };
+      const save = checkpointSaves(options.checkpoint?.store, capture, 'detectAnomalies');
       const reject = (err: InvalidInputError, event: unknown) => {
         rejected++;
         handleInvalidInput(invalidInput, options.onError, err, event, (e) => {

@@ -1,5 +1,5 @@
 import { Observable, type OperatorFunction } from 'rxjs';
-import { InvalidInputError, InvalidOptionError, SeqstreamError } from '../errors.js';
+import { InvalidInputError, InvalidOptionError } from '../errors.js';
 import { AnomalyDetector, type AnomalyDetectorJSON } from './anomalyDetector.js';
 import type { AnomalyEvent, DetectAnomaliesOptions, DetectorEvictionReason, SensorReading } from './keyedDetectorTypes.js';
 import type { DetectorCheckpoint } from './detectorCheckpoint.js';
@@ -11,6 +11,7 @@ import { keyedDetectorSettings } from './internal/keyedDetectorOptions.js';
 import { checkReading, type CheckedReading } from './internal/readingCheck.js';
 import { detectorBindingOf } from './internal/detectorBindingOf.js';
 import { admitKey, type Admission } from './internal/admitKey.js';
+import { checkpointSaves } from './internal/checkpointSaves.js';
 import { handleInvalidInput } from '../streams/internal/handleInvalidInput.js';
 
 /** Options of {@link detectAnomaliesParallel}: those of `detectAnomalies` plus `threads`. */
@@ -88,7 +89,6 @@ export function detectAnomaliesParallel<K = string | number, E extends SensorRea
       let lastOffset = options.resumeFrom?.offset ?? -1;
       let rejected = 0;
       let evicted = 0;
-      let saving: Promise<unknown> = Promise.resolve();
       let done = false;
       const fail = (err: unknown) => {
         if (done) return;
@@ -149,19 +149,7 @@ export function detectAnomaliesParallel<K = string | number, E extends SensorRea
           keys: Array.from(slots, (s) => ({ key: s.key, state: states[s.detector.lane].get(s.detector.slot) as AnomalyDetectorJSON })),
         };
       };
-      const save = (): Promise<DetectorCheckpoint<K>> => {
-        const store = options.checkpoint?.store;
-        if (!store) return Promise.reject(new SeqstreamError('SEQ_DETECT_NO_STORE', 'No checkpoint.store was configured for detectAnomaliesParallel', {}));
-        let cp: DetectorCheckpoint<K>;
-        try {
-          cp = capture();
-        } catch (err) {
-          return Promise.reject(err);
-        }
-        const p = saving.then(() => store.save(cp)).then(() => cp);
-        saving = p.catch(() => undefined);
-        return p;
-      };
+      const save = checkpointSaves(options.checkpoint?.store, capture, 'detectAnomaliesParallel');
       const reject = (err: InvalidInputError, event: unknown) => {
         rejected++;
         handleInvalidInput(invalidInput, options.onError, err, event, fail);
