@@ -4,7 +4,7 @@ import { InvalidInputError } from '../errors.js';
 import { AnomalyDetector } from './anomalyDetector.js';
 import type { DetectorCheckpoint } from './detectorCheckpoint.js';
 import { anomalyEvent } from './internal/anomalyEvent.js';
-import { checkReading } from './internal/readingCheck.js';
+import { checkReading, type CheckedReading } from './internal/readingCheck.js';
 import { detectorBindingOf } from './internal/detectorBindingOf.js';
 import { admitKey, type Admission } from './internal/admitKey.js';
 import { checkpointSaves } from './internal/checkpointSaves.js';
@@ -49,6 +49,8 @@ export function detectAnomalies<K = string | number, E extends SensorReading<K> 
     new Observable<AnomalyEvent<K, E>>((subscriber) => {
       // In use order: the oldest slot is the least recently used key.
       const slots = new DetectorSlots<K>();
+      // Reused by every reading's check: nothing allocated per reading but the output.
+      const checked: CheckedReading<K> = { key: undefined as K, x: 0, timestamp: undefined };
       let events = options.resumeFrom?.events ?? 0;
       let position = options.resumeFrom ? options.resumeFrom.offset + 1 : 0;
       let lastOffset = options.resumeFrom?.offset ?? -1;
@@ -95,9 +97,9 @@ export function detectAnomalies<K = string | number, E extends SensorReading<K> 
         next: (event) => {
           if (done) return;
           const at = position++;
-          const checked = checkReading<K>(event, index, at);
-          if (checked instanceof InvalidInputError) return reject(checked, event);
-          const { key, x: raw, timestamp: ts } = checked;
+          const reading = checkReading<K>(event, index, at, checked);
+          if (reading instanceof InvalidInputError) return reject(reading, event);
+          const { key, x: raw, timestamp: ts } = reading;
           // The clock is read only where idle eviction needs it.
           const slot = admitKey(admission, key, idleTtlMs !== Infinity ? clock() : 0);
           if (slot instanceof InvalidInputError) return reject(slot, event);
