@@ -86,11 +86,6 @@ export class DetectorLanes {
     }
   }
 
-  /** Threads. */
-  get size(): number {
-    return this.lanes.length;
-  }
-
   /** A slot for a new key on the thread holding the fewest keys. */
   place(): { lane: number; slot: number } {
     let best = 0;
