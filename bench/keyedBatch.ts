@@ -13,11 +13,15 @@
  * medians of the per-round ratios. Neighbouring calls see the same moment of the shared machine,
  * so these move far less than per-pass ratios (two copies of the same operator: 1.00-1.015).
  *
+ * The "graph" column is the native graph the engine chose (`auto`: the gate-math graph on one
+ * thread for LSTMs up to H=32, onnxruntime's LSTM op above); `SEQSTREAM_NATIVE_GRAPH=op` (or
+ * `gates`) forces one for an A/B.
+ *
  *   npx tsx bench/keyedBatch.ts [--quick] [--h=32] [--threads=1]
  */
 import { Subject } from 'rxjs';
 import { RecurrentModel } from '../src/cells/index.js';
-import { createOnnxStepper } from '../src/kernels/onnxEngine.js';
+import { createOnnxStepper, nativeGraphOf } from '../src/kernels/onnxEngine.js';
 import { onnxRuntimeStatus } from '../src/kernels/onnxRuntime.js';
 import { recurrentByKeyBatch, type KeyedBlock } from '../src/streams/index.js';
 import { ortLabel, ortRawOp } from './ortBaseline.js';
@@ -137,16 +141,16 @@ export async function run(o: { quick?: boolean; hs?: number[]; threads?: number[
         };
         const per = (num: number[], den: number[]): number[] => num.map((v, i) => v / den[i]);
         if (threads === 1) {
-          rows.push([String(H), '1', 'CPU µs/event', min(b).toFixed(3), min(a).toFixed(3), min(r).toFixed(3), ratio(min(r) / min(b), per(r, b)), ratio(min(a) / min(b), per(a, b)), perCall(2), perCall(1)]);
+          rows.push([String(H), '1', nativeGraphOf(model), 'CPU µs/event', min(b).toFixed(3), min(a).toFixed(3), min(r).toFixed(3), ratio(min(r) / min(b), per(r, b)), ratio(min(a) / min(b), per(a, b)), perCall(2), perCall(1)]);
         } else {
           const fmt = (v: number): string => (v >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : `${Math.round(v / 1e3)}k`);
-          rows.push([String(H), String(threads), 'events/s', fmt(max(be)), fmt(max(ae)), fmt(max(re)), ratio(max(be) / max(re), per(be, re)), ratio(max(be) / max(ae), per(be, ae)), perCall(2), perCall(1)]);
+          rows.push([String(H), String(threads), nativeGraphOf(model), 'events/s', fmt(max(be)), fmt(max(ae)), fmt(max(re)), ratio(max(be) / max(re), per(be, re)), ratio(max(be) / max(ae), per(be, ae)), perCall(2), perCall(1)]);
         }
       });
     }
   }
   console.log(`\nrecurrentByKeyBatch, ${KEYS} keys, LSTM I=${I}, native engine (${ortLabel()}), ${passes} alternating passes (CPU µs: lowest pass; events/s: best pass); ratios are speeds (>1: batch faster): best over best; median [range] of per-pass ratios; per call: median of per-round ratios (CPU at 1 thread, wall at 2)`);
-  printTable(['H', 'threads', 'measure', 'batch native', 'native stepper alone', 'ORT op', 'batch / ORT op', 'batch / stepper', 'per call: / ORT op', 'per call: / stepper'], rows);
+  printTable(['H', 'threads', 'graph', 'measure', 'batch native', 'native stepper alone', 'ORT op', 'batch / ORT op', 'batch / stepper', 'per call: / ORT op', 'per call: / stepper'], rows);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -2,7 +2,8 @@ import type { RecurrentModel } from '../cells/model.js';
 import { InvalidOptionError } from '../errors.js';
 import type { FusedStepper } from './fusedStepperType.js';
 import { gatesKernelVariant } from './gatesKernel.js';
-import { createOnnxStepper } from './onnxEngine.js';
+import { createOnnxStepper, nativeGraphOf } from './onnxEngine.js';
+import { GATE_GRAPH_MAX_HIDDEN } from './onnxGateGraph.js';
 import { onnxRuntimeStatus } from './onnxRuntime.js';
 import { stepThreads } from './stepPool.js';
 
@@ -71,13 +72,15 @@ export function resolveEngine(requested: StepEngine | undefined): StepEngine {
  */
 export function createAutoStepper(model: RecurrentModel, small: FusedStepper, threads = stepThreads()): FusedStepper {
   const minRows = Math.max(2, Math.ceil(NATIVE_MIN_WORK / rowWork(model)));
+  // Read SEQSTREAM_NATIVE_GRAPH now: a bad value fails here, not at the first large batch.
+  const graph = nativeGraphOf(model);
   let native: FusedStepper | null | undefined;
   const stepper = {
     kind: small.kind,
     stepInPlace(state: Parameters<FusedStepper['stepInPlace']>[0], x: ArrayLike<number>): Float32Array {
       if (state.batch >= minRows) {
         if (native === undefined) {
-          native = createOnnxStepper(model, { threads });
+          native = createOnnxStepper(model, { threads, graph });
           if (native) stepper.kind = `${small.kind}+onnxruntime`;
         }
         if (native) return native.stepInPlace(state, x);
@@ -91,7 +94,8 @@ export function createAutoStepper(model: RecurrentModel, small: FusedStepper, th
 
 /**
  * One line saying which step engines run here, for `seqstream backend` and `seqstream verify`, e.g.
- * `step engine: auto (wasm-simd below 1M multiply-adds per batch, onnxruntime-node 1.30.0 above, 2 threads)`.
+ * `step engine: auto (wasm-simd below 1M multiply-adds per batch, onnxruntime-node 1.30.0 (LSTM
+ * graph: gate math on one thread up to H=32, LSTM op above) from there, 2 thread(s))`.
  *
  * @example
  * ```ts
@@ -102,7 +106,7 @@ export function describeStepEngine(wasmAvailable: boolean, engine: StepEngine = 
   const small = wasmAvailable ? (gatesKernelVariant() === 'relaxed-simd' ? 'wasm-simd (relaxed-SIMD build: fused multiply-add)' : 'wasm-simd') : 'js';
   const ort = onnxRuntimeStatus();
   const threads = stepThreads();
-  const nativeText = ort.available ? `onnxruntime-node ${ort.version}` : `no native engine: ${ort.reason}`;
+  const nativeText = ort.available ? `onnxruntime-node ${ort.version} (${nativeGraphText()})` : `no native engine: ${ort.reason}`;
   switch (engine) {
     case 'js':
       return 'step engine: js (forced: JavaScript float loops)';
@@ -114,5 +118,20 @@ export function describeStepEngine(wasmAvailable: boolean, engine: StepEngine = 
       return ort.available
         ? `step engine: auto (${small} below ${NATIVE_MIN_WORK / 1e6}M multiply-adds per batch, ${nativeText} from there, ${threads} thread(s))`
         : `step engine: auto (${small} for every batch; ${nativeText})`;
+  }
+}
+
+/** What `SEQSTREAM_NATIVE_GRAPH` makes of LSTM models (see `NativeGraph`), for {@link describeStepEngine}. */
+function nativeGraphText(): string {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
+  switch (env.SEQSTREAM_NATIVE_GRAPH || 'auto') {
+    case 'op':
+      return 'LSTM graph: LSTM op, forced';
+    case 'gates':
+      return 'LSTM graph: gate math on one thread, forced';
+    case 'auto':
+      return `LSTM graph: gate math on one thread up to H=${GATE_GRAPH_MAX_HIDDEN}, LSTM op above`;
+    default:
+      return `SEQSTREAM_NATIVE_GRAPH=${env.SEQSTREAM_NATIVE_GRAPH} is not auto, op or gates`;
   }
 }

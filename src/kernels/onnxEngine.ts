@@ -1,22 +1,59 @@
 import type { RecurrentModel } from '../cells/model.js';
 import type { ModelState } from '../cells/types.js';
-import { SeqstreamError } from '../errors.js';
+import { InvalidOptionError, SeqstreamError } from '../errors.js';
 import { integerOption } from '../options.js';
 import type { FusedStepper } from './fusedStepperType.js';
 import { freshTop } from './internal/freshOutput.js';
+import { GATE_GRAPH_MAX_HIDDEN, lstmGateGraph } from './onnxGateGraph.js';
 import { stepGraph, stepGraphNames } from './onnxGraph.js';
 import { loadOnnxRuntime, onnxRuntimeStatus, type OnnxRuntime, type OrtNativeSession, type OrtTensor } from './onnxRuntime.js';
 import { stepThreads } from './stepPool.js';
+
+/**
+ * Which ONNX graph the native engine steps: `'op'`, onnxruntime's fused `LSTM`/`GRU`/`RNN` op per
+ * layer (`stepGraph`); `'gates'`, for LSTM models, matrix products plus elementwise gate math
+ * (`lstmGateGraph`), run on one onnxruntime thread; `'auto'`, the gate graph for LSTMs with
+ * `hiddenSize` up to `GATE_GRAPH_MAX_HIDDEN` (32), the op otherwise. GRU and RNN models always
+ * step the op.
+ */
+export type NativeGraph = 'auto' | 'op' | 'gates';
+
+const NATIVE_GRAPHS: readonly NativeGraph[] = ['auto', 'op', 'gates'];
 
 /** Options of {@link createOnnxStepper}. */
 export interface OnnxStepperOptions {
   /** onnxruntime's intra-op threads. Default: `stepThreads()` (`SEQSTREAM_THREADS`, else 2 on 2+ cores). */
   readonly threads?: number;
+  /**
+   * The graph to step (see {@link NativeGraph}). Default: the `SEQSTREAM_NATIVE_GRAPH` environment
+   * variable (read when the stepper is created), else `'auto'`.
+   */
+  readonly graph?: NativeGraph;
 }
 
 /**
- * One onnxruntime session per (model version, threads): the step graph of the model's current
- * weights, plus output buffers for the largest batch stepped so far.
+ * The graph a native stepper of `model` runs: `'gates'` or `'op'` (see {@link NativeGraph}).
+ * `requested` falls back to `SEQSTREAM_NATIVE_GRAPH`, then `'auto'`; anything else is
+ * `SEQ_INVALID_OPTION`.
+ *
+ * @example
+ * ```ts
+ * nativeGraphOf(RecurrentModel.create({ cell: 'lstm', inputSize: 40, hiddenSize: 32 })); // 'gates'
+ * ```
+ */
+export function nativeGraphOf(model: RecurrentModel, requested?: NativeGraph): 'op' | 'gates' {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
+  const raw = requested ?? (env.SEQSTREAM_NATIVE_GRAPH || 'auto');
+  if (!NATIVE_GRAPHS.includes(raw as NativeGraph)) {
+    throw new InvalidOptionError(requested === undefined ? 'SEQSTREAM_NATIVE_GRAPH' : 'graph', `one of ${NATIVE_GRAPHS.join(', ')}`, raw);
+  }
+  if (model.config.cell !== 'lstm' || raw === 'op') return 'op';
+  return raw === 'gates' || model.config.hiddenSize <= GATE_GRAPH_MAX_HIDDEN ? 'gates' : 'op';
+}
+
+/**
+ * One onnxruntime session per (model version, threads, graph): the step graph of the model's
+ * current weights, plus output buffers for the largest batch stepped so far.
  */
 class OnnxContext {
   private session: OrtNativeSession | null = null;
@@ -31,25 +68,33 @@ class OnnxContext {
   /** Sessions built so far (one per weight version): how often a trainer made the engine rebuild. */
   builds = 0;
 
+  /** Leading dims of every tensor: the op graph's `[1, batch, n]`, the gate graph's `[batch, n]`. */
+  private readonly lead: readonly number[];
+
   constructor(
     private readonly ort: OnnxRuntime,
     private readonly model: RecurrentModel,
     private readonly threads: number,
+    private readonly graph: 'op' | 'gates',
   ) {
     this.I = model.config.inputSize;
     this.H = model.config.hiddenSize;
     this.hasC = model.cellDefinition.hasCellState;
+    this.lead = graph === 'gates' ? [] : [1];
   }
 
   private ensureSession(): OrtNativeSession {
     if (this.session && this.version === this.model.version) return this.session;
     this.session?.dispose();
     this.session = null;
-    const bytes = stepGraph(this.model);
+    const gates = this.graph === 'gates';
+    const bytes = gates ? lstmGateGraph(this.model) : stepGraph(this.model);
     const session = this.ort.createSession();
     try {
       session.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, {
-        intraOpNumThreads: this.threads,
+        // The gate graph's elementwise nodes are too small for onnxruntime's thread pool to pay:
+        // at H=32 x 1,024 rows it stepped 1.25x slower on two threads than on one.
+        intraOpNumThreads: gates ? 1 : this.threads,
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',
         executionProviders: ['cpu'],
@@ -153,8 +198,8 @@ class OnnxContext {
       xs = this.xBuf.subarray(0, B * I);
       for (let i = 0; i < B * I; i++) xs[i] = x[i];
     }
-    const dims = [1, B, H];
-    const feeds: Record<string, OrtTensor> = { [n.x]: ort.tensor(xs, [1, B, I]) };
+    const dims = [...this.lead, B, H];
+    const feeds: Record<string, OrtTensor> = { [n.x]: ort.tensor(xs, [...this.lead, B, I]) };
     const fetches: Record<string, OrtTensor | null> = {};
     for (let k = 0; k < L; k++) {
       feeds[n.h(k)] = ort.tensor(rows(state.h[k], B * H), dims);
@@ -211,16 +256,17 @@ export interface OnnxStepper extends FusedStepper {
   stepTo(state: ModelState, x: ArrayLike<number>, out: ModelState): Float32Array | null;
 }
 
-const contexts = new WeakMap<RecurrentModel, Map<number, OnnxContext>>();
+const contexts = new WeakMap<RecurrentModel, Map<string, OnnxContext>>();
 const released =
-  typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<Map<number, OnnxContext>>((m) => m.forEach((c) => c.dispose())) : null;
+  typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<Map<string, OnnxContext>>((m) => m.forEach((c) => c.dispose())) : null;
 
 /**
- * A {@link FusedStepper} running onnxruntime-node's CPU `LSTM`/`GRU`/`RNN` operators
+ * A {@link FusedStepper} running onnxruntime-node's CPU `LSTM`/`GRU`/`RNN` operators, or for
+ * small LSTMs matrix products and gate math (`options.graph`, {@link NativeGraph})
  * (`kind: 'onnxruntime'`; MLAS kernels, AVX2/AVX-512 where the CPU has them), or `null` when
  * onnxruntime-node is not installed or fails to load (see `onnxRuntimeStatus()`). The model's step
- * graph is built in memory from its own weights (see `stepGraph`) and rebuilt when `model.version`
- * changes, so a trainer that updates weights every step makes it rebuild every step: keep such
+ * graph is built in memory from its own weights (see `stepGraph`, `lstmGateGraph`) and rebuilt when
+ * `model.version` changes, so a trainer that updates weights every step makes it rebuild every step: keep such
  * models on the WebAssembly kernel. Stepping is synchronous. Results stay within
  * `1e-5 + 1e-4 * |ref|` of PyTorch's float64 references, like every engine.
  *
@@ -232,6 +278,7 @@ const released =
  */
 export function createOnnxStepper(model: RecurrentModel, options: OnnxStepperOptions = {}): OnnxStepper | null {
   const threads = integerOption('threads', options.threads, stepThreads(), 1);
+  const graph = nativeGraphOf(model, options.graph);
   const ort = loadOnnxRuntime();
   if (!ort) return null;
   let byThreads = contexts.get(model);
@@ -240,10 +287,12 @@ export function createOnnxStepper(model: RecurrentModel, options: OnnxStepperOpt
     contexts.set(model, byThreads);
     released?.register(model, byThreads);
   }
-  let ctx = byThreads.get(threads);
+  // The gate graph always runs on one thread, so its contexts are shared whatever was asked for.
+  const key = graph === 'gates' ? 'gates' : `op:${threads}`;
+  let ctx = byThreads.get(key);
   if (!ctx) {
-    ctx = new OnnxContext(ort, model, threads);
-    byThreads.set(threads, ctx);
+    ctx = new OnnxContext(ort, model, threads, graph);
+    byThreads.set(key, ctx);
   }
   const context = ctx;
   return {

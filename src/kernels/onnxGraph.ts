@@ -2,6 +2,7 @@ import type { RecurrentModel } from '../cells/model.js';
 import type { CellKind } from '../cells/types.js';
 import { ProtoWriter } from '../cells/internal/protobufWire.js';
 import { onnxLayerWeights } from '../cells/onnxGateOrder.js';
+import { attrInt, attrStrings, floatTensor, floatValueInfo, modelProto, onnxNode } from './internal/onnxProto.js';
 
 /**
  * ONNX opset the step graph is written for (LSTM/GRU/RNN as of opset 14).
@@ -12,8 +13,6 @@ import { onnxLayerWeights } from '../cells/onnxGateOrder.js';
  * ```
  */
 export const STEP_GRAPH_OPSET = 14;
-const IR_VERSION = 8;
-const FLOAT = 1;
 
 /** ONNX operator of each cell kind. */
 const OP: Record<CellKind, string> = { rnn_tanh: 'RNN', rnn_relu: 'RNN', lstm: 'LSTM', gru: 'GRU' };
@@ -33,43 +32,6 @@ export const stepGraphNames = {
   hOut: (k: number) => `h${k}_next`,
   cOut: (k: number) => `c${k}_next`,
 };
-
-function tensorProto(name: string, dims: readonly number[], data: Float32Array): Uint8Array {
-  const w = new ProtoWriter();
-  for (const d of dims) w.varint(1, d);
-  w.varint(2, FLOAT);
-  w.string(8, name);
-  // raw_data is little-endian float32, which is what a Float32Array holds on every platform Node runs on.
-  w.bytes(9, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-  return w.finish();
-}
-
-function valueInfo(name: string, dims: readonly (number | string)[]): Uint8Array {
-  const shape = new ProtoWriter();
-  for (const d of dims) shape.bytes(1, typeof d === 'number' ? new ProtoWriter().varint(1, d).finish() : new ProtoWriter().string(2, d).finish());
-  const tensorType = new ProtoWriter().varint(1, FLOAT).bytes(2, shape.finish()).finish();
-  const type = new ProtoWriter().bytes(1, tensorType).finish();
-  return new ProtoWriter().string(1, name).bytes(2, type).finish();
-}
-
-function attrInt(name: string, v: number): Uint8Array {
-  return new ProtoWriter().string(1, name).varint(3, v).varint(20, 2).finish();
-}
-
-function attrStrings(name: string, values: readonly string[]): Uint8Array {
-  const w = new ProtoWriter().string(1, name);
-  for (const v of values) w.string(9, v);
-  return w.varint(20, 8).finish();
-}
-
-function node(op: string, name: string, inputs: readonly string[], outputs: readonly string[], attrs: readonly Uint8Array[]): Uint8Array {
-  const w = new ProtoWriter();
-  for (const i of inputs) w.string(1, i);
-  for (const o of outputs) w.string(2, o);
-  w.string(3, name).string(4, op);
-  for (const a of attrs) w.bytes(5, a);
-  return w.finish();
-}
 
 /**
  * One time step of `model`'s layers as an ONNX model (serialized `ModelProto`): inputs `x`
@@ -102,21 +64,20 @@ export function stepGraph(model: RecurrentModel): Uint8Array {
     if (hasC) inputs.push(n.c(k));
     const outputs = ['', n.hOut(k)];
     if (hasC) outputs.push(n.cOut(k));
-    graph.bytes(1, node(OP[kind], `${OP[kind].toLowerCase()}${k}`, inputs, outputs, attrs));
-    graph.bytes(5, tensorProto(`W${k}`, [1, G * H, layer.inputSize], W));
-    graph.bytes(5, tensorProto(`R${k}`, [1, G * H, H], R));
-    graph.bytes(5, tensorProto(`B${k}`, [1, 2 * G * H], B));
+    graph.bytes(1, onnxNode(OP[kind], `${OP[kind].toLowerCase()}${k}`, inputs, outputs, attrs));
+    graph.bytes(5, floatTensor(`W${k}`, [1, G * H, layer.inputSize], W));
+    graph.bytes(5, floatTensor(`R${k}`, [1, G * H, H], R));
+    graph.bytes(5, floatTensor(`B${k}`, [1, 2 * G * H], B));
   });
   graph.string(2, 'seqstream_step');
-  graph.bytes(11, valueInfo(n.x, [1, 'batch', model.config.inputSize]));
+  graph.bytes(11, floatValueInfo(n.x, [1, 'batch', model.config.inputSize]));
   model.layers.forEach((_l, k) => {
-    graph.bytes(11, valueInfo(n.h(k), [1, 'batch', H]));
-    if (hasC) graph.bytes(11, valueInfo(n.c(k), [1, 'batch', H]));
+    graph.bytes(11, floatValueInfo(n.h(k), [1, 'batch', H]));
+    if (hasC) graph.bytes(11, floatValueInfo(n.c(k), [1, 'batch', H]));
   });
   model.layers.forEach((_l, k) => {
-    graph.bytes(12, valueInfo(n.hOut(k), [1, 'batch', H]));
-    if (hasC) graph.bytes(12, valueInfo(n.cOut(k), [1, 'batch', H]));
+    graph.bytes(12, floatValueInfo(n.hOut(k), [1, 'batch', H]));
+    if (hasC) graph.bytes(12, floatValueInfo(n.cOut(k), [1, 'batch', H]));
   });
-  const opset = new ProtoWriter().string(1, '').varint(2, STEP_GRAPH_OPSET).finish();
-  return new ProtoWriter().varint(1, IR_VERSION).string(2, 'seqstream').bytes(7, graph.finish()).bytes(8, opset).finish();
+  return modelProto(graph.finish(), STEP_GRAPH_OPSET);
 }

@@ -5,7 +5,7 @@ import type { StateSnapshot } from '../cells/stateSnapshot.js';
 import type { ModelState } from '../cells/types.js';
 import { NATIVE_MIN_WORK, rowWork, type StepEngine } from './autoStepper.js';
 import { GatesKernel, gatesKernelModule, type GatesKernelShape } from './gatesKernel.js';
-import { createOnnxStepper, type OnnxStepper } from './onnxEngine.js';
+import { createOnnxStepper, nativeGraphOf, type OnnxStepper } from './onnxEngine.js';
 import { stepSplit, stepThreads, type SplitJob } from './stepPool.js';
 import { gatesKernelShapeOf, SPLIT_MIN_WORK } from './wasmStepper.js';
 import { settleRows, stepRowsNative, zeroDisplaced, type DisplacedRows, type NativeTensors } from './internal/nativeRowStep.js';
@@ -63,6 +63,8 @@ export class ResidentRows {
   private readonly hasC: boolean;
   private readonly layout: RowLayout;
   private readonly threads: number;
+  /** The native graph (read from `SEQSTREAM_NATIVE_GRAPH` here, so a bad value fails at creation, not at the first large batch). */
+  private readonly graph: 'op' | 'gates';
   private readonly nativeRows: number;
   private readonly splitRows: number;
   /** Which engine stepped the last batch: `'wasm-simd'` or `'onnxruntime'`. */
@@ -97,6 +99,7 @@ export class ResidentRows {
     this.rowFloats = (this.hasC ? 2 : 1) * this.L * hiddenSize;
     this.layout = { L: this.L, H: hiddenSize, Hp: this.Hp, I: inputSize, hasC: this.hasC };
     this.threads = o.threads;
+    this.graph = nativeGraphOf(model);
     const work = rowWork(model);
     this.nativeRows = o.engine === 'native' ? 1 : o.engine === 'wasm' ? Infinity : Math.max(2, Math.ceil(NATIVE_MIN_WORK / work));
     this.splitRows = Math.ceil(SPLIT_MIN_WORK / work);
@@ -281,7 +284,7 @@ export class ResidentRows {
   /** onnxruntime's stepper (loaded, and its state tensors laid out, on first use), or null when it is not there. */
   private nativeEngine(): OnnxStepper | null {
     if (this.native === undefined) {
-      this.native = createOnnxStepper(this.model, { threads: this.threads });
+      this.native = createOnnxStepper(this.model, { threads: this.threads, graph: this.graph });
       // In/out tensors for h (and c) of every layer, maxBatch rows each.
       if (this.native) {
         this.settle();

@@ -7,7 +7,7 @@ import { type CliContext, withBackendOption } from '../cliContext.js';
 /**
  * `seqstream backend`: prints the tfjs backend in use (first line) and the fused step engine
  * (second line, e.g. `step engine: auto (wasm-simd below 1M multiply-adds per batch,
- * onnxruntime-node 1.30.0 from there, 2 thread(s))`, or why there is no native engine).
+ * onnxruntime-node 1.30.0 (LSTM graph: ...) from there, 2 thread(s))`, or why there is no native engine).
  *
  * @example
  * ```ts
