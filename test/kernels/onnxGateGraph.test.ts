@@ -14,20 +14,22 @@ if (!ort.available) console.warn(`gate graph stepping tests skipped: ${ort.reaso
 const lstm = (hiddenSize: number, numLayers = 1) => RecurrentModel.create({ cell: 'lstm', inputSize: 5, hiddenSize, numLayers, head: { outputSize: 2 }, seed: 3 });
 
 describe('lstmGateGraph', () => {
-  it('writes gemms and elementwise gate math per layer, chained through h{k}_next', () => {
+  it('writes a gemm pair and an activation per gate, then the cell update, per layer, chained through h{k}_next', () => {
     const top = readFields(lstmGateGraph(lstm(4, 2)));
     const graph = readFields(top.find((f) => f.field === 7)!.bytes);
     const nodes = graph.filter((f) => f.field === 1).map((f) => readFields(f.bytes));
     const ops = nodes.map((n) => fieldString(n.find((f) => f.field === 4)!));
-    const layer = ['Gemm', 'Gemm', 'Split', 'Sigmoid', 'Tanh', 'Split', 'Mul', 'Mul', 'Add', 'Tanh', 'Mul'];
+    const gate = ['Gemm', 'Gemm'];
+    const layer = [...gate, 'Sigmoid', ...gate, 'Sigmoid', ...gate, 'Tanh', ...gate, 'Sigmoid', 'Mul', 'Mul', 'Add', 'Tanh', 'Mul'];
     expect(ops).toEqual([...layer, ...layer]);
     const inputs = (n: ReturnType<typeof readFields>) => n.filter((f) => f.field === 1).map(fieldString);
     const outputs = (n: ReturnType<typeof readFields>) => n.filter((f) => f.field === 2).map(fieldString);
-    expect(inputs(nodes[0])).toEqual(['x', 'Wt0', 'b0']);
-    expect(inputs(nodes[1])).toEqual(['h0', 'Rt0', 'gx0']);
-    expect(inputs(nodes[11])).toEqual(['h0_next', 'Wt1', 'b1']); // layer 1 reads layer 0's new h
-    expect(outputs(nodes[8])).toEqual(['c0_next']);
-    expect(outputs(nodes[21])).toEqual(['h1_next']);
+    expect(inputs(nodes[0])).toEqual(['x', 'Wt_i0', 'b_i0']);
+    expect(inputs(nodes[1])).toEqual(['h0', 'Rt_i0', 'x_i0']);
+    expect(inputs(nodes[17])).toEqual(['h0_next', 'Wt_i1', 'b_i1']); // layer 1 reads layer 0's new h
+    expect(inputs(nodes[12])).toEqual(['gate_f0', 'c0']);
+    expect(outputs(nodes[14])).toEqual(['c0_next']);
+    expect(outputs(nodes[33])).toEqual(['h1_next']);
     const names = (field: number) => graph.filter((f) => f.field === field).map((f) => fieldString(readFields(f.bytes)[0]));
     expect(names(11)).toEqual(['x', 'h0', 'c0', 'h1', 'c1']);
     expect(names(12)).toEqual(['h0_next', 'c0_next', 'h1_next', 'c1_next']);

@@ -2,14 +2,13 @@ import { ProtoWriter } from '../../cells/internal/protobufWire.js';
 
 /**
  * The pieces of an ONNX `ModelProto` that seqstream's in-memory step graphs are written from
- * (`stepGraph` and `lstmGateGraph`): float and int64 initializers, typed graph inputs/outputs,
+ * (`stepGraph` and `lstmGateGraph`): float initializers, typed graph inputs/outputs,
  * attributes, nodes and the model wrapper. Field numbers are onnx.proto3's.
  */
 
 /** ONNX's IR version the step graphs declare. */
 export const STEP_GRAPH_IR_VERSION = 8;
 const FLOAT = 1;
-const INT64 = 7;
 
 /**
  * A float32 initializer (`TensorProto` with `raw_data`).
@@ -26,24 +25,6 @@ export function floatTensor(name: string, dims: readonly number[], data: Float32
   w.string(8, name);
   // raw_data is little-endian, which is what typed arrays hold on every platform Node runs on.
   w.bytes(9, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-  return w.finish();
-}
-
-/**
- * A one-dimensional int64 initializer (e.g. `Split`'s sizes).
- *
- * @example
- * ```ts
- * graph.bytes(5, int64Tensor('sizes', [3 * H, H]));
- * ```
- */
-export function int64Tensor(name: string, values: readonly number[]): Uint8Array {
-  const w = new ProtoWriter();
-  w.varint(1, values.length);
-  w.varint(2, INT64);
-  w.string(8, name);
-  const data = BigInt64Array.from(values, (v) => BigInt(v));
-  w.bytes(9, new Uint8Array(data.buffer));
   return w.finish();
 }
 
