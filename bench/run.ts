@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 
-const ALL = ['latency', 'kernel', 'relaxed', 'keyed', 'keyedBatch', 'train', 'audio', 'tag', 'sensors', 'websocket', 'dashboard', 'importTime', 'cluster', 'clusterPublish', 'detect'];
+const ALL = ['latency', 'kernel', 'relaxed', 'keyed', 'keyedBatch', 'nativeGraphs', 'train', 'audio', 'tag', 'sensors', 'websocket', 'dashboard', 'importTime', 'cluster', 'clusterPublish', 'detect'];
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const onlyArg = args.find((a) => a.startsWith('--only'));

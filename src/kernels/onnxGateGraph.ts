@@ -6,11 +6,11 @@ import { STEP_GRAPH_OPSET, stepGraphNames } from './onnxGraph.js';
 
 /**
  * Largest LSTM `hiddenSize` whose native steps use {@link lstmGateGraph} when the graph is left to
- * `'auto'`. Measured on a 2-core AVX-512 machine at 1,024 rows, LSTM I=40, in one process with
- * calls interleaved (`scratch`-style A/B, medians of per-call times), gate graph on one thread
- * against onnxruntime's `LSTM` op on one thread (CPU time) and on two (wall clock): H=32 1.27x and
- * 1.21x faster; H=48 1.14x and 1.04x; H=64 1.06x and 0.90x; H=128 0.99x and 0.81x. Above 32 the
- * op's gemm-bound work gains more from the second thread than the gate graph saves.
+ * `'auto'`. Measured with `bench/nativeGraphs.ts` on a 2-core AVX-512 machine at 1,024 rows,
+ * LSTM I=40, calls interleaved in one process (medians of per-call wall-clock ratios), gate graph
+ * on one thread against onnxruntime's `LSTM` op on one and on two threads (one run): H=32 1.26x
+ * and 1.18x faster; H=48 1.10x and 1.00x; H=64 1.06x and 0.87x; H=128 1.01x and 0.68x. Above 32
+ * the op's gemm-bound work gains more from the second thread than the gate graph saves.
  *
  * @example
  * ```ts
