@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { lastValueFrom, Subject, toArray } from 'rxjs';
 import { loadOnnx, RecurrentModel } from 'seqstream/cells';
-import { describeStepEngine, gatesKernelModule, NATIVE_MIN_WORK, onnxRuntimeStatus, rowWork, type StepEngine } from 'seqstream/kernels';
+import { describeStepEngine, gatesKernelModule, NATIVE_MIN_WORK, nativeGraphOf, onnxRuntimeStatus, rowWork, type StepEngine } from 'seqstream/kernels';
 import { KeyedRecurrentControl, recurrentByKey, recurrentByKeyBatch, type KeyedBlock, type KeyedEvent, type KeyedOutput, type KeyedOutputBlock } from 'seqstream/streams';
 
 const file = process.argv[2] ?? new URL('../test/fixtures/onnx/lstm_l2_head.onnx', import.meta.url).pathname;
@@ -54,7 +54,7 @@ if (!ort.available) {
   const native = await run(model, 'native');
   let worst = 0;
   native.outs.forEach((o, i) => o.y.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - wasm.outs[i].y[j])))));
-  console.log(`native: ${native.outs.length} outputs, ${Math.round(native.perSec).toLocaleString('en')} events/s (stepped on ${native.stepped}, onnxruntime-node ${ort.version})`);
+  console.log(`native: ${native.outs.length} outputs, ${Math.round(native.perSec).toLocaleString('en')} events/s (stepped on ${native.stepped}, onnxruntime-node ${ort.version}, ${nativeGraphOf(model)} graph)`);
   console.log(`max |native - wasm| = ${worst.toExponential(2)}`);
 }
 const work = rowWork(model) * KEYS;
