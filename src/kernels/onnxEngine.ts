@@ -15,6 +15,11 @@ import { stepThreads } from './stepPool.js';
  * (`lstmGateGraph`), run on one onnxruntime thread; `'auto'`, the gate graph for LSTMs with
  * `hiddenSize` up to `GATE_GRAPH_MAX_HIDDEN` (32), the op otherwise. GRU and RNN models always
  * step the op.
+ *
+ * @example
+ * ```ts
+ * const native = createOnnxStepper(lstm, { graph: 'op' }); // or SEQSTREAM_NATIVE_GRAPH=op
+ * ```
  */
 export type NativeGraph = 'auto' | 'op' | 'gates';
 
@@ -93,7 +98,7 @@ class OnnxContext {
     try {
       session.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, {
         // The gate graph's elementwise nodes are too small for onnxruntime's thread pool to pay:
-        // at H=32 x 1,024 rows it stepped 1.25x slower on two threads than on one.
+        // at H=32 x 1,024 rows it stepped 1.20-1.25x slower on two threads than on one (interleaved A/B).
         intraOpNumThreads: gates ? 1 : this.threads,
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',
@@ -265,9 +270,9 @@ const released =
  * small LSTMs matrix products and gate math (`options.graph`, {@link NativeGraph})
  * (`kind: 'onnxruntime'`; MLAS kernels, AVX2/AVX-512 where the CPU has them), or `null` when
  * onnxruntime-node is not installed or fails to load (see `onnxRuntimeStatus()`). The model's step
- * graph is built in memory from its own weights (see `stepGraph`, `lstmGateGraph`) and rebuilt when
- * `model.version` changes, so a trainer that updates weights every step makes it rebuild every step: keep such
- * models on the WebAssembly kernel. Stepping is synchronous. Results stay within
+ * graph is built in memory from its own weights (see `stepGraph`, `lstmGateGraph`) and rebuilt
+ * when `model.version` changes, so a trainer that updates weights every step makes it rebuild
+ * every step: keep such models on the WebAssembly kernel. Stepping is synchronous. Results stay within
  * `1e-5 + 1e-4 * |ref|` of PyTorch's float64 references, like every engine.
  *
  * @example
