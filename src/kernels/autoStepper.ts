@@ -2,7 +2,7 @@ import type { RecurrentModel } from '../cells/model.js';
 import { InvalidOptionError } from '../errors.js';
 import type { FusedStepper } from './fusedStepperType.js';
 import { gatesKernelVariant } from './gatesKernel.js';
-import { createOnnxStepper, nativeGraphOf } from './onnxEngine.js';
+import { createOnnxStepper, nativeGraphOf, resolveNativeGraph } from './onnxEngine.js';
 import { GATE_GRAPH_MAX_HIDDEN } from './onnxGateGraph.js';
 import { onnxRuntimeStatus } from './onnxRuntime.js';
 import { stepThreads } from './stepPool.js';
@@ -121,17 +121,14 @@ export function describeStepEngine(wasmAvailable: boolean, engine: StepEngine = 
   }
 }
 
-/** What `SEQSTREAM_NATIVE_GRAPH` makes of LSTM models (see `NativeGraph`), for {@link describeStepEngine}. */
+/** What the native graph setting makes of LSTM models (see `NativeGraph`), for {@link describeStepEngine}. */
 function nativeGraphText(): string {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
-  switch (env.SEQSTREAM_NATIVE_GRAPH || 'auto') {
+  switch (resolveNativeGraph()) {
     case 'op':
       return 'LSTM graph: LSTM op, forced';
     case 'gates':
       return 'LSTM graph: gate math on one thread, forced';
-    case 'auto':
-      return `LSTM graph: gate math on one thread up to H=${GATE_GRAPH_MAX_HIDDEN}, LSTM op above`;
     default:
-      return `SEQSTREAM_NATIVE_GRAPH=${env.SEQSTREAM_NATIVE_GRAPH} is not auto, op or gates`;
+      return `LSTM graph: gate math on one thread up to H=${GATE_GRAPH_MAX_HIDDEN}, LSTM op above`;
   }
 }

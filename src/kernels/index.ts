@@ -8,7 +8,7 @@ export { modelStateRows, shutdownStepPool, startStepPool, stepPoolStats, stepSpl
 export { withTrainKernel, jsTrainKernel, dot, type TrainKernel, type MatVec, type Float64Allocator } from './trainKernel.js';
 export { type FusedStepperOptions } from './fusedStepper.js';
 export { createAutoStepper, describeStepEngine, NATIVE_MIN_WORK, resolveEngine, rowWork, type StepEngine } from './autoStepper.js';
-export { createOnnxStepper, nativeGraphOf, requireOnnxStepper, type NativeGraph, type OnnxStepper, type OnnxStepperOptions } from './onnxEngine.js';
+export { createOnnxStepper, nativeGraphOf, requireOnnxStepper, resolveNativeGraph, type NativeGraph, type OnnxStepper, type OnnxStepperOptions } from './onnxEngine.js';
 export { GATE_GRAPH_MAX_HIDDEN, lstmGateGraph } from './onnxGateGraph.js';
 export { loadOnnxRuntime, onnxRuntimeStatus, type OnnxRuntime, type OnnxRuntimeStatus } from './onnxRuntime.js';
 export { stepGraph, stepGraphNames, STEP_GRAPH_OPSET } from './onnxGraph.js';

@@ -37,9 +37,27 @@ export interface OnnxStepperOptions {
 }
 
 /**
- * The graph a native stepper of `model` runs: `'gates'` or `'op'` (see {@link NativeGraph}).
- * `requested` falls back to `SEQSTREAM_NATIVE_GRAPH`, then `'auto'`; anything else is
- * `SEQ_INVALID_OPTION`.
+ * The graph setting in force: `requested` if given, else the `SEQSTREAM_NATIVE_GRAPH` environment
+ * variable, else `'auto'`; anything else is `SEQ_INVALID_OPTION` (naming the option or the
+ * variable).
+ *
+ * @example
+ * ```ts
+ * resolveNativeGraph(undefined); // 'auto' unless SEQSTREAM_NATIVE_GRAPH says otherwise
+ * ```
+ */
+export function resolveNativeGraph(requested?: NativeGraph): NativeGraph {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
+  const raw = requested ?? (env.SEQSTREAM_NATIVE_GRAPH || 'auto');
+  if (!NATIVE_GRAPHS.includes(raw as NativeGraph)) {
+    throw new InvalidOptionError(requested === undefined ? 'SEQSTREAM_NATIVE_GRAPH' : 'graph', `one of ${NATIVE_GRAPHS.join(', ')}`, raw);
+  }
+  return raw as NativeGraph;
+}
+
+/**
+ * The graph a native stepper of `model` runs: `'gates'` or `'op'` (see {@link NativeGraph};
+ * the setting from {@link resolveNativeGraph}).
  *
  * @example
  * ```ts
@@ -47,13 +65,9 @@ export interface OnnxStepperOptions {
  * ```
  */
 export function nativeGraphOf(model: RecurrentModel, requested?: NativeGraph): 'op' | 'gates' {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
-  const raw = requested ?? (env.SEQSTREAM_NATIVE_GRAPH || 'auto');
-  if (!NATIVE_GRAPHS.includes(raw as NativeGraph)) {
-    throw new InvalidOptionError(requested === undefined ? 'SEQSTREAM_NATIVE_GRAPH' : 'graph', `one of ${NATIVE_GRAPHS.join(', ')}`, raw);
-  }
-  if (model.config.cell !== 'lstm' || raw === 'op') return 'op';
-  return raw === 'gates' || model.config.hiddenSize <= GATE_GRAPH_MAX_HIDDEN ? 'gates' : 'op';
+  const graph = resolveNativeGraph(requested);
+  if (model.config.cell !== 'lstm' || graph === 'op') return 'op';
+  return graph === 'gates' || model.config.hiddenSize <= GATE_GRAPH_MAX_HIDDEN ? 'gates' : 'op';
 }
 
 /**
@@ -98,7 +112,7 @@ class OnnxContext {
     try {
       session.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, {
         // The gate graph's elementwise nodes are too small for onnxruntime's thread pool to pay:
-        // at H=32 x 1,024 rows it stepped 1.20-1.25x slower on two threads than on one (interleaved A/B).
+        // at H=32 x 1,024 rows it stepped 1.20-1.25x slower on two threads than on one (bench/nativeGraphs.ts).
         intraOpNumThreads: gates ? 1 : this.threads,
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',
@@ -253,7 +267,8 @@ function copyState(from: ModelState, to: ModelState, L: number, H: number): void
 export interface OnnxStepper extends FusedStepper {
   /**
    * Steps `state` and writes the new state into `out` (same batch; onnxruntime writes there
-   * directly), leaving `state` as it was unless `out` is `state`. Returns a fresh buffer with the
+   * directly), leaving `state` as it was unless `out` is `state` or the batch is one row (a lone
+   * row is stepped in place as two rows, then copied to `out`). Returns a fresh buffer with the
    * new top-layer `h` (`batch * hiddenSize`, the same numbers as `out`'s) that nothing else holds —
    * the copy onnxruntime-node's binding makes of each output anyway — or null when it made none
    * that is safe to hand out.

@@ -99,7 +99,7 @@ export class ResidentRows {
     this.rowFloats = (this.hasC ? 2 : 1) * this.L * hiddenSize;
     this.layout = { L: this.L, H: hiddenSize, Hp: this.Hp, I: inputSize, hasC: this.hasC };
     this.threads = o.threads;
-    this.graph = nativeGraphOf(model);
+    this.graph = o.engine === 'wasm' ? 'op' : nativeGraphOf(model);
     const work = rowWork(model);
     this.nativeRows = o.engine === 'native' ? 1 : o.engine === 'wasm' ? Infinity : Math.max(2, Math.ceil(NATIVE_MIN_WORK / work));
     this.splitRows = Math.ceil(SPLIT_MIN_WORK / work);

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RecurrentModel } from '../../src/cells/index.js';
 import { fieldString, readFields } from '../../src/cells/internal/protobufWire.js';
 import { createAutoStepper, describeStepEngine } from '../../src/kernels/autoStepper.js';
@@ -40,10 +40,21 @@ describe('lstmGateGraph', () => {
   });
 });
 
-describe('nativeGraphOf', () => {
-  afterEach(() => {
+/** Clears SEQSTREAM_NATIVE_GRAPH around each test and puts back whatever the caller had set. */
+function isolateGraphEnv(): void {
+  let saved: string | undefined;
+  beforeEach(() => {
+    saved = process.env.SEQSTREAM_NATIVE_GRAPH;
     delete process.env.SEQSTREAM_NATIVE_GRAPH;
   });
+  afterEach(() => {
+    if (saved === undefined) delete process.env.SEQSTREAM_NATIVE_GRAPH;
+    else process.env.SEQSTREAM_NATIVE_GRAPH = saved;
+  });
+}
+
+describe('nativeGraphOf', () => {
+  isolateGraphEnv();
 
   it(`auto: the gate graph for LSTMs up to H=${GATE_GRAPH_MAX_HIDDEN}, the op above and for every other cell`, () => {
     expect(nativeGraphOf(lstm(GATE_GRAPH_MAX_HIDDEN))).toBe('gates');
@@ -67,9 +78,7 @@ describe('nativeGraphOf', () => {
 });
 
 describe.skipIf(!ort.available)('stepping the gate graph', () => {
-  afterEach(() => {
-    delete process.env.SEQSTREAM_NATIVE_GRAPH;
-  });
+  isolateGraphEnv();
 
   it("says in seqstream backend's engine line which LSTM graph runs", () => {
     expect(describeStepEngine(true, 'auto')).toContain(`LSTM graph: gate math on one thread up to H=${GATE_GRAPH_MAX_HIDDEN}, LSTM op above`);

@@ -69,6 +69,18 @@ describe('recurrentByKey on every step engine', () => {
     byOption.forEach((o, i) => expect(Array.from(o.y)).toEqual(Array.from(byEnv[i].y)));
     expect(() => recurrentByKey(model, { engine: 'gpu' as never })).toThrow(expect.objectContaining({ code: 'SEQ_INVALID_OPTION' }));
   });
+
+  it('a bad SEQSTREAM_NATIVE_GRAPH is SEQ_INVALID_OPTION when the operator is made, not at its first large batch', () => {
+    const saved = process.env.SEQSTREAM_NATIVE_GRAPH;
+    process.env.SEQSTREAM_NATIVE_GRAPH = 'fused';
+    try {
+      const model = RecurrentModel.create({ cell: 'lstm', inputSize: I, hiddenSize: 8, seed: 3 });
+      expect(() => recurrentByKey(model)).toThrow(expect.objectContaining({ code: 'SEQ_INVALID_OPTION', message: expect.stringContaining('SEQSTREAM_NATIVE_GRAPH') }));
+    } finally {
+      if (saved === undefined) delete process.env.SEQSTREAM_NATIVE_GRAPH;
+      else process.env.SEQSTREAM_NATIVE_GRAPH = saved;
+    }
+  });
   const cases: Array<[CellKind, number]> = [['lstm', 2], ['gru', 1], ['rnn_relu', 2]];
   for (const engine of engines) {
     for (const [cell, layers] of cases) {

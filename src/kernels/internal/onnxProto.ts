@@ -7,7 +7,7 @@ import { ProtoWriter } from '../../cells/internal/protobufWire.js';
  */
 
 /** ONNX's IR version the step graphs declare. */
-export const STEP_GRAPH_IR_VERSION = 8;
+const STEP_GRAPH_IR_VERSION = 8;
 const FLOAT = 1;
 
 /**

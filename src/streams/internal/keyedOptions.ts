@@ -1,6 +1,6 @@
 import { Observable } from 'rxjs';
 import { resolveEngine, type StepEngine } from '../../kernels/autoStepper.js';
-import { requireOnnxStepper } from '../../kernels/onnxEngine.js';
+import { nativeGraphOf, requireOnnxStepper } from '../../kernels/onnxEngine.js';
 import type { RecurrentModel } from '../../cells/model.js';
 import type { StateSnapshot } from '../../cells/stateSnapshot.js';
 import { InvalidOptionError, type InvalidInputError, type ErrorCallback } from '../../errors.js';
@@ -153,6 +153,8 @@ export function resolveKeyedOptions<K>(model: RecurrentModel, options: Recurrent
   }
   if (options.profile !== undefined && typeof options.profile !== 'boolean') throw new InvalidOptionError('profile', 'a boolean', options.profile);
   if (options.engine !== undefined && resolveEngine(options.engine) === 'native') requireOnnxStepper(model);
+  // SEQSTREAM_NATIVE_GRAPH is read again at subscribe; a bad value should fail here, when the operator is made.
+  nativeGraphOf(model);
   return {
     emit,
     maxKeys,
