@@ -112,7 +112,8 @@ class OnnxContext {
     try {
       session.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, {
         // The gate graph's elementwise nodes are too small for onnxruntime's thread pool to pay:
-        // at H=32 x 1,024 rows it stepped 1.20-1.25x slower on two threads than on one (bench/nativeGraphs.ts).
+        // at H=32 x 1,024 rows it stepped 1.25-1.33x slower on two threads than on one (each alone
+        // in a process, four alternating runs; README "Native engine" item 4).
         intraOpNumThreads: gates ? 1 : this.threads,
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',
