@@ -1,11 +1,11 @@
 import type { RecurrentModel } from '../cells/model.js';
-import { InvalidOptionError } from '../errors.js';
 import type { FusedStepper } from './fusedStepperType.js';
 import { gatesKernelVariant } from './gatesKernel.js';
 import { createOnnxStepper, nativeGraphOf, resolveNativeGraph } from './onnxEngine.js';
 import { GATE_GRAPH_MAX_HIDDEN } from './onnxGateGraph.js';
 import { onnxRuntimeStatus } from './onnxRuntime.js';
 import { stepThreads } from './stepPool.js';
+import { environmentVariable, namedSetting } from './internal/environment.js';
 
 /** Step engines a caller can ask for; see {@link resolveEngine}. */
 export type StepEngine = 'auto' | 'wasm' | 'native' | 'js';
@@ -50,12 +50,8 @@ export function rowWork(model: RecurrentModel): number {
  * ```
  */
 export function resolveEngine(requested: StepEngine | undefined): StepEngine {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
-  const raw = requested ?? (env.SEQSTREAM_ENGINE || (env.SEQSTREAM_KERNEL === 'js' ? 'js' : undefined)) ?? 'auto';
-  if (!ENGINES.includes(raw as StepEngine)) {
-    throw new InvalidOptionError(requested === undefined ? 'SEQSTREAM_ENGINE' : 'engine', `one of ${ENGINES.join(', ')}`, raw);
-  }
-  return raw as StepEngine;
+  // SEQSTREAM_KERNEL=js (the older switch) still means the JavaScript loops when no engine is named.
+  return namedSetting(requested, 'engine', 'SEQSTREAM_ENGINE', ENGINES, environmentVariable('SEQSTREAM_KERNEL') === 'js' ? 'js' : 'auto');
 }
 
 /**

@@ -1,6 +1,7 @@
 import { gatesKernelBase64 } from './gatesKernel.wasm.js';
 import { gatesKernelRelaxedBase64 } from './gatesKernelRelaxed.wasm.js';
 import { kernelModule } from './kernelModule.js';
+import { environmentVariable } from './internal/environment.js';
 
 /**
  * The one wrapper of `gatesKernel.c`, used by the calling thread (`wasmStepper.ts`) and by the
@@ -82,8 +83,7 @@ let chosen: { module: WebAssembly.Module | null; variant: GatesKernelVariant | n
  */
 export function gatesKernelModule(): WebAssembly.Module | null {
   if (chosen) return chosen.module;
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
-  const relaxed = env.SEQSTREAM_KERNEL_VARIANT === 'simd' ? null : kernelModule(gatesKernelRelaxedBase64);
+  const relaxed = environmentVariable('SEQSTREAM_KERNEL_VARIANT') === 'simd' ? null : kernelModule(gatesKernelRelaxedBase64);
   const module = relaxed ?? kernelModule(gatesKernelBase64);
   chosen = { module, variant: relaxed ? 'relaxed-simd' : module ? 'simd' : null };
   return module;

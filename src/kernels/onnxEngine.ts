@@ -1,8 +1,9 @@
 import type { RecurrentModel } from '../cells/model.js';
 import type { ModelState } from '../cells/types.js';
-import { InvalidOptionError, SeqstreamError } from '../errors.js';
+import { SeqstreamError } from '../errors.js';
 import { integerOption } from '../options.js';
 import type { FusedStepper } from './fusedStepperType.js';
+import { namedSetting } from './internal/environment.js';
 import { freshTop } from './internal/freshOutput.js';
 import { GATE_GRAPH_MAX_HIDDEN, lstmGateGraph } from './onnxGateGraph.js';
 import { stepGraph, stepGraphNames } from './onnxGraph.js';
@@ -47,12 +48,7 @@ export interface OnnxStepperOptions {
  * ```
  */
 export function resolveNativeGraph(requested?: NativeGraph): NativeGraph {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
-  const raw = requested ?? (env.SEQSTREAM_NATIVE_GRAPH || 'auto');
-  if (!NATIVE_GRAPHS.includes(raw as NativeGraph)) {
-    throw new InvalidOptionError(requested === undefined ? 'SEQSTREAM_NATIVE_GRAPH' : 'graph', `one of ${NATIVE_GRAPHS.join(', ')}`, raw);
-  }
-  return raw as NativeGraph;
+  return namedSetting(requested, 'graph', 'SEQSTREAM_NATIVE_GRAPH', NATIVE_GRAPHS, 'auto');
 }
 
 /**

@@ -2,6 +2,7 @@ import type { MessagePort, Worker, WorkerOptions } from 'node:worker_threads';
 import type { RecurrentModel } from '../cells/model.js';
 import type { ModelState } from '../cells/types.js';
 import { gatesKernelModule, type GatesKernelShape } from './gatesKernel.js';
+import { environmentVariable } from './internal/environment.js';
 import { workerEntry, workerThreads } from '../workerThreads.js';
 import { DONE, ERROR, MODEL, READY, ROWS, SEQ, type StepWorkerData, type StepWorkerMessage } from './stepWorkerProtocol.js';
 /** A worker that has not answered one job within this long is given up (its rows run on the caller). */
@@ -111,12 +112,12 @@ function post(lane: Lane, message: StepWorkerMessage, transfer: ArrayBuffer[] = 
  * ```
  */
 export function stepThreads(): number {
-  const proc = (globalThis as { process?: { env?: Record<string, string | undefined>; getBuiltinModule?: (id: string) => unknown } }).process;
-  const raw = proc?.env?.SEQSTREAM_THREADS;
+  const raw = environmentVariable('SEQSTREAM_THREADS');
   if (raw !== undefined && raw !== '') {
     const n = Number(raw);
     return Number.isInteger(n) && n >= 1 ? Math.min(n, 8) : 1;
   }
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   const os = proc?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number } | undefined;
   const cores = os?.availableParallelism?.() ?? 1;
   return cores >= 2 && workerThreads() ? 2 : 1;

@@ -1,4 +1,5 @@
 import { kernelModule } from './kernelModule.js';
+import { environmentVariable } from './internal/environment.js';
 import { trainKernelBase64 } from './trainKernel.wasm.js';
 
 /**
@@ -96,8 +97,7 @@ interface TrainKernelExports {
  * ```
  */
 export function withTrainKernel<T>(build: (alloc: Float64Allocator) => T, prefer: 'auto' | 'js' = 'auto'): { kernel: TrainKernel; value: T } {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.SEQSTREAM_KERNEL;
-  const module = prefer === 'js' || env === 'js' ? null : kernelModule(trainKernelBase64);
+  const module = prefer === 'js' || environmentVariable('SEQSTREAM_KERNEL') === 'js' ? null : kernelModule(trainKernelBase64);
   if (!module) {
     const kernel = jsTrainKernel();
     return { kernel, value: build(kernel.alloc) };
